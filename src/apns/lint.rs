@@ -1,0 +1,299 @@
+//! Warnings about a notification that APNs would accept but that will likely
+//! not do what the user wants, or that APNs will refuse.
+
+use std::fmt;
+
+use super::limit::group_thousands;
+use super::{Notification, Priority, PushType, Transport};
+
+/// How the provider authenticates, which changes what is allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthKind {
+    /// A TLS client certificate.
+    Certificate,
+    /// A provider token (JWT from a .p8 key).
+    Token,
+}
+
+/// How serious a lint is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Likely a mistake; the push may still go through.
+    Warning,
+    /// APNs will refuse it.
+    Error,
+}
+
+/// One finding, with a message that says what to change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lint {
+    /// The topic's suffix does not match the push type.
+    TopicSuffixMismatch {
+        /// The topic as set.
+        topic: String,
+        /// The topic APNs expects for the push type.
+        expected: String,
+        /// The push type.
+        push_type: PushType,
+    },
+    /// A background push with priority 10.
+    BackgroundWithImmediatePriority,
+    /// A background push whose payload lacks content-available.
+    BackgroundWithoutContentAvailable,
+    /// A Live Activity push authenticated with a certificate.
+    LiveActivityNeedsToken,
+    /// The token is not 32 bytes.
+    UnusualTokenLength(String),
+    /// The payload uses 90 % or more of its limit.
+    PayloadNearLimit {
+        /// Size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The payload is over its limit.
+    PayloadOverLimit {
+        /// Size in bytes.
+        size: usize,
+        /// The limit, described.
+        limit: String,
+    },
+    /// Token auth without a topic.
+    MissingTopicWithToken,
+    /// An alert push that shows nothing.
+    AlertWithNothingToShow,
+}
+
+impl Lint {
+    /// Whether APNs would refuse the push, or it is merely suspicious.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Lint::LiveActivityNeedsToken
+            | Lint::PayloadOverLimit { .. }
+            | Lint::MissingTopicWithToken => Severity::Error,
+            _ => Severity::Warning,
+        }
+    }
+
+    /// The field the finding is about, so a form can show it beside that field.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Lint::TopicSuffixMismatch { .. } | Lint::MissingTopicWithToken => "topic",
+            Lint::BackgroundWithImmediatePriority => "priority",
+            Lint::BackgroundWithoutContentAvailable | Lint::AlertWithNothingToShow => "payload",
+            Lint::LiveActivityNeedsToken => "identity",
+            Lint::UnusualTokenLength(_) => "token",
+            Lint::PayloadNearLimit { .. } | Lint::PayloadOverLimit { .. } => "payload",
+        }
+    }
+}
+
+impl fmt::Display for Lint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lint::TopicSuffixMismatch {
+                topic,
+                expected,
+                push_type,
+            } => write!(
+                f,
+                "the topic {topic} does not suit a {push_type} push; APNs expects {expected}"
+            ),
+            Lint::BackgroundWithImmediatePriority => f.write_str(
+                "a background push must have priority 5; APNs refuses priority 10 for it",
+            ),
+            Lint::BackgroundWithoutContentAvailable => f.write_str(
+                "a background push needs \"content-available\": 1 in aps, or the app is not woken",
+            ),
+            Lint::LiveActivityNeedsToken => f.write_str(
+                "Live Activity pushes need token auth (.p8 key); a certificate identity cannot send them",
+            ),
+            Lint::UnusualTokenLength(message) => f.write_str(message),
+            Lint::PayloadNearLimit { size, limit } => write!(
+                f,
+                "the payload is {} of {} bytes, close to the limit",
+                group_thousands(*size),
+                group_thousands(*limit)
+            ),
+            Lint::PayloadOverLimit { size, limit } => {
+                write!(f, "payload is {} bytes; {limit}", group_thousands(*size))
+            }
+            Lint::MissingTopicWithToken => {
+                f.write_str("token auth needs a topic (the app's bundle id)")
+            }
+            Lint::AlertWithNothingToShow => f.write_str(
+                "an alert push without alert, badge or sound shows nothing; use push type background for silent pushes",
+            ),
+        }
+    }
+}
+
+/// Checks `notification` as it would be sent over `transport` with `auth`.
+pub fn lint(notification: &Notification, transport: Transport, auth: AuthKind) -> Vec<Lint> {
+    let mut lints = Vec::new();
+    let push_type = &notification.push_type;
+    match &notification.topic {
+        Some(topic) if !topic.suits(push_type) => lints.push(Lint::TopicSuffixMismatch {
+            topic: topic.to_string(),
+            expected: topic.for_push_type(push_type).to_string(),
+            push_type: push_type.clone(),
+        }),
+        None if auth == AuthKind::Token && transport == Transport::Http2 => {
+            lints.push(Lint::MissingTopicWithToken)
+        }
+        _ => {}
+    }
+    let payload = &notification.payload;
+    match push_type {
+        PushType::Background => {
+            if notification.priority.unwrap_or_default() == Priority::Immediate {
+                lints.push(Lint::BackgroundWithImmediatePriority);
+            }
+            if !payload.has_aps_key("content-available") {
+                lints.push(Lint::BackgroundWithoutContentAvailable);
+            }
+        }
+        PushType::LiveActivity if auth == AuthKind::Certificate => {
+            lints.push(Lint::LiveActivityNeedsToken)
+        }
+        PushType::Alert
+            if !["alert", "badge", "sound"]
+                .iter()
+                .any(|key| payload.has_aps_key(key)) =>
+        {
+            lints.push(Lint::AlertWithNothingToShow)
+        }
+        _ => {}
+    }
+    if let Some(message) = notification.token.length_warning() {
+        lints.push(Lint::UnusualTokenLength(message));
+    }
+    let size = payload.size();
+    let limit = notification.limit(transport);
+    if !limit.allows(size) {
+        lints.push(Lint::PayloadOverLimit {
+            size,
+            limit: limit.to_string(),
+        });
+    } else if limit.usage(size) >= 0.9 {
+        lints.push(Lint::PayloadNearLimit {
+            size,
+            limit: limit.bytes(),
+        });
+    }
+    lints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apns::{LegacyFormat, Payload};
+
+    const TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
+
+    fn notification(push_type: PushType, topic: &str, payload: &str) -> Notification {
+        let mut notification =
+            Notification::new(TOKEN.parse().unwrap(), Payload::from_json(payload).unwrap());
+        notification.push_type = push_type;
+        notification.topic = Some(topic.parse().unwrap());
+        notification
+    }
+
+    #[test]
+    fn a_good_alert_has_no_lints() {
+        let good = notification(
+            PushType::Alert,
+            "com.example.app",
+            r#"{"aps":{"alert":"Hi"}}"#,
+        );
+        assert_eq!(lint(&good, Transport::Http2, AuthKind::Token), []);
+    }
+
+    #[test]
+    fn topic_suffix_must_match_the_push_type() {
+        let voip = notification(PushType::Voip, "com.example.app", r#"{"aps":{}}"#);
+        let lints = lint(&voip, Transport::Http2, AuthKind::Certificate);
+        assert_eq!(lints.len(), 1);
+        assert_eq!(
+            lints[0].to_string(),
+            "the topic com.example.app does not suit a voip push; APNs expects com.example.app.voip"
+        );
+        let alert = notification(
+            PushType::Alert,
+            "com.example.app.voip",
+            r#"{"aps":{"alert":"x"}}"#,
+        );
+        assert!(matches!(
+            lint(&alert, Transport::Http2, AuthKind::Certificate)[..],
+            [Lint::TopicSuffixMismatch { .. }]
+        ));
+    }
+
+    #[test]
+    fn background_pushes_need_priority_5_and_content_available() {
+        let mut background = notification(PushType::Background, "com.example.app", r#"{"aps":{}}"#);
+        assert_eq!(
+            lint(&background, Transport::Http2, AuthKind::Token),
+            [
+                Lint::BackgroundWithImmediatePriority,
+                Lint::BackgroundWithoutContentAvailable
+            ]
+        );
+        background.priority = Some(Priority::Normal);
+        background.payload = Payload::from_json(r#"{"aps":{"content-available":1}}"#).unwrap();
+        assert_eq!(lint(&background, Transport::Http2, AuthKind::Token), []);
+    }
+
+    #[test]
+    fn live_activities_need_token_auth() {
+        let live = notification(
+            PushType::LiveActivity,
+            "com.example.app.push-type.liveactivity",
+            r#"{"aps":{"event":"update","timestamp":1}}"#,
+        );
+        let lints = lint(&live, Transport::Http2, AuthKind::Certificate);
+        assert_eq!(lints, [Lint::LiveActivityNeedsToken]);
+        assert_eq!(lints[0].severity(), Severity::Error);
+        assert_eq!(lint(&live, Transport::Http2, AuthKind::Token), []);
+    }
+
+    #[test]
+    fn payload_size_near_and_over_the_limit() {
+        let near = notification(
+            PushType::Alert,
+            "com.example.app",
+            &format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(220)),
+        );
+        let simple = Transport::Legacy(LegacyFormat::Simple);
+        assert_eq!(
+            lint(&near, simple, AuthKind::Certificate),
+            [Lint::PayloadNearLimit {
+                size: 240,
+                limit: 256
+            }]
+        );
+        let over = notification(
+            PushType::Alert,
+            "com.example.app",
+            &format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(300)),
+        );
+        let lints = lint(&over, simple, AuthKind::Certificate);
+        assert_eq!(
+            lints[0].to_string(),
+            "payload is 320 bytes; the limit for the legacy simple format is 256"
+        );
+        assert_eq!(lints[0].field(), "payload");
+    }
+
+    #[test]
+    fn odd_tokens_missing_topics_and_empty_alerts() {
+        let mut odd = notification(PushType::Alert, "com.example.app", r#"{"aps":{}}"#);
+        odd.token = "abcd".parse().unwrap();
+        odd.topic = None;
+        let lints = lint(&odd, Transport::Http2, AuthKind::Token);
+        assert_eq!(lints.len(), 3);
+        assert_eq!(lints[0], Lint::MissingTopicWithToken);
+        assert_eq!(lints[1], Lint::AlertWithNothingToShow);
+        assert!(matches!(lints[2], Lint::UnusualTokenLength(_)));
+    }
+}

@@ -1,0 +1,38 @@
+//! The sans-IO APNs protocol core: tokens, payloads, limits, reasons, provider
+//! tokens, the HTTP/2 request model and the legacy binary codec.
+//!
+//! Nothing here opens a socket, reads a clock or touches a file: time is passed
+//! in, and every function maps values to values, so each is tested with exact
+//! bytes.
+
+mod feedback;
+mod fit;
+mod ids;
+pub mod legacy;
+mod limit;
+mod lint;
+mod notification;
+mod payload;
+mod provider_token;
+mod push_type;
+mod reason;
+mod response;
+mod token;
+
+pub use feedback::{FeedbackDecoder, FeedbackError, FeedbackTuple};
+pub use fit::{ELLIPSIS, FitError, Fitted};
+pub use ids::{ApnsId, CollapseId, IdError, KeyId, TeamId, Topic};
+pub use limit::{LegacyFormat, PayloadLimit, Transport, group_thousands};
+pub use lint::{AuthKind, Lint, Severity, lint};
+pub use notification::{Http2Request, Notification, NotificationError};
+pub use payload::{
+    Alert, InterruptionLevel, LiveActivityEvent, Payload, PayloadBuilder, PayloadError, Sound,
+};
+pub use provider_token::{
+    MAX_TOKEN_AGE_SECS, ProviderToken, ProviderTokenError, RefreshPolicy, SigningKey, TokenIssuer,
+    VerifiedClaims, verify_provider_token,
+};
+pub use push_type::{Expiration, HeaderValueError, Priority, PushType};
+pub use reason::{Reason, RetryAdvice};
+pub use response::{Rejection, Response, ResponseError, error_body};
+pub use token::{DeviceToken, MAX_TOKEN_LEN, STANDARD_TOKEN_LEN, TokenError};

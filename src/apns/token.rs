@@ -1,0 +1,231 @@
+//! Device tokens: the hex string a device hands to its app, normalised and checked.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The length of every device token Apple has issued so far, in bytes.
+pub const STANDARD_TOKEN_LEN: usize = 32;
+
+/// The longest token accepted. Apple documents tokens as variable length, and
+/// Apple's own guidance is to not assume 32 bytes; 100 bytes bounds the legacy
+/// frame format and keeps garbage input from becoming a "token".
+pub const MAX_TOKEN_LEN: usize = 100;
+
+/// A device token, stored as raw bytes and displayed as lowercase hex.
+///
+/// Parsing accepts what users paste: any case, spaces, and the `<...>` that
+/// `NSData`'s description used to wrap tokens in.
+///
+/// ```
+/// use push_console::apns::DeviceToken;
+/// let token: DeviceToken = "<740F4707 BEBCF74F>".parse().unwrap();
+/// assert_eq!(token.to_string(), "740f4707bebcf74f");
+/// assert!(token.length_warning().is_some());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceToken(Vec<u8>);
+
+/// Why a string or byte sequence is not a device token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Nothing but separators was given.
+    #[error("the device token is empty; paste the hex string the app logged")]
+    Empty,
+    /// A character that is neither a hex digit nor an accepted separator.
+    #[error(
+        "the device token has {character:?} at position {position}; a token is hex digits (0-9, a-f), optionally with spaces or <>"
+    )]
+    NotHex {
+        /// 1-based position of the character in the input, counted in characters.
+        position: usize,
+        /// The offending character.
+        character: char,
+    },
+    /// An odd number of hex digits cannot be whole bytes.
+    #[error(
+        "the device token has {digits} hex digits, an odd number; a digit is missing or extra (a 32-byte token has 64)"
+    )]
+    OddLength {
+        /// How many hex digits were found.
+        digits: usize,
+    },
+    /// More than [`MAX_TOKEN_LEN`] bytes.
+    #[error("the device token is {bytes} bytes long; the longest accepted is {MAX_TOKEN_LEN}")]
+    TooLong {
+        /// The decoded length in bytes.
+        bytes: usize,
+    },
+}
+
+impl DeviceToken {
+    /// Wraps raw token bytes, as read from the legacy feedback service.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TokenError> {
+        match bytes.len() {
+            0 => Err(TokenError::Empty),
+            n if n > MAX_TOKEN_LEN => Err(TokenError::TooLong { bytes: n }),
+            _ => Ok(Self(bytes.to_vec())),
+        }
+    }
+
+    /// The raw bytes, as written into legacy frames.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The number of bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always false: an empty token cannot be constructed. Present for API symmetry with `len`.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A note for the user when the token is not the usual 32 bytes. Such tokens
+    /// are sendable (Apple may lengthen them) but are most often a copy-paste slip.
+    pub fn length_warning(&self) -> Option<String> {
+        (self.0.len() != STANDARD_TOKEN_LEN).then(|| {
+            format!(
+                "the device token is {} bytes; tokens issued today are {STANDARD_TOKEN_LEN} bytes (64 hex digits), check it was copied whole",
+                self.0.len()
+            )
+        })
+    }
+
+    /// The first and last four hex digits, for logs: enough to tell tokens apart,
+    /// not enough to push to one.
+    pub fn masked(&self) -> String {
+        let hex = self.to_string();
+        let tail = &hex[hex.len().saturating_sub(4)..];
+        if hex.len() <= 12 {
+            format!("…{tail}")
+        } else {
+            format!("{}…{tail}", &hex[..4])
+        }
+    }
+}
+
+impl FromStr for DeviceToken {
+    type Err = TokenError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let mut bytes = Vec::with_capacity(input.len() / 2);
+        let mut high: Option<u8> = None;
+        let mut digits = 0usize;
+        for (index, character) in input.chars().enumerate() {
+            if matches!(character, ' ' | '<' | '>' | '\t') {
+                continue;
+            }
+            let value = character.to_digit(16).ok_or(TokenError::NotHex {
+                position: index + 1,
+                character,
+            })? as u8;
+            digits += 1;
+            match high.take() {
+                None => high = Some(value),
+                Some(upper) => bytes.push(upper << 4 | value),
+            }
+        }
+        if digits == 0 {
+            return Err(TokenError::Empty);
+        }
+        if high.is_some() {
+            return Err(TokenError::OddLength { digits });
+        }
+        Self::from_bytes(&bytes)
+    }
+}
+
+impl fmt::Display for DeviceToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for byte in &self.0 {
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for DeviceToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceToken({})", self.masked())
+    }
+}
+
+impl serde::Serialize for DeviceToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_spaces_and_angle_brackets() {
+        let token: DeviceToken = "<AB cd EF 01>".parse().unwrap();
+        assert_eq!(token.as_bytes(), &[0xab, 0xcd, 0xef, 0x01]);
+        assert_eq!(token.to_string(), "abcdef01");
+    }
+
+    #[test]
+    fn names_the_position_of_a_bad_character() {
+        let err = "abcg".parse::<DeviceToken>().unwrap_err();
+        assert_eq!(
+            err,
+            TokenError::NotHex {
+                position: 4,
+                character: 'g'
+            }
+        );
+        let err = "<ab é>".parse::<DeviceToken>().unwrap_err();
+        assert_eq!(
+            err,
+            TokenError::NotHex {
+                position: 5,
+                character: 'é'
+            }
+        );
+        assert!(err.to_string().contains("position 5"));
+    }
+
+    #[test]
+    fn rejects_empty_odd_and_too_long() {
+        assert_eq!("".parse::<DeviceToken>(), Err(TokenError::Empty));
+        assert_eq!(" <> ".parse::<DeviceToken>(), Err(TokenError::Empty));
+        assert_eq!(
+            "abc".parse::<DeviceToken>(),
+            Err(TokenError::OddLength { digits: 3 })
+        );
+        let long = "ab".repeat(101);
+        assert_eq!(
+            long.parse::<DeviceToken>(),
+            Err(TokenError::TooLong { bytes: 101 })
+        );
+        assert!("ab".repeat(100).parse::<DeviceToken>().is_ok());
+        assert_eq!(DeviceToken::from_bytes(&[]), Err(TokenError::Empty));
+    }
+
+    #[test]
+    fn warns_but_accepts_non_standard_lengths() {
+        let short: DeviceToken = "abcd".parse().unwrap();
+        assert!(short.length_warning().unwrap().contains("2 bytes"));
+        let standard: DeviceToken = "ab".repeat(32).parse().unwrap();
+        assert_eq!(standard.length_warning(), None);
+    }
+
+    #[test]
+    fn masks_for_logs() {
+        let token: DeviceToken = "0123456789abcdef".repeat(4).parse().unwrap();
+        assert_eq!(token.masked(), "0123…cdef");
+        assert_eq!(format!("{token:?}"), "DeviceToken(0123…cdef)");
+    }
+}

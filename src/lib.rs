@@ -1,0 +1,8 @@
+//! Push Console: send and inspect Apple Push Notification service pushes.
+//!
+//! The library holds everything; `main.rs` only picks the GUI or the CLI.
+
+#![forbid(unsafe_code)]
+
+pub mod apns;
+pub mod cli;

@@ -1,0 +1,22 @@
+//! The `push-console` binary: the CLI with a subcommand; the desktop app without one.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use push_console::cli::{Cli, run};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(command) => run(command),
+        None => {
+            // The desktop app is not built yet; until it is, show what the CLI offers.
+            let _ = Cli::command().print_help();
+            ExitCode::SUCCESS
+        }
+    }
+}
