@@ -4,5 +4,8 @@
 
 #![forbid(unsafe_code)]
 
+#[warn(missing_docs)]
 pub mod apns;
 pub mod cli;
+pub mod net;
+pub mod simulator;

@@ -279,6 +279,11 @@ impl TokenIssuer {
         self.token(now)
     }
 
+    /// The token currently in use, if one was issued.
+    pub fn current(&self) -> Option<&ProviderToken> {
+        self.current.as_ref()
+    }
+
     /// The key id the tokens carry.
     pub fn key_id(&self) -> &KeyId {
         &self.key_id

@@ -172,22 +172,18 @@ fn parse_custom(pair: &str) -> Result<(&str, Value), CliError> {
     Ok((key, value))
 }
 
-/// Everything that makes one notification for one token.
+/// Headers and payload: everything of a notification but its token.
 #[derive(Args, Debug, Clone)]
-pub struct NotificationArgs {
-    /// The device token, in hex (spaces and <> are ignored).
-    #[arg(long)]
-    pub token: String,
+pub struct MessageArgs {
     #[command(flatten)]
     pub headers: HeaderArgs,
     #[command(flatten)]
     pub payload: PayloadArgs,
 }
 
-impl NotificationArgs {
-    /// The notification these flags describe.
-    pub fn notification(&self) -> Result<Notification, CliError> {
-        let token: DeviceToken = self.token.parse()?;
+impl MessageArgs {
+    /// The notification these flags describe, addressed to `token`.
+    pub fn notification(&self, token: DeviceToken) -> Result<Notification, CliError> {
         let mut notification = Notification::new(token, self.payload.payload()?);
         let headers = &self.headers;
         notification.push_type = headers.push_type.parse()?;

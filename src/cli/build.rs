@@ -2,15 +2,18 @@
 
 use clap::Args;
 
-use super::args::{NotificationArgs, TransportArgs};
+use super::args::{MessageArgs, TransportArgs};
 use super::{CliError, output};
 use crate::apns::{AuthKind, Severity, Transport, lint};
 
 /// Prints the exact request or bytes a notification becomes.
 #[derive(Args, Debug)]
 pub struct BuildArgs {
+    /// The device token, in hex (spaces and <> are ignored).
+    #[arg(long)]
+    pub token: String,
     #[command(flatten)]
-    pub notification: NotificationArgs,
+    pub message: MessageArgs,
     #[command(flatten)]
     pub transport: TransportArgs,
     /// Identifier echoed in legacy error-responses (enhanced and frame formats).
@@ -20,7 +23,7 @@ pub struct BuildArgs {
 
 /// Runs `build`, printing warnings to stderr and the result to stdout.
 pub fn run(args: &BuildArgs) -> Result<(), CliError> {
-    let notification = args.notification.notification()?;
+    let notification = args.message.notification(args.token.parse()?)?;
     let transport = args.transport.transport();
     // The auth mode is unknown here; certificate auth is the one that needs no topic.
     for finding in lint(&notification, transport, AuthKind::Certificate) {

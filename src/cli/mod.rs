@@ -2,14 +2,22 @@
 
 mod args;
 mod build;
+mod connection;
+mod feedback;
 pub mod output;
+mod send;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::apns::{HeaderValueError, IdError, NotificationError, PayloadError, TokenError};
+use crate::apns::{
+    HeaderValueError, IdError, NotificationError, PayloadError, ProviderTokenError, TokenError,
+};
+use crate::net::{FeedbackClientError, IdentityError, TransportError};
+use crate::simulator::SimulatorError;
 
 /// Send and inspect Apple Push Notification service pushes.
 #[derive(Parser, Debug)]
@@ -25,6 +33,12 @@ pub struct Cli {
 pub enum Command {
     /// Print what a notification would be sent as (HTTP/2 request or legacy bytes), without connecting.
     Build(build::BuildArgs),
+    /// Send a notification to one or many device tokens, over HTTP/2 or the legacy protocol.
+    Send(Box<send::SendArgs>),
+    /// Read the legacy feedback service: tokens whose app was removed.
+    Feedback(feedback::FeedbackArgs),
+    /// Run the APNs simulator (HTTP/2, legacy gateway, feedback) until Ctrl-C.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// A problem with what the user asked for. Every one exits with code 2.
@@ -53,6 +67,92 @@ pub enum CliError {
         /// Why it could not be read.
         source: std::io::Error,
     },
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        /// The file named.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        /// The file named.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Tokens could not be read.
+    #[error("cannot read tokens from {source_name}: {message}")]
+    ReadTokens {
+        /// Where from.
+        source_name: String,
+        /// Why.
+        message: String,
+    },
+    /// A token in a list is not valid.
+    #[error("{source_name} line {line}: {error}")]
+    BadTokenLine {
+        /// The file, standard input or --token.
+        source_name: String,
+        /// 1-based line (or --token occurrence).
+        line: usize,
+        /// What is wrong with it.
+        error: TokenError,
+    },
+    /// No tokens given.
+    #[error("no device tokens: pass --token HEX (repeatable) or --tokens FILE")]
+    NoTokens,
+    /// The endpoint is not simulator, sandbox, production or host:port.
+    #[error("--endpoint {0:?} is not simulator, sandbox, production or HOST:PORT")]
+    BadEndpoint(String),
+    /// No credentials for a real endpoint.
+    #[error("no credentials: pass --cert FILE (PEM or .p12) or --p8 FILE --key-id ID --team-id ID")]
+    MissingCredentials,
+    /// Token auth with the legacy protocol.
+    #[error(
+        "the legacy protocol and feedback service need a certificate (--cert); token keys work only over HTTP/2"
+    )]
+    LegacyNeedsCertificate,
+    /// A certificate or key file is unusable.
+    #[error("{}: {source}", path.display())]
+    Identity {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: IdentityError,
+    },
+    /// The --ca file has no certificate.
+    #[error("{} holds no PEM certificate to trust", .0.display())]
+    BadCa(PathBuf),
+    /// A .p8 key problem.
+    #[error(transparent)]
+    ProviderToken(#[from] ProviderTokenError),
+    /// A lint that APNs would refuse.
+    #[error("{0}")]
+    Lint(String),
+    /// The connection failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// Reading feedback failed.
+    #[error(transparent)]
+    Feedback(#[from] FeedbackClientError),
+    /// The simulator could not start.
+    #[error(transparent)]
+    Simulator(#[from] SimulatorError),
+    /// Waiting for Ctrl-C failed.
+    #[error("cannot listen for Ctrl-C: {source}")]
+    Signal {
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {source}")]
+    Runtime {
+        /// Why.
+        source: std::io::Error,
+    },
     /// `--custom` without `=`.
     #[error("--custom {0:?} is not KEY=JSON, e.g. --custom order='{{\"id\":7}}'")]
     CustomNotKeyValue(String),
@@ -75,16 +175,26 @@ impl CliError {
     }
 }
 
-/// Runs a parsed command line; `None` means "open the GUI", which the caller handles.
+/// Runs a parsed command line; the caller handles "no command" (the GUI).
 pub fn run(command: Command) -> ExitCode {
     let result = match command {
-        Command::Build(args) => build::run(&args),
+        Command::Build(args) => build::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Send(args) => block_on(send::run(*args)),
+        Command::Feedback(args) => block_on(feedback::run(args)),
+        Command::Simulate(args) => block_on(simulate::run(args)),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            output::error(&error.to_string());
-            error.exit_code()
-        }
-    }
+    result.unwrap_or_else(|error| {
+        output::error(&error.to_string());
+        error.exit_code()
+    })
+}
+
+fn block_on(
+    future: impl std::future::Future<Output = Result<ExitCode, CliError>>,
+) -> Result<ExitCode, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Runtime { source })?
+        .block_on(future)
 }

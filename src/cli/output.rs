@@ -1,7 +1,10 @@
 //! Everything the CLI writes to the terminal goes through here.
 #![allow(clippy::print_stdout)]
 
-use crate::apns::Http2Request;
+use tokio::sync::mpsc;
+
+use crate::apns::{FeedbackTuple, Http2Request, group_thousands};
+use crate::net::{BatchReport, Outcome, OutcomeKind, SendEvent};
 
 /// A warning on stderr, prefixed so scripts can tell it from output.
 pub fn warn(message: &str) {
@@ -30,4 +33,135 @@ pub fn http2_request(request: &Http2Request) {
     }
     println!();
     println!("{}", String::from_utf8_lossy(&request.body));
+}
+
+/// Draws a progress line on stderr while a batch runs (when asked), until the
+/// sender drops its end of the channel.
+pub async fn follow_send(mut events: mpsc::UnboundedReceiver<SendEvent>, show_progress: bool) {
+    let mut drawn = false;
+    while let Some(event) = events.recv().await {
+        if let (true, SendEvent::Progress(progress)) = (show_progress, event) {
+            let eta = progress.eta().map_or_else(String::new, |eta| {
+                format!(" · ETA {:.1} s", eta.as_secs_f64())
+            });
+            eprint!(
+                "\r{} / {} · {} accepted · {} rejected · {} failed · {}/s{eta}   ",
+                group_thousands(progress.done),
+                group_thousands(progress.total),
+                group_thousands(progress.accepted),
+                group_thousands(progress.rejected),
+                group_thousands(progress.failed),
+                group_thousands(progress.rate() as usize),
+            );
+            drawn = true;
+        }
+    }
+    if drawn {
+        eprintln!();
+    }
+}
+
+/// One outcome as a JSON object on one line.
+pub fn outcome_json(outcome: &Outcome) {
+    let kind = match outcome.kind {
+        OutcomeKind::Accepted => "accepted",
+        OutcomeKind::Rejected => "rejected",
+        OutcomeKind::Failed => "failed",
+        OutcomeKind::NotSent => "not_sent",
+    };
+    let line = serde_json::json!({
+        "token": outcome.token.to_string(),
+        "outcome": kind,
+        "status": outcome.status,
+        "reason": outcome.reason.as_ref().map(|reason| reason.as_str().to_owned()),
+        "legacy_status": outcome.legacy_status,
+        "apns_id": outcome.apns_id.to_string(),
+        "apns_unique_id": outcome.apns_unique_id,
+        "timestamp": outcome.timestamp_ms,
+        "attempts": outcome.attempts,
+        "latency_ms": outcome.latency.as_secs_f64() * 1000.0,
+        "error": outcome.error,
+    });
+    println!("{line}");
+}
+
+/// One outcome as a line of text.
+pub fn outcome_line(outcome: &Outcome) {
+    let latency = format!("{:.0} ms", outcome.latency.as_secs_f64() * 1000.0);
+    let detail = match (&outcome.kind, &outcome.reason) {
+        (OutcomeKind::Accepted, _) => format!(
+            "accepted  apns-id {}{}",
+            outcome.apns_id,
+            outcome
+                .apns_unique_id
+                .as_deref()
+                .map_or_else(String::new, |id| format!("  apns-unique-id {id}"))
+        ),
+        (OutcomeKind::Rejected, Some(reason)) => format!(
+            "rejected  {} {}: {}",
+            outcome.status.unwrap_or_default(),
+            reason,
+            reason.explanation()
+        ),
+        (OutcomeKind::NotSent, _) => "not sent (cancelled)".to_owned(),
+        _ => format!(
+            "{}  {}",
+            if outcome.kind == OutcomeKind::Rejected {
+                "rejected"
+            } else {
+                "failed"
+            },
+            outcome.error.as_deref().unwrap_or("no answer")
+        ),
+    };
+    let retries = if outcome.attempts > 1 {
+        format!(", {} attempts", outcome.attempts)
+    } else {
+        String::new()
+    };
+    println!("{}  {detail}  ({latency}{retries})", outcome.token);
+}
+
+/// The closing summary line, on stderr so stdout stays machine-readable.
+pub fn summary(report: &BatchReport) {
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        report.outcomes.len() as f64 / seconds
+    } else {
+        0.0
+    };
+    let mut line = format!(
+        "{} notifications: {} accepted, {} rejected, {} failed, {} not sent in {:.2} s ({}/s)",
+        group_thousands(report.outcomes.len()),
+        group_thousands(report.count(OutcomeKind::Accepted)),
+        group_thousands(report.count(OutcomeKind::Rejected)),
+        group_thousands(report.count(OutcomeKind::Failed)),
+        group_thousands(report.count(OutcomeKind::NotSent)),
+        seconds,
+        group_thousands(rate as usize),
+    );
+    if report.possible_duplicates > 0 {
+        line.push_str(&format!(
+            "; {} resent after silent closes (devices may see duplicates)",
+            group_thousands(report.possible_duplicates)
+        ));
+    }
+    eprintln!("{line}");
+}
+
+/// One feedback entry: `token time`, or JSON.
+pub fn feedback_tuple(tuple: &FeedbackTuple, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"token": tuple.token.to_string(), "time": tuple.time})
+        );
+    } else {
+        println!("{} {}", tuple.token, tuple.time);
+    }
+}
+
+/// A line for the user on stdout (simulator addresses and the like).
+pub fn line(text: &str) {
+    println!("{text}");
 }

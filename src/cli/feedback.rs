@@ -1,0 +1,58 @@
+//! `push-console feedback`: list the tokens the legacy feedback service reports dead.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use tokio::sync::mpsc;
+
+use super::connection::{ConnectionArgs, Credentials};
+use super::{CliError, output};
+use crate::net::{Service, read_feedback};
+
+/// Reads the feedback service.
+#[derive(Args, Debug)]
+pub struct FeedbackArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The feedback service as HOST:PORT, when --endpoint is a custom gateway.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub feedback_endpoint: Option<String>,
+    /// One JSON object per entry instead of "token time" lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `feedback`.
+pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
+    if let Some(feedback) = args.feedback_endpoint.take() {
+        args.connection.endpoint = feedback;
+    }
+    let resolved = args.connection.resolve(Service::Feedback, None).await?;
+    let Credentials::Certificate(identity) = resolved.credentials else {
+        return Err(CliError::LegacyNeedsCertificate);
+    };
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let json = args.json;
+    let printer = tokio::spawn(async move {
+        let mut count = 0usize;
+        while let Some(tuple) = receiver.recv().await {
+            output::feedback_tuple(&tuple, json);
+            count += 1;
+        }
+        count
+    });
+    let result = read_feedback(
+        &resolved.endpoint,
+        &identity,
+        Duration::from_secs(30),
+        Some(sender),
+    )
+    .await;
+    let count = printer.await.unwrap_or_default();
+    result?;
+    if !json {
+        eprintln!("{count} feedback entries");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,194 @@
+//! `push-console send`: deliver a notification to one or many tokens.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::args::{MessageArgs, TransportArgs};
+use super::connection::{ConnectionArgs, Credentials, read_file};
+use super::{CliError, output};
+use crate::apns::{AuthKind, DeviceToken, Severity, Transport, lint};
+use crate::net::{
+    Batch, BatchReport, Http2Config, Http2Sender, LegacyConfig, LegacySender, OutcomeKind, Pool,
+    Service,
+};
+
+/// Sends one notification to every given token.
+#[derive(Args, Debug)]
+pub struct SendArgs {
+    /// A device token in hex; repeat for several.
+    #[arg(long = "token", value_name = "HEX")]
+    pub tokens: Vec<String>,
+    /// A file of tokens, one per line ("-" reads standard input); blank lines and # comments are skipped.
+    #[arg(long = "tokens", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub message: MessageArgs,
+    #[command(flatten)]
+    pub transport: TransportArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Notifications in flight at once (HTTP/2).
+    #[arg(long, default_value_t = 100)]
+    pub concurrency: usize,
+    /// Legacy: how long the gateway must stay quiet after the last write, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub tail_ms: u64,
+    /// One JSON object per token on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_token_lines(source: &str, text: impl BufRead) -> Result<Vec<DeviceToken>, CliError> {
+    let mut tokens = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.map_err(|error| CliError::ReadTokens {
+            source_name: source.to_owned(),
+            message: error.to_string(),
+        })?;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // A CSV export keeps the token in its first column.
+        let field = line.split([',', ';']).next().unwrap_or(line).trim();
+        let token = field.parse().map_err(|error| CliError::BadTokenLine {
+            source_name: source.to_owned(),
+            line: number + 1,
+            error,
+        })?;
+        tokens.push(token);
+    }
+    Ok(tokens)
+}
+
+impl SendArgs {
+    fn tokens(&self) -> Result<Vec<DeviceToken>, CliError> {
+        let mut tokens = Vec::new();
+        for (index, text) in self.tokens.iter().enumerate() {
+            tokens.push(text.parse().map_err(|error| CliError::BadTokenLine {
+                source_name: "--token".into(),
+                line: index + 1,
+                error,
+            })?);
+        }
+        match self.token_file.as_deref() {
+            Some(path) if path.as_os_str() == "-" => {
+                tokens.extend(parse_token_lines(
+                    "standard input",
+                    std::io::stdin().lock(),
+                )?);
+            }
+            Some(path) => {
+                let bytes = read_file(path)?;
+                tokens.extend(parse_token_lines(
+                    &path.display().to_string(),
+                    bytes.as_slice(),
+                )?);
+            }
+            None => {}
+        }
+        let before = tokens.len();
+        let mut seen = std::collections::HashSet::with_capacity(tokens.len());
+        tokens.retain(|token| seen.insert(token.clone()));
+        if tokens.len() < before {
+            output::warn(&format!(
+                "{} duplicate tokens left out",
+                crate::apns::group_thousands(before - tokens.len())
+            ));
+        }
+        if tokens.is_empty() {
+            return Err(CliError::NoTokens);
+        }
+        Ok(tokens)
+    }
+}
+
+/// Runs `send`.
+pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
+    let tokens = args.tokens()?;
+    let transport = args.transport.transport();
+    let template = args.message.notification(tokens[0].clone())?;
+    let service = match transport {
+        Transport::Http2 => Service::Http2,
+        Transport::Legacy(_) => Service::LegacyGateway,
+    };
+    let topic = template.topic.as_ref().map(|topic| topic.to_string());
+    let resolved = args.connection.resolve(service, topic.as_deref()).await?;
+    let auth = match resolved.credentials {
+        Credentials::Certificate(_) => AuthKind::Certificate,
+        Credentials::Token(_) => AuthKind::Token,
+    };
+    for finding in lint(&template, transport, auth) {
+        match finding.severity() {
+            Severity::Warning => output::warn(&finding.to_string()),
+            Severity::Error => return Err(CliError::Lint(finding.to_string())),
+        }
+    }
+    let batch = Batch::same_payload(&template, tokens, transport)?;
+    let cancel = CancellationToken::new();
+    let ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            output::warn("cancelling: waiting for notifications in flight");
+            ctrl_c.cancel();
+        }
+    });
+    let (events, receiver) = mpsc::unbounded_channel();
+    let show_progress = std::io::stderr().is_terminal() && batch.len() > 1;
+    let printer = tokio::spawn(output::follow_send(receiver, show_progress));
+    let report = match transport {
+        Transport::Http2 => {
+            let (endpoint, auth, _simulator) = resolved.http2_auth();
+            let mut sender = Http2Sender::new(
+                Arc::new(Pool::new()),
+                "cli",
+                Http2Config::new(endpoint, auth),
+            );
+            sender.concurrency = args.concurrency;
+            sender.send(&batch, Some(events), cancel).await
+        }
+        Transport::Legacy(format) => {
+            let Credentials::Certificate(identity) = resolved.credentials else {
+                return Err(CliError::LegacyNeedsCertificate);
+            };
+            let mut config = LegacyConfig::new(resolved.endpoint, identity);
+            config.format = format;
+            config.tail = std::time::Duration::from_millis(args.tail_ms);
+            LegacySender::new(config)
+                .send(&batch, Some(events), cancel)
+                .await
+        }
+    };
+    let _ = printer.await;
+    print_report(&report, args.json);
+    Ok(if report.all_accepted() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_report(report: &BatchReport, json: bool) {
+    if json {
+        for outcome in &report.outcomes {
+            output::outcome_json(outcome);
+        }
+    } else {
+        let verbose = report.outcomes.len() <= 20;
+        for outcome in &report.outcomes {
+            if verbose || outcome.kind != OutcomeKind::Accepted {
+                output::outcome_line(outcome);
+            }
+        }
+    }
+    for error in &report.errors {
+        output::warn(error);
+    }
+    output::summary(report);
+}

@@ -1,0 +1,78 @@
+//! Transport errors: what went wrong between us and the server. An APNs
+//! rejection is an answer, not one of these.
+
+use crate::apns::{ProviderTokenError, ResponseError};
+
+use super::IdentityError;
+
+/// A failure to reach the server or to get an answer from it.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// TCP connect failed.
+    #[error("cannot connect to {endpoint}: {source}; check the host, port and network")]
+    Connect {
+        /// host:port.
+        endpoint: String,
+        /// The socket error.
+        source: std::io::Error,
+    },
+    /// The TLS handshake failed.
+    #[error(
+        "TLS handshake with {endpoint} failed: {source}; for the simulator, trust its CA (--ca), for Apple check the certificate"
+    )]
+    Tls {
+        /// host:port.
+        endpoint: String,
+        /// The TLS error.
+        source: std::io::Error,
+    },
+    /// The host name is not a valid TLS server name.
+    #[error("{0:?} is not a valid host name")]
+    BadHost(String),
+    /// The server did not agree to HTTP/2.
+    #[error("{0} did not agree to HTTP/2 (ALPN h2); is it an APNs HTTP/2 endpoint?")]
+    NotHttp2(String),
+    /// The HTTP/2 layer failed (connection reset, GOAWAY, protocol error).
+    #[error("HTTP/2 error: {0}")]
+    Http2(#[from] h2::Error),
+    /// The connection is closed (GOAWAY received or dropped).
+    #[error("the connection is closed")]
+    Closed,
+    /// The connection did not answer a keep-alive ping in time.
+    #[error("the connection stopped answering (keep-alive ping timed out)")]
+    PingTimeout,
+    /// The server's answer could not be understood.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    /// The TLS configuration could not be built.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// A provider token could not be made.
+    #[error(transparent)]
+    ProviderToken(#[from] ProviderTokenError),
+    /// A read or write failed after connecting.
+    #[error("connection to {endpoint} failed: {source}")]
+    Io {
+        /// host:port.
+        endpoint: String,
+        /// The socket error.
+        source: std::io::Error,
+    },
+}
+
+impl TransportError {
+    /// Whether the same request may succeed on a new connection: the request
+    /// never got an answer because the connection went away.
+    pub fn is_connection_loss(&self) -> bool {
+        match self {
+            // Every HTTP/2 failure before an answer (GOAWAY, reset, a stream made
+            // inactive by a dying connection) leaves the request unanswered.
+            TransportError::Http2(_)
+            | TransportError::Closed
+            | TransportError::PingTimeout
+            | TransportError::Io { .. } => true,
+            TransportError::Connect { .. } => true,
+            _ => false,
+        }
+    }
+}

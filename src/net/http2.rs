@@ -1,0 +1,306 @@
+//! One HTTP/2 connection to an APNs endpoint, with certificate or token auth.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use http::{HeaderValue, Method, Request, Uri};
+use tracing::{debug, trace};
+
+use super::connect::connect_tls;
+use super::{ClientIdentity, Endpoint, TransportError};
+use crate::apns::{DeviceToken, Response, TokenIssuer};
+
+/// Seconds since the UNIX epoch, as the provider-token policy needs it. Tests
+/// inject their own to check renewal without waiting an hour.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+    })
+}
+
+/// How the provider authenticates on an HTTP/2 connection.
+#[derive(Clone)]
+pub enum Http2Auth {
+    /// A TLS client certificate.
+    Certificate(ClientIdentity),
+    /// Provider tokens from one issuer, shared by every connection of the team.
+    Token {
+        /// The issuer, which decides when to renew.
+        issuer: Arc<Mutex<TokenIssuer>>,
+        /// The clock that dates tokens.
+        clock: Clock,
+    },
+}
+
+impl std::fmt::Debug for Http2Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Http2Auth::Certificate(identity) => write!(f, "Certificate({identity:?})"),
+            Http2Auth::Token { .. } => f.write_str("Token"),
+        }
+    }
+}
+
+/// Settings of an HTTP/2 connection.
+#[derive(Clone, Debug)]
+pub struct Http2Config {
+    /// Where to connect.
+    pub endpoint: Endpoint,
+    /// Certificate or token auth.
+    pub auth: Http2Auth,
+    /// Ping after this long without traffic, so that NATs and APNs keep an idle
+    /// connection open for hours.
+    pub keepalive_interval: Duration,
+    /// How long a ping may go unanswered before the connection is dropped.
+    pub ping_timeout: Duration,
+    /// How long to wait for TCP + TLS + HTTP/2 to come up.
+    pub connect_timeout: Duration,
+}
+
+impl Http2Config {
+    /// Defaults suited to APNs: ping every 60 s of idleness, 20 s to answer.
+    pub fn new(endpoint: Endpoint, auth: Http2Auth) -> Self {
+        Self {
+            endpoint,
+            auth,
+            keepalive_interval: Duration::from_secs(60),
+            ping_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// One prepared request: everything but the connection.
+#[derive(Clone, Debug)]
+pub struct PreparedRequest {
+    /// The device.
+    pub token: DeviceToken,
+    /// apns-* headers, without authorization (the connection adds it).
+    pub headers: Arc<Vec<(&'static str, String)>>,
+    /// The apns-id header, per notification.
+    pub apns_id: Option<String>,
+    /// The payload, shared between the notifications of a batch.
+    pub body: Bytes,
+}
+
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
+struct Shared {
+    id: u64,
+    closed: AtomicBool,
+    last_used: Mutex<Instant>,
+    authority: String,
+}
+
+/// A live HTTP/2 connection. Cloning shares it; requests on clones are multiplexed.
+#[derive(Clone)]
+pub struct Http2Connection {
+    send: SendRequest<Bytes>,
+    shared: Arc<Shared>,
+    auth: Http2Auth,
+}
+
+impl std::fmt::Debug for Http2Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Http2Connection#{}({})",
+            self.shared.id, self.shared.authority
+        )
+    }
+}
+
+impl Http2Connection {
+    /// Connects, handshakes TLS (ALPN h2) and HTTP/2, and starts the tasks that
+    /// drive the connection and keep it alive.
+    pub async fn connect(config: &Http2Config) -> Result<Self, TransportError> {
+        let endpoint = &config.endpoint;
+        let identity = match &config.auth {
+            Http2Auth::Certificate(identity) => Some(identity),
+            Http2Auth::Token { .. } => None,
+        };
+        let stream = connect_tls(endpoint, identity, &[b"h2"], config.connect_timeout).await?;
+        if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+            return Err(TransportError::NotHttp2(endpoint.address()));
+        }
+        let mut builder = h2::client::Builder::new();
+        // Until the server's SETTINGS arrive, open one stream at a time: APNs starts
+        // token-auth connections at one concurrent stream.
+        builder.initial_max_send_streams(1).enable_push(false);
+        let (send, mut connection) = builder.handshake(stream).await?;
+        let shared = Arc::new(Shared {
+            id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
+            closed: AtomicBool::new(false),
+            last_used: Mutex::new(Instant::now()),
+            authority: endpoint.address(),
+        });
+        let ping_pong = connection.ping_pong();
+        let driver_shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                debug!(connection = driver_shared.id, %error, "HTTP/2 connection ended");
+            }
+            driver_shared.closed.store(true, Ordering::Release);
+        });
+        if let Some(ping_pong) = ping_pong {
+            tokio::spawn(keep_alive(
+                ping_pong,
+                Arc::clone(&shared),
+                config.keepalive_interval,
+                config.ping_timeout,
+            ));
+        }
+        debug!(connection = shared.id, endpoint = %endpoint, "HTTP/2 connection open");
+        Ok(Self {
+            send,
+            shared,
+            auth: config.auth.clone(),
+        })
+    }
+
+    /// The connection's number, unique in this process.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Whether the connection has ended (GOAWAY, drop, failed ping).
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the connection unusable, so that the pool replaces it.
+    pub fn mark_closed(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+    }
+
+    /// How long since the last request.
+    pub fn idle_for(&self) -> Duration {
+        self.shared
+            .last_used
+            .lock()
+            .map_or(Duration::ZERO, |last| last.elapsed())
+    }
+
+    /// The provider token to send now, if token auth.
+    fn bearer(&self) -> Result<Option<HeaderValue>, TransportError> {
+        let Http2Auth::Token { issuer, clock } = &self.auth else {
+            return Ok(None);
+        };
+        let now = clock();
+        let mut issuer = issuer.lock().map_err(|_| TransportError::Closed)?;
+        let token = issuer.token(now)?;
+        let value = HeaderValue::from_str(&format!("bearer {}", token.as_str()))
+            .map_err(|_| TransportError::Closed)?;
+        Ok(Some(value))
+    }
+
+    /// Renews the provider token after APNs said it expired. Returns the refusal
+    /// when the token is too young to renew (a clock problem, not a token problem).
+    pub fn renew_token_after_expiry(&self) -> Result<(), TransportError> {
+        if let Http2Auth::Token { issuer, clock } = &self.auth {
+            let now = clock();
+            let mut issuer = issuer.lock().map_err(|_| TransportError::Closed)?;
+            issuer.renew_after_expiry(now)?;
+        }
+        Ok(())
+    }
+
+    /// Sends one notification and waits for APNs's answer.
+    pub async fn send(&self, request: &PreparedRequest) -> Result<Response, TransportError> {
+        if self.is_closed() {
+            return Err(TransportError::Closed);
+        }
+        if let Ok(mut last) = self.shared.last_used.lock() {
+            *last = Instant::now();
+        }
+        let uri = Uri::builder()
+            .scheme("https")
+            .authority(self.shared.authority.as_str())
+            .path_and_query(format!("/3/device/{}", request.token))
+            .build()
+            .map_err(|_| TransportError::BadHost(self.shared.authority.clone()))?;
+        let mut http_request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .body(())
+            .map_err(|_| TransportError::Closed)?;
+        let headers = http_request.headers_mut();
+        if let Some(bearer) = self.bearer()? {
+            headers.insert(http::header::AUTHORIZATION, bearer);
+        }
+        if let Some(id) = &request.apns_id
+            && let Ok(value) = HeaderValue::from_str(id)
+        {
+            headers.insert("apns-id", value);
+        }
+        for (name, value) in request.headers.iter() {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(*name, value);
+            }
+        }
+        let mut sender = self.send.clone().ready().await?;
+        let (response, mut body_stream) = sender.send_request(http_request, false)?;
+        body_stream.send_data(request.body.clone(), true)?;
+        let response = response.await?;
+        let (parts, mut body) = response.into_parts();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            bytes.extend_from_slice(&chunk);
+        }
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let answer = Response::parse(
+            parts.status.as_u16(),
+            header("apns-id"),
+            header("apns-unique-id"),
+            &bytes,
+        )?;
+        trace!(
+            connection = self.shared.id,
+            status = answer.status,
+            "answer"
+        );
+        Ok(answer)
+    }
+}
+
+/// Pings the server whenever the connection has been idle for `interval`; a
+/// ping unanswered within `timeout` closes the connection so it is replaced
+/// instead of swallowing the next request.
+async fn keep_alive(
+    mut ping_pong: h2::PingPong,
+    shared: Arc<Shared>,
+    interval: Duration,
+    timeout: Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        if shared.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let idle = shared
+            .last_used
+            .lock()
+            .map_or(Duration::ZERO, |last| last.elapsed());
+        if idle < interval {
+            continue;
+        }
+        match tokio::time::timeout(timeout, ping_pong.ping(h2::Ping::opaque())).await {
+            Ok(Ok(_pong)) => trace!(connection = shared.id, "keep-alive pong"),
+            _ => {
+                debug!(connection = shared.id, "keep-alive ping failed; closing");
+                shared.closed.store(true, Ordering::Release);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The legacy binary gateway client: writes without waiting, listens for the
+//! error-response, and resends what the gateway discarded.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+use super::batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
+use super::connect::connect_tls;
+use super::{ClientIdentity, Endpoint};
+use crate::apns::LegacyFormat;
+use crate::apns::legacy::{
+    self, ERROR_RESPONSE_LEN, ErrorResponse, LegacyNotification, LegacyStatus,
+};
+
+/// Settings of the legacy gateway client.
+#[derive(Clone, Debug)]
+pub struct LegacyConfig {
+    /// The gateway.
+    pub endpoint: Endpoint,
+    /// The push certificate (the legacy protocol has no token auth).
+    pub identity: ClientIdentity,
+    /// Simple, enhanced or frame.
+    pub format: LegacyFormat,
+    /// How long the connection must stay quiet after the last write before the
+    /// batch counts as delivered (errors arrive 0.1-0.8 s after the bad notification).
+    pub tail: Duration,
+    /// Times one notification may be written before it is given up.
+    pub max_attempts: u32,
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl LegacyConfig {
+    /// Defaults: frame format, 1 s tail, 3 attempts.
+    pub fn new(endpoint: Endpoint, identity: ClientIdentity) -> Self {
+        Self {
+            endpoint,
+            identity,
+            format: LegacyFormat::Frame,
+            tail: Duration::from_secs(1),
+            max_attempts: 3,
+            connect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// How a connection ended, as its reader saw it.
+enum ConnectionEnd {
+    ErrorResponse(ErrorResponse),
+    Closed(String),
+}
+
+/// Bytes per write call: large enough to keep the socket busy, small enough
+/// to notice an error-response quickly.
+const WRITE_BUFFER_BYTES: usize = 128 * 1024;
+
+/// Past this many notifications, a write window no longer limits anything.
+const MAX_WINDOW: usize = 1 << 16;
+
+/// Sends batches over the legacy binary gateway.
+pub struct LegacySender {
+    config: LegacyConfig,
+}
+
+struct Run<'a> {
+    config: &'a LegacyConfig,
+    items: &'a [BatchItem],
+    payloads: Vec<Vec<u8>>,
+    outcomes: Vec<Option<Outcome>>,
+    queue: VecDeque<usize>,
+    report: BatchReport,
+    progress: Progress,
+    events: Option<mpsc::UnboundedSender<SendEvent>>,
+    /// After a silent close, how many notifications may be written before the
+    /// connection must stay quiet for a tail; `None` is unlimited. Halving it on
+    /// each silent close guarantees progress against a gateway that closes
+    /// after every N notifications, since nothing says how many it read.
+    window: Option<usize>,
+    /// Per item: silent closes while it was the only notification in flight.
+    solo_closes: Vec<u32>,
+    silent_closes: usize,
+    last_close_cause: String,
+    started: Instant,
+    last_progress: Instant,
+}
+
+impl LegacySender {
+    /// A sender for `config`.
+    pub fn new(config: LegacyConfig) -> Self {
+        Self { config }
+    }
+
+    /// Sends `batch`; each item's identifier is its index in the batch.
+    pub async fn send(
+        &self,
+        batch: &Batch,
+        events: Option<mpsc::UnboundedSender<SendEvent>>,
+        cancel: CancellationToken,
+    ) -> BatchReport {
+        let items = batch.items();
+        let mut run = Run {
+            config: &self.config,
+            items,
+            payloads: items
+                .iter()
+                .map(|item| item.request.body.to_vec())
+                .collect(),
+            outcomes: vec![None; items.len()],
+            queue: (0..items.len()).collect(),
+            report: BatchReport::default(),
+            progress: Progress {
+                total: items.len(),
+                ..Progress::default()
+            },
+            events,
+            window: None,
+            solo_closes: vec![0; items.len()],
+            silent_closes: 0,
+            last_close_cause: String::new(),
+            started: Instant::now(),
+            last_progress: Instant::now(),
+        };
+        let mut connect_failures = 0;
+        while !run.queue.is_empty() && !cancel.is_cancelled() {
+            match connect_tls(
+                &self.config.endpoint,
+                Some(&self.config.identity),
+                &[],
+                self.config.connect_timeout,
+            )
+            .await
+            {
+                Ok(stream) => {
+                    connect_failures = 0;
+                    run.connection(stream, &cancel).await;
+                }
+                Err(error) => {
+                    connect_failures += 1;
+                    if connect_failures >= self.config.max_attempts {
+                        run.report.errors.push(error.to_string());
+                        let message = format!("not sent: {error}");
+                        while let Some(index) = run.queue.pop_front() {
+                            run.finish(index, OutcomeKind::Failed, None, Some(message.clone()));
+                        }
+                        break;
+                    }
+                    let backoff = Duration::from_millis(250 * (1 << connect_failures));
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = cancel.cancelled() => {}
+                    }
+                }
+            }
+        }
+        while let Some(index) = run.queue.pop_front() {
+            run.finish(index, OutcomeKind::NotSent, None, None);
+        }
+        if run.silent_closes > 0 {
+            let message = format!(
+                "the gateway closed the connection {} times without an error-response (last: {}); {} notifications were sent again",
+                run.silent_closes, run.last_close_cause, run.report.possible_duplicates
+            );
+            run.report.errors.push(message);
+        }
+        run.report.cancelled = cancel.is_cancelled();
+        run.report.elapsed = run.started.elapsed();
+        run.emit_progress(true);
+        let mut report = run.report;
+        report.outcomes = run.outcomes.into_iter().flatten().collect();
+        report
+    }
+}
+
+impl Run<'_> {
+    fn outcome_mut(&mut self, index: usize) -> &mut Outcome {
+        self.outcomes[index]
+            .get_or_insert_with(|| Outcome::pending(&self.items[index], OutcomeKind::NotSent))
+    }
+
+    fn finish(
+        &mut self,
+        index: usize,
+        kind: OutcomeKind,
+        status: Option<LegacyStatus>,
+        error: Option<String>,
+    ) {
+        let started = self.started;
+        let outcome = self.outcome_mut(index);
+        outcome.kind = kind;
+        outcome.legacy_status = status.map(LegacyStatus::code);
+        outcome.error = error;
+        outcome.latency = started.elapsed();
+        let outcome = outcome.clone();
+        self.progress.done += 1;
+        match kind {
+            OutcomeKind::Accepted => self.progress.accepted += 1,
+            OutcomeKind::Rejected => self.progress.rejected += 1,
+            OutcomeKind::Failed => self.progress.failed += 1,
+            OutcomeKind::NotSent => {}
+        }
+        if let Some(events) = &self.events {
+            let _ = events.send(SendEvent::Outcome { index, outcome });
+        }
+        self.emit_progress(false);
+    }
+
+    fn emit_progress(&mut self, force: bool) {
+        if let Some(events) = &self.events
+            && (force || self.last_progress.elapsed() >= Duration::from_millis(100))
+        {
+            self.progress.elapsed = self.started.elapsed();
+            let _ = events.send(SendEvent::Progress(self.progress));
+            self.last_progress = Instant::now();
+        }
+    }
+
+    /// Writes the queue on one connection until it is empty and the tail is
+    /// quiet, or the gateway ends the connection; settles what it can.
+    async fn connection(
+        &mut self,
+        stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+        cancel: &CancellationToken,
+    ) {
+        let (mut reader, mut writer) = tokio::io::split(stream);
+        let (end_tx, mut end_rx) = oneshot::channel();
+        let reader_task = tokio::spawn(async move {
+            let mut bytes = [0u8; ERROR_RESPONSE_LEN];
+            let end = match reader.read_exact(&mut bytes).await {
+                Ok(_) => match ErrorResponse::decode(&bytes) {
+                    Ok(response) => ConnectionEnd::ErrorResponse(response),
+                    Err(error) => ConnectionEnd::Closed(error.to_string()),
+                },
+                Err(error) => ConnectionEnd::Closed(error.to_string()),
+            };
+            let _ = end_tx.send(end);
+        });
+        let mut written: Vec<usize> = Vec::new();
+        let mut buffer = Vec::with_capacity(WRITE_BUFFER_BYTES + 4096);
+        let end = loop {
+            let window_full = self.window.is_some_and(|window| written.len() >= window);
+            if cancel.is_cancelled() || self.queue.is_empty() || window_full {
+                // Wait out the tail: a late error-response or close, or silence,
+                // which means everything written so far was delivered.
+                tokio::select! {
+                    end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed("reader stopped".into())),
+                    _ = tokio::time::sleep(self.config.tail) => {
+                        for index in written.drain(..) {
+                            self.finish(index, OutcomeKind::Accepted, None, None);
+                        }
+                        if cancel.is_cancelled() || self.queue.is_empty() {
+                            let _ = writer.shutdown().await;
+                            reader_task.abort();
+                            return;
+                        }
+                        // Silence confirmed a window: let the next one be larger.
+                        self.window = self
+                            .window
+                            .map(|window| window * 2)
+                            .filter(|&window| window < MAX_WINDOW);
+                        continue;
+                    }
+                }
+            }
+            buffer.clear();
+            let room = self
+                .window
+                .map_or(usize::MAX, |window| window - written.len());
+            let mut added = 0;
+            while buffer.len() < WRITE_BUFFER_BYTES && added < room {
+                let Some(index) = self.queue.pop_front() else {
+                    break;
+                };
+                let item = &self.items[index];
+                let notification = LegacyNotification {
+                    token: item.request.token.as_bytes(),
+                    payload: &self.payloads[index],
+                    identifier: index as u32,
+                    expiry: item.expiry,
+                    priority: item.priority,
+                };
+                if let Err(error) = legacy::encode(self.config.format, &notification, &mut buffer) {
+                    self.finish(index, OutcomeKind::Failed, None, Some(error.to_string()));
+                    continue;
+                }
+                self.outcome_mut(index).attempts += 1;
+                written.push(index);
+                added += 1;
+            }
+            if buffer.is_empty() {
+                continue;
+            }
+            tokio::select! {
+                result = writer.write_all(&buffer) => {
+                    if let Err(error) = result {
+                        debug!(%error, "write failed; waiting for the gateway's reason");
+                        let end = tokio::time::timeout(self.config.tail, &mut end_rx).await;
+                        break match end {
+                            Ok(Ok(end)) => end,
+                            _ => ConnectionEnd::Closed(error.to_string()),
+                        };
+                    }
+                }
+                end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed("reader stopped".into())),
+            }
+        };
+        reader_task.abort();
+        self.settle(written, end);
+    }
+
+    /// Decides what an ended connection delivered, and requeues the rest.
+    fn settle(&mut self, written: Vec<usize>, end: ConnectionEnd) {
+        let failed_at = match &end {
+            ConnectionEnd::ErrorResponse(response) => written
+                .iter()
+                .position(|&index| index as u32 == response.identifier)
+                .map(|position| (position, response.status)),
+            ConnectionEnd::Closed(_) => None,
+        };
+        match failed_at {
+            Some((position, status)) => {
+                for &index in &written[..position] {
+                    self.finish(index, OutcomeKind::Accepted, None, None);
+                }
+                let failed = written[position];
+                if status.named_was_processed() || status == LegacyStatus::NoErrors {
+                    self.finish(failed, OutcomeKind::Accepted, None, None);
+                } else {
+                    let message = format!("the gateway answered: {status}");
+                    self.finish(failed, OutcomeKind::Rejected, Some(status), Some(message));
+                }
+                let rest = &written[position + 1..];
+                if status.retry_rest() {
+                    // The gateway discarded these unread: resending them is not a
+                    // duplicate, and that write does not count as an attempt.
+                    for &index in rest.iter().rev() {
+                        let outcome = self.outcome_mut(index);
+                        outcome.attempts = outcome.attempts.saturating_sub(1);
+                        self.queue.push_front(index);
+                    }
+                    self.progress.retried += rest.len() as u64;
+                } else {
+                    let message = format!(
+                        "not delivered: the gateway stopped at an earlier notification with \"{status}\", which would fail these too"
+                    );
+                    for &index in rest {
+                        self.finish(index, OutcomeKind::Failed, None, Some(message.clone()));
+                    }
+                    self.report.errors.push(message);
+                }
+            }
+            None => {
+                let cause = match end {
+                    ConnectionEnd::ErrorResponse(response) => format!(
+                        "an error-response named identifier {} that was not sent on this connection",
+                        response.identifier
+                    ),
+                    ConnectionEnd::Closed(reason) => reason,
+                };
+                debug!(unconfirmed = written.len(), %cause, "connection closed without an error-response");
+                self.silent_closes += 1;
+                self.last_close_cause = cause;
+                // Nothing says which of these the gateway read: send them all again,
+                // with a smaller write window. A notification that was alone in
+                // flight when the connection closed is the likely cause; after
+                // max_attempts such closes it is given up.
+                if let [index] = written[..] {
+                    self.solo_closes[index] += 1;
+                    if self.solo_closes[index] >= self.config.max_attempts {
+                        let message = format!(
+                            "gave up: the gateway closed the connection {} times when this was the only notification in flight",
+                            self.solo_closes[index]
+                        );
+                        self.finish(index, OutcomeKind::Failed, None, Some(message));
+                        return;
+                    }
+                }
+                self.window = Some((written.len() / 2).max(1));
+                self.report.possible_duplicates += written.len();
+                self.progress.retried += written.len() as u64;
+                for &index in written.iter().rev() {
+                    self.queue.push_front(index);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Network IO with tokio and rustls: the HTTP/2 client, the legacy gateway and
+//! feedback clients, the connection pool and the batch sender.
+
+mod batch;
+mod connect;
+mod endpoint;
+mod error;
+mod feedback;
+mod http2;
+mod legacy;
+mod pool;
+mod sender;
+mod tls;
+
+pub use batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
+pub use endpoint::{Endpoint, Service};
+pub use error::TransportError;
+pub use feedback::{FeedbackClientError, read_feedback};
+pub use http2::{Clock, Http2Auth, Http2Config, Http2Connection, PreparedRequest, system_clock};
+pub use legacy::{LegacyConfig, LegacySender};
+pub use pool::{Pool, PoolKey};
+pub use sender::{Http2Sender, RetryPolicy};
+pub use tls::{ClientIdentity, IdentityError, client_config};

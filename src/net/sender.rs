@@ -1,0 +1,291 @@
+//! Sends a batch over HTTP/2 with bounded concurrency, retrying what APNs or the
+//! network allows to be retried, and reporting one outcome per token.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info_span};
+
+use super::batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
+use super::{Http2Config, Pool, PoolKey, TransportError};
+use crate::apns::{Reason, RetryAdvice};
+
+/// How often and how patiently to retry.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Attempts per notification, the first included.
+    pub max_attempts: u32,
+    /// Wait after 429 TooManyRequests.
+    pub throttle_delay: Duration,
+    /// First back-off after 500/503 or a lost connection; doubles each time.
+    pub backoff_base: Duration,
+    /// Longest back-off.
+    pub backoff_max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            throttle_delay: Duration::from_secs(1),
+            backoff_base: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.saturating_sub(1).min(16);
+        self.backoff_base
+            .saturating_mul(factor)
+            .min(self.backoff_max)
+    }
+}
+
+/// Sends batches to one endpoint with one identity over HTTP/2.
+pub struct Http2Sender {
+    pool: Arc<Pool>,
+    key: PoolKey,
+    config: Http2Config,
+    /// Notifications in flight at once.
+    pub concurrency: usize,
+    /// Retry rules.
+    pub retry: RetryPolicy,
+}
+
+struct Shared {
+    pool: Arc<Pool>,
+    key: PoolKey,
+    config: Http2Config,
+    retry: RetryPolicy,
+    retried: AtomicU64,
+    cancel: CancellationToken,
+}
+
+impl Http2Sender {
+    /// A sender using connections from `pool` cached under `identity`.
+    pub fn new(pool: Arc<Pool>, identity: impl Into<String>, config: Http2Config) -> Self {
+        let key = PoolKey {
+            identity: identity.into(),
+            endpoint: config.endpoint.address(),
+        };
+        Self {
+            pool,
+            key,
+            config,
+            concurrency: 100,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Sends `batch`. Events go to `events` if given. After `cancel`, nothing new
+    /// is started; what is in flight finishes and the rest is reported `NotSent`.
+    pub async fn send(
+        &self,
+        batch: &Batch,
+        events: Option<mpsc::UnboundedSender<SendEvent>>,
+        cancel: CancellationToken,
+    ) -> BatchReport {
+        let started = Instant::now();
+        let shared = Arc::new(Shared {
+            pool: Arc::clone(&self.pool),
+            key: self.key.clone(),
+            config: self.config.clone(),
+            retry: self.retry,
+            retried: AtomicU64::new(0),
+            cancel: cancel.clone(),
+        });
+        let items: Arc<[BatchItem]> = batch.items().into();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
+        let mut progress = Progress {
+            total: items.len(),
+            ..Progress::default()
+        };
+        let mut last_progress = Instant::now();
+        let semaphore = Arc::new(Semaphore::new(self.concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        let mut next = 0;
+
+        let mut record = |index: usize, outcome: Outcome, progress: &mut Progress| {
+            progress.done += 1;
+            match outcome.kind {
+                OutcomeKind::Accepted => progress.accepted += 1,
+                OutcomeKind::Rejected => progress.rejected += 1,
+                OutcomeKind::Failed => progress.failed += 1,
+                OutcomeKind::NotSent => {}
+            }
+            if let Some(events) = &events {
+                let _ = events.send(SendEvent::Outcome {
+                    index,
+                    outcome: outcome.clone(),
+                });
+            }
+            outcomes[index] = Some(outcome);
+        };
+
+        loop {
+            let can_start = next < items.len() && !cancel.is_cancelled();
+            tokio::select! {
+                biased;
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Ok((index, outcome)) = joined {
+                        record(index, outcome, &mut progress);
+                    }
+                }
+                permit = Arc::clone(&semaphore).acquire_owned(), if can_start => {
+                    let Ok(permit) = permit else { break };
+                    let index = next;
+                    next += 1;
+                    let shared = Arc::clone(&shared);
+                    let items = Arc::clone(&items);
+                    let span = info_span!("push", apns_id = %items[index].apns_id, token = %items[index].request.token.masked());
+                    tasks.spawn(async move {
+                        let outcome = deliver(&shared, &items[index]).await;
+                        drop(permit);
+                        (index, outcome)
+                    }.instrument(span));
+                }
+                _ = cancel.cancelled(), if can_start => {}
+                else => break,
+            }
+            if let Some(events) = &events
+                && (last_progress.elapsed() >= Duration::from_millis(100))
+            {
+                progress.retried = shared.retried.load(Ordering::Relaxed);
+                progress.elapsed = started.elapsed();
+                let _ = events.send(SendEvent::Progress(progress));
+                last_progress = Instant::now();
+            }
+        }
+        // Items never started were not sent.
+        let mut report = BatchReport {
+            cancelled: cancel.is_cancelled(),
+            ..BatchReport::default()
+        };
+        for (index, slot) in outcomes.iter_mut().enumerate() {
+            if slot.is_none() {
+                let outcome = Outcome::pending(&items[index], OutcomeKind::NotSent);
+                if let Some(events) = &events {
+                    let _ = events.send(SendEvent::Outcome {
+                        index,
+                        outcome: outcome.clone(),
+                    });
+                }
+                *slot = Some(outcome);
+            }
+        }
+        report.outcomes = outcomes.into_iter().flatten().collect();
+        report.elapsed = started.elapsed();
+        if let Some(events) = &events {
+            progress.retried = shared.retried.load(Ordering::Relaxed);
+            progress.elapsed = report.elapsed;
+            let _ = events.send(SendEvent::Progress(progress));
+        }
+        report
+    }
+}
+
+/// Waits `delay` unless the batch is cancelled first; true if it was.
+async fn wait_or_cancel(shared: &Shared, delay: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => false,
+        _ = shared.cancel.cancelled() => true,
+    }
+}
+
+/// Delivers one notification, retrying per the protocol's rules.
+async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
+    let started = Instant::now();
+    let mut outcome = Outcome::pending(item, OutcomeKind::Failed);
+    let mut renewed_token = false;
+    let retry = &shared.retry;
+    loop {
+        outcome.attempts += 1;
+        if outcome.attempts > 1 {
+            shared.retried.fetch_add(1, Ordering::Relaxed);
+        }
+        let attempts_left = outcome.attempts < retry.max_attempts;
+        let connection = match shared.pool.get(&shared.key, &shared.config).await {
+            Ok(connection) => connection,
+            Err(error) => {
+                outcome.error = Some(error.to_string());
+                if attempts_left && !wait_or_cancel(shared, retry.backoff(outcome.attempts)).await {
+                    continue;
+                }
+                break;
+            }
+        };
+        let delay = match connection.send(&item.request).await {
+            Ok(response) => {
+                outcome.status = Some(response.status);
+                outcome.apns_unique_id = response.apns_unique_id.clone();
+                let Some(rejection) = response.rejection else {
+                    outcome.kind = OutcomeKind::Accepted;
+                    outcome.error = None;
+                    outcome.reason = None;
+                    break;
+                };
+                outcome.kind = OutcomeKind::Rejected;
+                outcome.timestamp_ms = rejection.timestamp_ms;
+                let advice = rejection.reason.retry_advice();
+                let closing = rejection.reason == Reason::Shutdown;
+                outcome.reason = Some(rejection.reason);
+                if closing {
+                    shared.pool.discard(&shared.key, &connection).await;
+                }
+                match advice {
+                    RetryAdvice::Never => break,
+                    _ if !attempts_left => break,
+                    RetryAdvice::AfterDelay => retry.throttle_delay,
+                    RetryAdvice::WithBackoff => retry.backoff(outcome.attempts),
+                    RetryAdvice::RenewTokenOnce if renewed_token => break,
+                    RetryAdvice::RenewTokenOnce => {
+                        renewed_token = true;
+                        if let Err(error) = connection.renew_token_after_expiry() {
+                            outcome.error = Some(error.to_string());
+                            break;
+                        }
+                        Duration::ZERO
+                    }
+                }
+            }
+            Err(error) => {
+                debug!(%error, "request failed without an answer");
+                shared.pool.discard(&shared.key, &connection).await;
+                let retryable = error.is_connection_loss();
+                outcome.kind = OutcomeKind::Failed;
+                outcome.error = Some(describe(&error));
+                if !(retryable && attempts_left) {
+                    break;
+                }
+                // The first resend after a lost connection goes straight out on a new one.
+                if outcome.attempts == 1 {
+                    Duration::ZERO
+                } else {
+                    retry.backoff(outcome.attempts - 1)
+                }
+            }
+        };
+        if !delay.is_zero() && wait_or_cancel(shared, delay).await {
+            outcome.kind = OutcomeKind::NotSent;
+            outcome.error = Some("cancelled before it could be sent again".into());
+            break;
+        }
+    }
+    outcome.latency = started.elapsed();
+    outcome
+}
+
+fn describe(error: &TransportError) -> String {
+    match error {
+        TransportError::Http2(inner) if inner.is_go_away() => {
+            "the server closed the connection (GOAWAY) before answering".into()
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,365 @@
+//! The built-in APNs simulator: HTTP/2 API, legacy gateway and feedback service over TLS.
+//!
+//! It makes its own CA at start, serves a certificate for `localhost`,
+//! `127.0.0.1` and `::1`, issues client certificates shaped like Apple's push
+//! certificates, and accepts provider tokens from its own .p8 key. [`Rules`]
+//! script failures (bad tokens, throttling, GOAWAY, dropped connections), and
+//! every accepted notification is kept for inspection.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), push_console::simulator::SimulatorError> {
+//! use push_console::simulator::{Simulator, SimulatorConfig};
+//! let simulator = Simulator::start(SimulatorConfig::default()).await?;
+//! let endpoint = simulator.http2_endpoint(); // trusts the simulator's CA
+//! let (cert_pem, key_pem) = simulator.client_identity_pem(&["com.example.app"])?;
+//! // ... send pushes to `endpoint` with that identity ...
+//! println!("{} accepted", simulator.received().len());
+//! simulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod der;
+mod error;
+mod feedback;
+mod http2;
+mod legacy;
+mod pki;
+mod record;
+mod request;
+mod rules;
+mod tls;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::net::Endpoint;
+
+pub use error::SimulatorError;
+pub use pki::{SIMULATOR_KEY_ID, SIMULATOR_TEAM_ID, TokenKey};
+pub use record::{Received, ReceivedVia, Stats};
+pub use rules::{FlakyToken, Rules};
+
+use pki::Pki;
+use record::State;
+use request::{ConnectionAuth, TokenCheck};
+use tls::ClientAuth;
+
+/// A client that has not finished its TLS handshake by then is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the simulator listens and how it behaves at first.
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// The address to listen on (127.0.0.1 by default).
+    pub bind: IpAddr,
+    /// The HTTP/2 API's port; 0 picks any free port.
+    pub http2_port: u16,
+    /// The legacy gateway's port; 0 picks any free port.
+    pub legacy_port: u16,
+    /// The feedback service's port; 0 picks any free port.
+    pub feedback_port: u16,
+    /// The initial rules; change them later with [`Simulator::set_rules`].
+    pub rules: Rules,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            http2_port: 0,
+            legacy_port: 0,
+            feedback_port: 0,
+            rules: Rules::default(),
+        }
+    }
+}
+
+/// Which of the three services a listener provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Service {
+    Http2,
+    Legacy,
+    Feedback,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Service::Http2 => "HTTP/2 API",
+            Service::Legacy => "legacy gateway",
+            Service::Feedback => "feedback service",
+        }
+    }
+}
+
+/// What every connection task needs.
+#[derive(Debug)]
+struct Shared {
+    state: Arc<State>,
+    token_public_key: Vec<u8>,
+}
+
+/// A running simulator. Dropping it, or [`shutdown`](Simulator::shutdown),
+/// stops its listeners and closes every connection.
+#[derive(Debug)]
+pub struct Simulator {
+    pki: Pki,
+    state: Arc<State>,
+    host: String,
+    http2_port: u16,
+    legacy_port: u16,
+    feedback_port: u16,
+    cancel: CancellationToken,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+async fn bind(
+    ip: IpAddr,
+    port: u16,
+    service: Service,
+) -> Result<(TcpListener, u16), SimulatorError> {
+    let address = SocketAddr::new(ip, port);
+    let bind_error = |source| SimulatorError::Bind {
+        service: service.name(),
+        address,
+        source,
+    };
+    let listener = TcpListener::bind(address).await.map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    Ok((listener, port))
+}
+
+/// The host name clients should use for `bind`: loopback for wildcard binds.
+fn host_for(bind: IpAddr) -> String {
+    match bind {
+        IpAddr::V4(ip) if ip.is_loopback() || ip.is_unspecified() => "127.0.0.1".to_owned(),
+        IpAddr::V6(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        // "::1" would make an unusable "::1:port" address; the certificate names localhost.
+        IpAddr::V6(ip) if ip.is_loopback() => "localhost".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl Simulator {
+    /// Makes the certificates, binds all three listeners and starts serving.
+    /// Returns once every listener is bound, so clients may connect at once.
+    pub async fn start(config: SimulatorConfig) -> Result<Simulator, SimulatorError> {
+        let pki = Pki::generate(config.bind)?;
+        let http2_tls = tls::acceptor(&pki, ClientAuth::Optional, &[b"h2"])?;
+        let legacy_tls = tls::acceptor(&pki, ClientAuth::Required, &[])?;
+        let feedback_tls = tls::acceptor(&pki, ClientAuth::Required, &[])?;
+        let (http2, http2_port) = bind(config.bind, config.http2_port, Service::Http2).await?;
+        let (legacy, legacy_port) = bind(config.bind, config.legacy_port, Service::Legacy).await?;
+        let (feedback, feedback_port) =
+            bind(config.bind, config.feedback_port, Service::Feedback).await?;
+
+        let state = Arc::new(State::new(config.rules));
+        let shared = Arc::new(Shared {
+            state: Arc::clone(&state),
+            token_public_key: pki.token_public_key().to_vec(),
+        });
+        let cancel = CancellationToken::new();
+        let listeners = [
+            (http2, http2_tls, Service::Http2),
+            (legacy, legacy_tls, Service::Legacy),
+            (feedback, feedback_tls, Service::Feedback),
+        ]
+        .into_iter()
+        .map(|(listener, acceptor, service)| {
+            tokio::spawn(accept_loop(
+                listener,
+                acceptor,
+                service,
+                Arc::clone(&shared),
+                cancel.clone(),
+            ))
+        })
+        .collect();
+        tracing::info!(
+            http2_port,
+            legacy_port,
+            feedback_port,
+            "APNs simulator listening"
+        );
+        Ok(Simulator {
+            pki,
+            state,
+            host: host_for(config.bind),
+            http2_port,
+            legacy_port,
+            feedback_port,
+            cancel,
+            listeners,
+        })
+    }
+
+    fn endpoint(&self, port: u16) -> Endpoint {
+        let mut endpoint = Endpoint::custom(self.host.clone(), port, vec![self.pki.ca_der()]);
+        endpoint.public_roots = false;
+        endpoint
+    }
+
+    /// The HTTP/2 API, trusting only the simulator's CA.
+    pub fn http2_endpoint(&self) -> Endpoint {
+        self.endpoint(self.http2_port)
+    }
+
+    /// The legacy gateway, trusting only the simulator's CA.
+    pub fn legacy_endpoint(&self) -> Endpoint {
+        self.endpoint(self.legacy_port)
+    }
+
+    /// The feedback service, trusting only the simulator's CA.
+    pub fn feedback_endpoint(&self) -> Endpoint {
+        self.endpoint(self.feedback_port)
+    }
+
+    /// The CA certificate, PEM, for clients that take a CA file.
+    pub fn ca_pem(&self) -> String {
+        self.pki.ca_pem()
+    }
+
+    /// A client certificate and its PKCS#8 key, both PEM, shaped like Apple's
+    /// push certificates: `UID` and common name from the first topic, the
+    /// development and production extensions, and `topics` in the topics
+    /// extension. Certificate auth allows exactly these topics.
+    pub fn client_identity_pem(&self, topics: &[&str]) -> Result<(String, String), SimulatorError> {
+        self.pki.client_identity(topics)
+    }
+
+    /// The .p8 key, key id and team id whose provider tokens the simulator accepts.
+    pub fn token_key(&self) -> TokenKey {
+        self.pki.token_key().clone()
+    }
+
+    /// Replaces the rules. Requests that start afterwards follow the new ones;
+    /// connection-level settings (stream limits, GOAWAY, dropping) apply to new
+    /// connections. Flaky counters start again.
+    pub fn set_rules(&self, rules: Rules) {
+        self.state.set_rules(rules);
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> Rules {
+        self.state.rules().rules.clone()
+    }
+
+    /// Every notification accepted so far, in the order accepted.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received()
+    }
+
+    /// Forgets the notifications received so far (the counters stay).
+    pub fn clear_received(&self) {
+        self.state.clear_received();
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> Stats {
+        self.state.stats()
+    }
+
+    /// Stops listening, closes every connection and waits until that is done.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        for listener in std::mem::take(&mut self.listeners) {
+            let _ = listener.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    service: Service,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+) {
+    // Dropping this set (at the end of the loop) aborts every connection task.
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let connection = shared.state.connection_opened();
+                    tracing::debug!(connection, %peer, service = service.name(), "connection");
+                    connections.spawn(serve_connection(
+                        tcp,
+                        acceptor.clone(),
+                        service,
+                        Arc::clone(&shared),
+                        connection,
+                    ));
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(%error, service = service.name(), "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    acceptor: TlsAcceptor,
+    service: Service,
+    shared: Arc<Shared>,
+    connection: u64,
+) {
+    // Responses are small and latency matters more than packet count.
+    let _ = tcp.set_nodelay(true);
+    let tls = match timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(error)) => {
+            tracing::debug!(connection, %error, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(connection, "TLS handshake timed out");
+            return;
+        }
+    };
+    let topics = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|leaf| pki::certificate_topics(leaf));
+    let state = Arc::clone(&shared.state);
+    match service {
+        Service::Http2 => {
+            let auth = match topics {
+                Some(topics) => ConnectionAuth::Certificate(topics),
+                None => ConnectionAuth::Token(TokenCheck::new(
+                    shared.token_public_key.clone(),
+                    SIMULATOR_KEY_ID,
+                    SIMULATOR_TEAM_ID,
+                )),
+            };
+            http2::serve(tls, auth, connection, state).await;
+        }
+        Service::Legacy => {
+            let topic = topics.and_then(|topics| topics.into_iter().next());
+            legacy::serve(tls, topic, connection, state).await;
+        }
+        Service::Feedback => feedback::serve(tls, connection, state).await,
+    }
+}

@@ -1,0 +1,384 @@
+//! The HTTP/2 client and batch sender against the simulator over real TLS on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use common::*;
+use push_console::apns::{Reason, Transport};
+use push_console::net::{Clock, OutcomeKind, SendEvent, system_clock};
+use push_console::simulator::{FlakyToken, ReceivedVia, Rules};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_auth_delivers_and_the_simulator_received_exactly_that() {
+    let simulator = simulator(Rules::default()).await;
+    let batch = batch(tokens(50), Transport::Http2);
+    let report = cert_sender(&simulator)
+        .send(&batch, None, CancellationToken::new())
+        .await;
+    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    let received = simulator.received();
+    assert_eq!(received.len(), 50);
+    let sent: HashSet<_> = batch
+        .items()
+        .iter()
+        .map(|item| (item.request.token.clone(), item.apns_id))
+        .collect();
+    let got: HashSet<_> = received
+        .iter()
+        .map(|r| (r.token.clone(), r.apns_id.expect("apns-id sent")))
+        .collect();
+    assert_eq!(sent, got);
+    for record in &received {
+        assert_eq!(record.service, ReceivedVia::Http2);
+        assert_eq!(record.topic.as_deref(), Some(TOPIC));
+        assert_eq!(
+            record.payload,
+            br#"{"aps":{"alert":"Hello from the tests"}}"#
+        );
+    }
+    for outcome in &report.outcomes {
+        assert_eq!(outcome.status, Some(200));
+        assert_eq!(outcome.attempts, 1);
+        assert!(outcome.apns_unique_id.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_delivers_and_reuses_one_provider_token() {
+    let simulator = simulator(Rules::default()).await;
+    let issuer = token_issuer(&simulator);
+    let sender = token_sender(&simulator, Arc::clone(&issuer), system_clock());
+    let report = sender
+        .send(
+            &batch(tokens(20), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    assert_eq!(simulator.received().len(), 20);
+    let issued = issuer
+        .lock()
+        .unwrap()
+        .current()
+        .expect("a token was made")
+        .issued_at();
+    let again = sender
+        .send(
+            &batch(tokens(5), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert!(again.all_accepted());
+    assert_eq!(
+        issuer.lock().unwrap().current().unwrap().issued_at(),
+        issued,
+        "not renewed per request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_token_is_renewed_by_age_with_an_injected_clock() {
+    let simulator = simulator(Rules::default()).await;
+    let issuer = token_issuer(&simulator);
+    // The clock starts 55 minutes in the past: the first token is valid but old.
+    let offset = Arc::new(AtomicU64::new(55 * 60));
+    let clock_offset = Arc::clone(&offset);
+    let clock: Clock = Arc::new(move || now() - clock_offset.load(Ordering::SeqCst));
+    let sender = token_sender(&simulator, Arc::clone(&issuer), clock);
+    assert!(
+        sender
+            .send(
+                &batch(tokens(3), Transport::Http2),
+                None,
+                CancellationToken::new()
+            )
+            .await
+            .all_accepted()
+    );
+    let first = issuer.lock().unwrap().current().unwrap().issued_at();
+    // 49 minutes later by the injected clock: still reused.
+    offset.store(6 * 60, Ordering::SeqCst);
+    assert!(
+        sender
+            .send(
+                &batch(tokens(3), Transport::Http2),
+                None,
+                CancellationToken::new()
+            )
+            .await
+            .all_accepted()
+    );
+    assert_eq!(issuer.lock().unwrap().current().unwrap().issued_at(), first);
+    // 50 minutes after issue: renewed, and the new token is accepted.
+    offset.store(5 * 60, Ordering::SeqCst);
+    assert!(
+        sender
+            .send(
+                &batch(tokens(3), Transport::Http2),
+                None,
+                CancellationToken::new()
+            )
+            .await
+            .all_accepted()
+    );
+    assert_eq!(
+        issuer.lock().unwrap().current().unwrap().issued_at(),
+        first + 50 * 60
+    );
+    assert_eq!(simulator.received().len(), 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_provider_token_that_is_too_young_to_renew_blames_the_clock() {
+    let simulator = simulator(Rules::default()).await;
+    let issuer = token_issuer(&simulator);
+    // This computer's clock is two hours slow: every token looks expired to APNs.
+    let clock: Clock = Arc::new(|| now() - 2 * 60 * 60);
+    let sender = token_sender(&simulator, issuer, clock);
+    let report = sender
+        .send(
+            &batch(tokens(1), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Rejected);
+    assert_eq!(outcome.reason, Some(Reason::ExpiredProviderToken));
+    assert!(
+        outcome
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("clock"),
+        "{outcome:?}"
+    );
+    assert!(simulator.received().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rule_gives_its_reason_and_retries_follow_the_protocol() {
+    let all = tokens(6);
+    let rules = Rules {
+        bad_tokens: vec![all[1].clone()],
+        unregistered: vec![all[2].clone()],
+        throttled: vec![all[3].clone()],
+        flaky: vec![FlakyToken {
+            token: all[4].clone(),
+            failures: 2,
+        }],
+        ..Rules::default()
+    };
+    let simulator = simulator(rules).await;
+    let report = cert_sender(&simulator)
+        .send(
+            &batch(all.clone(), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    let by_index = |index: usize| &report.outcomes[index];
+    assert_eq!(by_index(0).kind, OutcomeKind::Accepted);
+    assert_eq!(
+        (by_index(1).status, by_index(1).reason.clone()),
+        (Some(400), Some(Reason::BadDeviceToken))
+    );
+    assert_eq!(by_index(1).attempts, 1, "BadDeviceToken is never retried");
+    assert_eq!(
+        (by_index(2).status, by_index(2).reason.clone()),
+        (Some(410), Some(Reason::Unregistered))
+    );
+    let timestamp = by_index(2).timestamp_ms.expect("410 carries a timestamp");
+    assert!(
+        timestamp / 1000 + 60 >= now() && timestamp / 1000 <= now() + 60,
+        "milliseconds near now"
+    );
+    assert_eq!(by_index(2).attempts, 1);
+    assert_eq!(by_index(3).reason, Some(Reason::TooManyRequests));
+    assert_eq!(
+        by_index(3).attempts,
+        4,
+        "429 retried after a delay up to max_attempts"
+    );
+    assert_eq!(
+        by_index(4).kind,
+        OutcomeKind::Accepted,
+        "503 twice, then accepted"
+    );
+    assert_eq!(by_index(4).attempts, 3);
+    assert_eq!(by_index(5).kind, OutcomeKind::Accepted);
+    let counts = received_counts(&simulator);
+    assert_eq!(counts.len(), 3);
+    assert!([0, 4, 5].iter().all(|&i| counts[&all[i]] == 1));
+    // The retry batch holds what may still succeed: the throttled token only.
+    let retry = report.retry_batch(&batch(all.clone(), Transport::Http2));
+    let retry_tokens: Vec<_> = retry
+        .items()
+        .iter()
+        .map(|item| item.request.token.clone())
+        .collect();
+    assert_eq!(retry_tokens, vec![all[3].clone()]);
+    assert!(report.needs_retry());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goaway_mid_batch_moves_the_rest_to_a_new_connection() {
+    let simulator = simulator(Rules {
+        goaway_after_streams: Some(300),
+        ..Rules::default()
+    })
+    .await;
+    let all = tokens(2000);
+    let report = cert_sender(&simulator)
+        .send(
+            &batch(all.clone(), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    let counts = received_counts(&simulator);
+    assert_eq!(counts.len(), 2000);
+    assert!(
+        counts.values().all(|&count| count == 1),
+        "each delivered exactly once"
+    );
+    assert!(
+        simulator.stats().connections >= 7,
+        "{:?}",
+        simulator.stats()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_stream_start_of_token_auth_is_honoured() {
+    let simulator = simulator(Rules {
+        token_auth_single_stream: true,
+        ..Rules::default()
+    })
+    .await;
+    let mut sender = token_sender(&simulator, token_issuer(&simulator), system_clock());
+    sender.concurrency = 50;
+    let report = sender
+        .send(
+            &batch(tokens(200), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    assert_eq!(simulator.received().len(), 200);
+    assert_eq!(simulator.stats().max_concurrent_streams_seen, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_mid_batch_reports_exactly_what_was_not_sent() {
+    let simulator = simulator(Rules {
+        response_delay_ms: 20,
+        ..Rules::default()
+    })
+    .await;
+    let mut sender = cert_sender(&simulator);
+    sender.concurrency = 10;
+    let batch = batch(tokens(2000), Transport::Http2);
+    let cancel = CancellationToken::new();
+    let (events, mut receiver) = mpsc::unbounded_channel();
+    let watcher_cancel = cancel.clone();
+    let watcher = tokio::spawn(async move {
+        let mut outcomes = 0;
+        while let Some(event) = receiver.recv().await {
+            if let SendEvent::Outcome { .. } = event {
+                outcomes += 1;
+                if outcomes == 100 {
+                    watcher_cancel.cancel();
+                }
+            }
+        }
+    });
+    let report = sender.send(&batch, Some(events), cancel).await;
+    watcher.await.unwrap();
+    assert!(report.cancelled);
+    let not_sent = report.count(OutcomeKind::NotSent);
+    let accepted = report.count(OutcomeKind::Accepted);
+    assert!(
+        not_sent > 1000,
+        "most of the batch was never sent: {not_sent}"
+    );
+    assert_eq!(accepted + not_sent, 2000);
+    let received: HashSet<_> = simulator.received().into_iter().map(|r| r.token).collect();
+    let accepted_tokens: HashSet<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.kind == OutcomeKind::Accepted)
+        .map(|o| o.token.clone())
+        .collect();
+    assert_eq!(
+        received, accepted_tokens,
+        "what the simulator got is exactly what was reported accepted"
+    );
+    assert_eq!(report.retry_batch(&batch).len(), not_sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_with_bad_tokens_and_dropped_connections_deliver_every_good_token_once() {
+    let all = tokens(10_000);
+    let bad: Vec<_> = all.iter().step_by(100).cloned().collect();
+    let simulator = simulator(Rules {
+        bad_tokens: bad.clone(),
+        close_after_notifications: Some(2000),
+        ..Rules::default()
+    })
+    .await;
+    let mut sender = cert_sender(&simulator);
+    sender.concurrency = 200;
+    let report = sender
+        .send(
+            &batch(all.clone(), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(report.count(OutcomeKind::Rejected), 100);
+    assert_eq!(report.count(OutcomeKind::Accepted), 9_900);
+    let counts = received_counts(&simulator);
+    assert_eq!(counts.len(), 9_900);
+    assert!(
+        counts.values().all(|&count| count == 1),
+        "every good token exactly once"
+    );
+    assert!(bad.iter().all(|token| !counts.contains_key(token)));
+    assert!(simulator.stats().connections >= 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_endpoint_fails_every_token_with_a_reason() {
+    let simulator = simulator(Rules::default()).await;
+    let sender = cert_sender(&simulator);
+    simulator.shutdown().await;
+    let report = sender
+        .send(
+            &batch(tokens(3), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(report.count(OutcomeKind::Failed), 3);
+    for outcome in &report.outcomes {
+        assert!(
+            outcome
+                .error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("cannot connect"),
+            "{outcome:?}"
+        );
+        assert_eq!(outcome.attempts, 4);
+    }
+}
