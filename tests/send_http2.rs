@@ -382,3 +382,47 @@ async fn an_unreachable_endpoint_fails_every_token_with_a_reason() {
         assert_eq!(outcome.attempts, 4);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
+    use push_console::net::{Http2Auth, Http2Config, Pool, PoolKey};
+    let simulator = simulator(Rules::default()).await;
+    let pool = Pool::new();
+    assert_eq!(
+        simulator.stats().connections,
+        0,
+        "nothing connects before use"
+    );
+    let mut config = Http2Config::new(
+        simulator.http2_endpoint(),
+        Http2Auth::Certificate(certificate(&simulator)),
+    );
+    // Pings every 50 ms keep an idle connection alive and prove it still answers.
+    config.keepalive_interval = std::time::Duration::from_millis(50);
+    let key = PoolKey {
+        identity: "test".into(),
+        endpoint: simulator.http2_endpoint().address(),
+    };
+    let first = pool.get(&key, &config).await.unwrap();
+    let again = pool.get(&key, &config).await.unwrap();
+    assert_eq!(first.id(), again.id());
+    let fresh = pool.fresh(&config).await.unwrap();
+    assert_ne!(fresh.id(), first.id());
+    assert_eq!(simulator.stats().connections, 2);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !first.is_closed(),
+        "answered keep-alive pings keep the connection open"
+    );
+    let item = batch(tokens(1), Transport::Http2).items()[0].clone();
+    assert!(first.send(&item.request).await.unwrap().is_accepted());
+    assert_eq!(pool.outdate(std::time::Duration::from_millis(100)).await, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert_eq!(pool.outdate(std::time::Duration::from_millis(100)).await, 1);
+    assert!(first.is_closed());
+    let replaced = pool.get(&key, &config).await.unwrap();
+    assert_ne!(replaced.id(), first.id());
+    pool.shutdown().await;
+    assert!(pool.is_empty().await);
+    assert!(replaced.is_closed());
+}

@@ -131,8 +131,9 @@ pub fn summary(report: &BatchReport) {
         0.0
     };
     let mut line = format!(
-        "{} notifications: {} accepted, {} rejected, {} failed, {} not sent in {:.2} s ({}/s)",
+        "{} notification{}: {} accepted, {} rejected, {} failed, {} not sent in {:.2} s ({}/s)",
         group_thousands(report.outcomes.len()),
+        if report.outcomes.len() == 1 { "" } else { "s" },
         group_thousands(report.count(OutcomeKind::Accepted)),
         group_thousands(report.count(OutcomeKind::Rejected)),
         group_thousands(report.count(OutcomeKind::Failed)),
