@@ -102,16 +102,16 @@ fn simulate(dir: &Path, rules: &Path) -> Simulate {
         .args([
             "simulate",
             "--tls-dir",
-            dir.to_str().unwrap(),
+            dir.to_str().expect("UTF-8 path"),
             "--rules",
-            rules.to_str().unwrap(),
+            rules.to_str().expect("UTF-8 path"),
         ])
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        .expect("the simulator starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
     let mut address = |prefix: &str| loop {
-        let line = lines.next().unwrap().unwrap();
+        let line = lines.next().expect("simulator output").expect("readable");
         if let Some(rest) = line.strip_prefix(prefix) {
             return rest.trim().to_owned();
         }
@@ -120,7 +120,12 @@ fn simulate(dir: &Path, rules: &Path) -> Simulate {
     let legacy = address("legacy gateway");
     let feedback = address("feedback service");
     // Written files are in place once "running" is printed.
-    while !lines.next().unwrap().unwrap().starts_with("running") {}
+    while !lines
+        .next()
+        .expect("simulator output")
+        .expect("readable")
+        .starts_with("running")
+    {}
     std::thread::spawn(move || for _ in lines {});
     Simulate {
         child,
