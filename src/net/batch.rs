@@ -230,6 +230,17 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Counts one finished notification.
+    pub fn count(&mut self, kind: OutcomeKind) {
+        self.done += 1;
+        match kind {
+            OutcomeKind::Accepted => self.accepted += 1,
+            OutcomeKind::Rejected => self.rejected += 1,
+            OutcomeKind::Failed => self.failed += 1,
+            OutcomeKind::NotSent => {}
+        }
+    }
+
     /// Finished notifications per second.
     pub fn rate(&self) -> f64 {
         let seconds = self.elapsed.as_secs_f64();

@@ -196,13 +196,7 @@ impl Run<'_> {
         outcome.error = error;
         outcome.latency = started.elapsed();
         let outcome = outcome.clone();
-        self.progress.done += 1;
-        match kind {
-            OutcomeKind::Accepted => self.progress.accepted += 1,
-            OutcomeKind::Rejected => self.progress.rejected += 1,
-            OutcomeKind::Failed => self.progress.failed += 1,
-            OutcomeKind::NotSent => {}
-        }
+        self.progress.count(kind);
         if let Some(events) = &self.events {
             let _ = events.send(SendEvent::Outcome { index, outcome });
         }

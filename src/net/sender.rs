@@ -112,13 +112,7 @@ impl Http2Sender {
         let mut next = 0;
 
         let mut record = |index: usize, outcome: Outcome, progress: &mut Progress| {
-            progress.done += 1;
-            match outcome.kind {
-                OutcomeKind::Accepted => progress.accepted += 1,
-                OutcomeKind::Rejected => progress.rejected += 1,
-                OutcomeKind::Failed => progress.failed += 1,
-                OutcomeKind::NotSent => {}
-            }
+            progress.count(outcome.kind);
             if let Some(events) = &events {
                 let _ = events.send(SendEvent::Outcome {
                     index,
