@@ -9,3 +9,4 @@ pub mod apns;
 pub mod cli;
 pub mod net;
 pub mod simulator;
+pub mod store;

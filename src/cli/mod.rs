@@ -4,6 +4,7 @@ mod args;
 mod build;
 mod connection;
 mod feedback;
+mod history;
 pub mod output;
 mod send;
 mod simulate;
@@ -39,6 +40,8 @@ pub enum Command {
     Feedback(feedback::FeedbackArgs),
     /// Run the APNs simulator (HTTP/2, legacy gateway, feedback) until Ctrl-C.
     Simulate(simulate::SimulateArgs),
+    /// Query the history of sends, answers, feedback and disconnections.
+    History(history::HistoryArgs),
 }
 
 /// A problem with what the user asked for. Every one exits with code 2.
@@ -182,6 +185,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Send(args) => block_on(send::run(*args)),
         Command::Feedback(args) => block_on(feedback::run(args)),
         Command::Simulate(args) => block_on(simulate::run(args)),
+        Command::History(args) => history::run(&args),
     };
     result.unwrap_or_else(|error| {
         output::error(&error.to_string());

@@ -1,0 +1,109 @@
+//! Where Push Console keeps its files, and how it writes them safely.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The folders for configuration (identity metadata, templates, settings) and
+/// data (the history database).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataPaths {
+    /// Configuration files.
+    pub config_dir: PathBuf,
+    /// Data files.
+    pub data_dir: PathBuf,
+}
+
+/// Why the folders cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PathsError {
+    /// No home folder to put them in.
+    #[error(
+        "no home folder was found for Push Console's files; set PUSH_CONSOLE_HOME to a folder to use"
+    )]
+    NoHome,
+    /// A folder or file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Overrides both folders with one, for portable installs and tests.
+pub const HOME_VARIABLE: &str = "PUSH_CONSOLE_HOME";
+
+impl DataPaths {
+    /// The platform's folders (e.g. `~/.config/push-console` and
+    /// `~/.local/share/push-console` on Linux), or `$PUSH_CONSOLE_HOME/{config,data}`.
+    pub fn from_env() -> Result<Self, PathsError> {
+        if let Some(home) = std::env::var_os(HOME_VARIABLE) {
+            return Ok(Self::under(Path::new(&home)));
+        }
+        let dirs =
+            directories::ProjectDirs::from("", "", "push-console").ok_or(PathsError::NoHome)?;
+        Ok(Self {
+            config_dir: dirs.config_dir().to_owned(),
+            data_dir: dirs.data_dir().to_owned(),
+        })
+    }
+
+    /// Both folders below `root`.
+    pub fn under(root: &Path) -> Self {
+        Self {
+            config_dir: root.join("config"),
+            data_dir: root.join("data"),
+        }
+    }
+
+    /// The history database.
+    pub fn history_db(&self) -> PathBuf {
+        self.data_dir.join("history.sqlite3")
+    }
+}
+
+/// Writes `contents` to `path` so that a crash leaves either the old file or
+/// the new one, never half of one: a temporary file in the same folder, synced,
+/// then renamed over the target.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), PathsError> {
+    let error = |source| PathsError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(error)?;
+    let file_name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |name| name.to_string_lossy());
+    let temporary = folder.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_whole_files() {
+        let root = std::env::temp_dir().join(format!("push-console-paths-{}", std::process::id()));
+        let paths = DataPaths::under(&root);
+        let file = paths.config_dir.join("identities.json");
+        write_atomically(&file, b"first").unwrap();
+        write_atomically(&file, b"second").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"second");
+        let leftovers: Vec<_> = std::fs::read_dir(&paths.config_dir).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+        assert_eq!(paths.history_db(), root.join("data/history.sqlite3"));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
