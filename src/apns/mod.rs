@@ -5,6 +5,7 @@
 //! in, and every function maps values to values, so each is tested with exact
 //! bytes.
 
+mod certificate;
 mod feedback;
 mod fit;
 mod ids;
@@ -20,6 +21,10 @@ mod reason;
 mod response;
 mod token;
 
+pub use certificate::{
+    CertificateError, OID_DEVELOPMENT, OID_PRODUCTION, OID_TOPICS, OID_USER_ID, PushCertificate,
+    format_date, parse_topics_extension,
+};
 pub use feedback::{FeedbackDecoder, FeedbackError, FeedbackTuple};
 pub use fit::{ELLIPSIS, FitError, Fitted};
 pub use ids::{ApnsId, CollapseId, IdError, KeyId, TeamId, Topic};

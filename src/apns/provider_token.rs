@@ -72,6 +72,21 @@ impl SigningKey {
         Ok(Self { pkcs8, public_key })
     }
 
+    /// Reads the PKCS#8 DER form, as kept in the keychain.
+    pub fn from_pkcs8_der(der: Vec<u8>) -> Result<Self, ProviderTokenError> {
+        let pkcs8 = PrivatePkcs8KeyDer::from(der);
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.secret_pkcs8_der())
+                .map_err(|_| ProviderTokenError::NotP256)?;
+        let public_key = pair.public_key().as_ref().to_vec();
+        Ok(Self { pkcs8, public_key })
+    }
+
+    /// The PKCS#8 DER form, for storing it in the keychain.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        self.pkcs8.secret_pkcs8_der()
+    }
+
     /// The public half as an uncompressed P-256 point (65 bytes), for verifying.
     pub fn public_key(&self) -> &[u8] {
         &self.public_key

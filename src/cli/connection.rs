@@ -11,6 +11,7 @@ use super::CliError;
 use crate::apns::{SigningKey, TokenIssuer};
 use crate::net::{ClientIdentity, Endpoint, Http2Auth, Service, system_clock};
 use crate::simulator::{Simulator, SimulatorConfig};
+use crate::store::identity::{Credential, IdentityMetadata};
 
 /// The topic of the simulator's own client certificate when none is given.
 pub const SIMULATOR_TOPIC: &str = "com.example.pushconsole";
@@ -24,6 +25,9 @@ pub struct ConnectionArgs {
     /// Use port 2197 instead of 443 (for networks that block 443 to Apple).
     #[arg(long)]
     pub port_2197: bool,
+    /// An identity imported with `identities import` (its key comes from the keychain).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["cert", "p8"])]
+    pub identity: Option<String>,
     /// Push certificate: PEM (certificate and key, or certificate only with --key) or .p12/.pfx.
     #[arg(long, value_name = "FILE", conflicts_with = "p8")]
     pub cert: Option<PathBuf>,
@@ -47,31 +51,25 @@ pub struct ConnectionArgs {
     pub ca: Option<PathBuf>,
 }
 
-/// Credentials as given on the command line.
-pub enum Credentials {
-    /// A client certificate.
-    Certificate(ClientIdentity),
-    /// A token issuer from a .p8 key.
-    Token(TokenIssuer),
-}
-
 /// A resolved connection: the endpoint, credentials, and the in-process
 /// simulator when one was started (kept alive for as long as this lives).
 pub struct Resolved {
     /// Where to connect.
     pub endpoint: Endpoint,
     /// How to authenticate.
-    pub credentials: Credentials,
+    pub credentials: Credential,
     /// The built-in simulator, when `--endpoint simulator`.
     pub simulator: Option<Simulator>,
+    /// The stored identity used, when `--identity`.
+    pub identity: Option<IdentityMetadata>,
 }
 
 impl Resolved {
     /// The HTTP/2 authentication these credentials give.
     pub fn http2_auth(self) -> (Endpoint, Http2Auth, Option<Simulator>) {
         let auth = match self.credentials {
-            Credentials::Certificate(identity) => Http2Auth::Certificate(identity),
-            Credentials::Token(issuer) => Http2Auth::Token {
+            Credential::Certificate(identity) => Http2Auth::Certificate(identity),
+            Credential::Token(issuer) => Http2Auth::Token {
                 issuer: Arc::new(Mutex::new(issuer)),
                 clock: system_clock(),
             },
@@ -92,7 +90,18 @@ fn looks_like_pem(bytes: &[u8]) -> bool {
 }
 
 impl ConnectionArgs {
-    fn credentials(&self) -> Result<Option<Credentials>, CliError> {
+    fn credentials(&self) -> Result<(Option<Credential>, Option<IdentityMetadata>), CliError> {
+        if let Some(name) = &self.identity {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64);
+            let (metadata, credential) = super::identities::open_store()?.credential(name, now)?;
+            return Ok((Some(credential), Some(metadata)));
+        }
+        Ok((self.file_credentials()?, None))
+    }
+
+    fn file_credentials(&self) -> Result<Option<Credential>, CliError> {
         if let Some(path) = &self.cert {
             let bytes = read_file(path)?;
             let identity = if looks_like_pem(&bytes) {
@@ -105,14 +114,14 @@ impl ConnectionArgs {
                 path: path.clone(),
                 source,
             })?;
-            return Ok(Some(Credentials::Certificate(identity)));
+            return Ok(Some(Credential::Certificate(identity)));
         }
         if let Some(path) = &self.p8 {
             let pem = String::from_utf8_lossy(&read_file(path)?).into_owned();
             let key = SigningKey::from_p8_pem(&pem)?;
             let key_id = self.key_id.as_deref().unwrap_or_default().parse()?;
             let team_id = self.team_id.as_deref().unwrap_or_default().parse()?;
-            return Ok(Some(Credentials::Token(TokenIssuer::new(
+            return Ok(Some(Credential::Token(TokenIssuer::new(
                 key, key_id, team_id,
             ))));
         }
@@ -140,7 +149,7 @@ impl ConnectionArgs {
         service: Service,
         topic: Option<&str>,
     ) -> Result<Resolved, CliError> {
-        let credentials = self.credentials()?;
+        let (credentials, identity) = self.credentials()?;
         let production = match self.endpoint.as_str() {
             "simulator" => {
                 let simulator = Simulator::start(SimulatorConfig::default()).await?;
@@ -154,7 +163,7 @@ impl ConnectionArgs {
                     None => {
                         let (cert, key) =
                             simulator.client_identity_pem(&[topic.unwrap_or(SIMULATOR_TOPIC)])?;
-                        Credentials::Certificate(
+                        Credential::Certificate(
                             ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
                                 .map_err(|source| CliError::Identity {
                                     path: PathBuf::from("(simulator)"),
@@ -167,6 +176,7 @@ impl ConnectionArgs {
                     endpoint,
                     credentials,
                     simulator: Some(simulator),
+                    identity,
                 });
             }
             "production" => true,
@@ -183,6 +193,7 @@ impl ConnectionArgs {
                     endpoint: Endpoint::custom(host.trim_matches(['[', ']']), port, extra_roots),
                     credentials,
                     simulator: None,
+                    identity,
                 });
             }
         };
@@ -200,6 +211,7 @@ impl ConnectionArgs {
             endpoint,
             credentials: credentials.ok_or(CliError::MissingCredentials)?,
             simulator: None,
+            identity,
         })
     }
 }

@@ -6,9 +6,10 @@ use std::time::Duration;
 use clap::Args;
 use tokio::sync::mpsc;
 
-use super::connection::{ConnectionArgs, Credentials};
+use super::connection::ConnectionArgs;
 use super::{CliError, output};
 use crate::net::{Service, read_feedback};
+use crate::store::identity::Credential;
 
 /// Reads the feedback service.
 #[derive(Args, Debug)]
@@ -29,7 +30,7 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
         args.connection.endpoint = feedback;
     }
     let resolved = args.connection.resolve(Service::Feedback, None).await?;
-    let Credentials::Certificate(identity) = resolved.credentials else {
+    let Credential::Certificate(identity) = resolved.credentials else {
         return Err(CliError::LegacyNeedsCertificate);
     };
     let (sender, mut receiver) = mpsc::unbounded_channel();

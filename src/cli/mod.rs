@@ -5,6 +5,7 @@ mod build;
 mod connection;
 mod feedback;
 mod history;
+mod identities;
 pub mod output;
 mod send;
 mod simulate;
@@ -40,6 +41,8 @@ pub enum Command {
     Feedback(feedback::FeedbackArgs),
     /// Run the APNs simulator (HTTP/2, legacy gateway, feedback) until Ctrl-C.
     Simulate(simulate::SimulateArgs),
+    /// Import, list, check and delete credentials kept in the OS keychain.
+    Identities(identities::IdentitiesArgs),
     /// Query the history of sends, answers, feedback and disconnections.
     History(history::HistoryArgs),
 }
@@ -129,6 +132,23 @@ pub enum CliError {
     /// The --ca file has no certificate.
     #[error("{} holds no PEM certificate to trust", .0.display())]
     BadCa(PathBuf),
+    /// A .p8 import without its ids.
+    #[error(
+        "a .p8 token key needs --key-id and --team-id (10 characters each, from the Apple Developer account)"
+    )]
+    MissingKeyIds,
+    /// A file that should be text is not.
+    #[error("{} is not a text (PEM) file", .0.display())]
+    NotText(PathBuf),
+    /// The data folders cannot be used.
+    #[error(transparent)]
+    Paths(#[from] crate::store::PathsError),
+    /// The keychain cannot be used.
+    #[error(transparent)]
+    Keychain(#[from] crate::store::secrets::SecretError),
+    /// An identity operation failed.
+    #[error(transparent)]
+    IdentityStore(#[from] crate::store::identity::IdentityStoreError),
     /// A .p8 key problem.
     #[error(transparent)]
     ProviderToken(#[from] ProviderTokenError),
@@ -185,6 +205,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Send(args) => block_on(send::run(*args)),
         Command::Feedback(args) => block_on(feedback::run(args)),
         Command::Simulate(args) => block_on(simulate::run(args)),
+        Command::Identities(args) => identities::run(args),
         Command::History(args) => history::run(&args),
     };
     result.unwrap_or_else(|error| {

@@ -10,13 +10,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::args::{MessageArgs, TransportArgs};
-use super::connection::{ConnectionArgs, Credentials, read_file};
+use super::connection::{ConnectionArgs, read_file};
 use super::{CliError, output};
 use crate::apns::{AuthKind, DeviceToken, Severity, Transport, lint};
 use crate::net::{
     Batch, BatchReport, Http2Config, Http2Sender, LegacyConfig, LegacySender, OutcomeKind, Pool,
     Service,
 };
+use crate::store::identity::Credential;
 
 /// Sends one notification to every given token.
 #[derive(Args, Debug)]
@@ -113,16 +114,26 @@ impl SendArgs {
 pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     let tokens = args.tokens()?;
     let transport = args.transport.transport();
-    let template = args.message.notification(tokens[0].clone())?;
+    let mut template = args.message.notification(tokens[0].clone())?;
     let service = match transport {
         Transport::Http2 => Service::Http2,
         Transport::Legacy(_) => Service::LegacyGateway,
     };
     let topic = template.topic.as_ref().map(|topic| topic.to_string());
     let resolved = args.connection.resolve(service, topic.as_deref()).await?;
+    // Without --topic, an identity's certificate names the app to push to.
+    if template.topic.is_none()
+        && let Some(base) = resolved
+            .identity
+            .as_ref()
+            .and_then(|identity| identity.topics.first())
+    {
+        let base: crate::apns::Topic = base.parse()?;
+        template.topic = Some(base.for_push_type(&template.push_type));
+    }
     let auth = match resolved.credentials {
-        Credentials::Certificate(_) => AuthKind::Certificate,
-        Credentials::Token(_) => AuthKind::Token,
+        Credential::Certificate(_) => AuthKind::Certificate,
+        Credential::Token(_) => AuthKind::Token,
     };
     for finding in lint(&template, transport, auth) {
         match finding.severity() {
@@ -154,7 +165,7 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
             sender.send(&batch, Some(events), cancel).await
         }
         Transport::Legacy(format) => {
-            let Credentials::Certificate(identity) = resolved.credentials else {
+            let Credential::Certificate(identity) = resolved.credentials else {
                 return Err(CliError::LegacyNeedsCertificate);
             };
             let mut config = LegacyConfig::new(resolved.endpoint, identity);

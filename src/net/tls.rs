@@ -101,6 +101,16 @@ impl ClientIdentity {
         Self { chain, key }
     }
 
+    /// The certificate chain, leaf first.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.chain
+    }
+
+    /// The private key, for storing it in the keychain.
+    pub(crate) fn key(&self) -> &PrivateKeyDer<'static> {
+        &self.key
+    }
+
     /// The leaf certificate.
     pub fn leaf(&self) -> &CertificateDer<'static> {
         &self.chain[0]

@@ -20,30 +20,6 @@ pub(crate) fn write(tag: u8, content: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(content);
 }
 
-/// One element read off the front of `input`: its tag, its content and what follows.
-pub(crate) fn read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > std::mem::size_of::<usize>() || rest.len() < count {
-            return None;
-        }
-        let (len_bytes, rest) = rest.split_at(count);
-        let len = len_bytes
-            .iter()
-            .fold(0usize, |len, &byte| (len << 8) | usize::from(byte));
-        (len, rest)
-    };
-    if rest.len() < len {
-        return None;
-    }
-    let (content, rest) = rest.split_at(len);
-    Some((tag, content, rest))
-}
-
 /// The topics extension (`1.2.840.113635.100.6.3.6`): a SEQUENCE of, per topic,
 /// a UTF8String and a SEQUENCE holding the topic's kind.
 pub(crate) fn topics_extension(topics: &[&str]) -> Vec<u8> {
@@ -67,23 +43,6 @@ fn topic_kind(topic: &str) -> &'static str {
     } else {
         "app"
     }
-}
-
-/// The topics listed in a topics extension; `None` if it is not one.
-pub(crate) fn parse_topics_extension(value: &[u8]) -> Option<Vec<String>> {
-    let (tag, mut items, _) = read(value)?;
-    if tag != SEQUENCE {
-        return None;
-    }
-    let mut topics = Vec::new();
-    while !items.is_empty() {
-        let (tag, content, rest) = read(items)?;
-        if tag == UTF8_STRING {
-            topics.push(std::str::from_utf8(content).ok()?.to_owned());
-        }
-        items = rest;
-    }
-    Some(topics)
 }
 
 #[cfg(test)]
@@ -123,15 +82,8 @@ mod tests {
         .concat();
         assert_eq!(value, expected);
         assert_eq!(
-            parse_topics_extension(&value).unwrap(),
+            crate::apns::parse_topics_extension(&value).unwrap(),
             ["com.example", "com.example.voip"]
         );
-    }
-
-    #[test]
-    fn reading_rejects_truncated_input() {
-        assert_eq!(read(&[0x30, 0x05, 0x00]), None);
-        assert_eq!(read(&[0x30, 0x82, 0x01]), None);
-        assert_eq!(parse_topics_extension(&[0x05, 0x00]), None);
     }
 }

@@ -12,7 +12,7 @@ use rcgen::{
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::apns::{KeyId, SigningKey, TeamId, Topic};
+use crate::apns::{KeyId, PushCertificate, SigningKey, TeamId, Topic};
 
 use super::{SimulatorError, der};
 
@@ -20,10 +20,8 @@ use super::{SimulatorError, der};
 const OID_DEVELOPMENT: &[u64] = &[1, 2, 840, 113635, 100, 6, 3, 1];
 const OID_PRODUCTION: &[u64] = &[1, 2, 840, 113635, 100, 6, 3, 2];
 const OID_TOPICS: &[u64] = &[1, 2, 840, 113635, 100, 6, 3, 6];
-const OID_TOPICS_TEXT: &str = "1.2.840.113635.100.6.3.6";
 /// The subject's `UID` attribute, where Apple puts the base topic.
 const OID_USER_ID: &[u64] = &[0, 9, 2342, 19200300, 100, 1, 1];
-const OID_USER_ID_TEXT: &str = "0.9.2342.19200300.100.1.1";
 
 /// The key id the simulator's token key is registered under.
 pub const SIMULATOR_KEY_ID: &str = "SIMKEY0001";
@@ -214,28 +212,9 @@ impl Pki {
 /// The topics a client certificate allows: its `UID` first, then those of the
 /// topics extension. Empty when it is not shaped like a push certificate.
 pub(crate) fn certificate_topics(der: &[u8]) -> Vec<String> {
-    let Ok((_, certificate)) = x509_parser::parse_x509_certificate(der) else {
-        return Vec::new();
-    };
-    let mut topics: Vec<String> = certificate
-        .subject()
-        .iter_attributes()
-        .filter(|attribute| attribute.attr_type().to_id_string() == OID_USER_ID_TEXT)
-        .filter_map(|attribute| attribute.as_str().ok())
-        .map(str::to_owned)
-        .collect();
-    let listed = certificate
-        .extensions()
-        .iter()
-        .filter(|extension| extension.oid.to_id_string() == OID_TOPICS_TEXT)
-        .filter_map(|extension| der::parse_topics_extension(extension.value))
-        .flatten();
-    for topic in listed {
-        if !topics.contains(&topic) {
-            topics.push(topic);
-        }
-    }
-    topics
+    PushCertificate::parse(der)
+        .map(|certificate| certificate.topics)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

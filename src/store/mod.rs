@@ -2,6 +2,8 @@
 //! and the history of every send in SQLite.
 
 pub mod history;
+pub mod identity;
 mod paths;
+pub mod secrets;
 
 pub use paths::{DataPaths, PathsError, write_atomically};
