@@ -7,11 +7,17 @@ use std::process::{Child, Command, Output, Stdio};
 const TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
 const UNREGISTERED: &str = "ab0f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
 
+/// Runs the binary with its history and identities in a throwaway folder, never the user's.
 fn push_console(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_push-console"))
         .args(args)
+        .env("PUSH_CONSOLE_HOME", scratch_home())
         .output()
         .expect("the binary runs")
+}
+
+fn scratch_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("push-console-cli-send-{}", std::process::id()))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -99,6 +105,7 @@ struct Simulate {
 
 fn simulate(dir: &Path, rules: &Path) -> Simulate {
     let mut child = Command::new(env!("CARGO_BIN_EXE_push-console"))
+        .env("PUSH_CONSOLE_HOME", scratch_home())
         .args([
             "simulate",
             "--tls-dir",

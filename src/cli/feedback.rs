@@ -7,7 +7,7 @@ use clap::Args;
 use tokio::sync::mpsc;
 
 use super::connection::ConnectionArgs;
-use super::{CliError, output};
+use super::{CliError, history, output};
 use crate::net::{Service, read_feedback};
 use crate::store::identity::Credential;
 
@@ -22,6 +22,9 @@ pub struct FeedbackArgs {
     /// One JSON object per entry instead of "token time" lines.
     #[arg(long)]
     pub json: bool,
+    /// Don't record the entries in the history.
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 /// Runs `feedback`.
@@ -30,6 +33,7 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
         args.connection.endpoint = feedback;
     }
     let resolved = args.connection.resolve(Service::Feedback, None).await?;
+    let labels = history::Labels::of(&args.connection, &resolved);
     let Credential::Certificate(identity) = resolved.credentials else {
         return Err(CliError::LegacyNeedsCertificate);
     };
@@ -51,7 +55,10 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
     )
     .await;
     let count = printer.await.unwrap_or_default();
-    result?;
+    let tuples = result?;
+    if !args.no_history {
+        history::record_feedback(&labels, &tuples)?;
+    }
     if !json {
         eprintln!("{count} feedback entries");
     }

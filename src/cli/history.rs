@@ -1,16 +1,335 @@
-//! `push-console history`: query the history of sends.
+//! `push-console history`: what was sent, when, to whom, and what APNs answered.
 
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, Subcommand, ValueEnum};
+use tokio::sync::mpsc;
 
-use super::CliError;
+use super::connection::{ConnectionArgs, Resolved};
+use super::{CliError, output};
+use crate::apns::{ApnsId, FeedbackTuple, Transport};
+use crate::net::{Batch, BatchReport, SendEvent};
+use crate::store::DataPaths;
+use crate::store::history::{
+    BatchContext, Cursor, ExportFormat, Filter, History, HistoryError, OutcomeRecorder, Retention,
+    SendState, TokenPrefix, UnregisteredFormat, now_ms, parse_time,
+};
 
-/// Shows what was sent and what APNs answered.
+/// Shows what was sent and what APNs answered, newest first.
 #[derive(Args, Debug)]
-pub struct HistoryArgs {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    /// Something other than listing sends.
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Rows to show (table: 50 by default; csv and jsonl: all by default).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Continue a listing: rows older than this id (printed as "more: --before N").
+    #[arg(long, value_name = "ID")]
+    pub before: Option<i64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RowsFormat,
+}
+
+/// The other history commands.
+#[derive(Subcommand, Debug)]
+pub enum HistoryCommand {
+    /// Tokens APNs reported dead (HTTP/2 410 or the feedback service) and never accepted since.
+    Unregistered {
+        /// Output format: `list` is one token per line, ready for a pruning script.
+        #[arg(long, value_enum, default_value = "list")]
+        format: DeadFormat,
+    },
+    /// How many sends are in each state (the filters apply, --state aside).
+    Counts(FilterArgs),
+    /// Drop old rows now; with --save, after every send too.
+    Prune(PruneArgs),
+}
+
+/// Which rows to drop.
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Drop rows older than this many days.
+    #[arg(long, value_name = "N")]
+    pub older_than_days: Option<u32>,
+    /// Keep only the newest N sends.
+    #[arg(long, value_name = "N")]
+    pub keep_rows: Option<u64>,
+    /// Save the rule: every later send applies it in the background when it finishes.
+    #[arg(long)]
+    pub save: bool,
+    /// Forget a saved rule and keep everything from now on.
+    #[arg(long, conflicts_with_all = ["older_than_days", "keep_rows", "save"])]
+    pub keep_all: bool,
+}
+
+/// The filters of `history` and `history counts`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Sends to tokens starting with this hex.
+    #[arg(long, value_name = "PREFIX")]
+    pub token: Option<TokenPrefix>,
+    /// accepted, rejected, failed, cancelled, in_flight or unknown (in flight when its sender died).
+    #[arg(long)]
+    pub state: Option<SendState>,
+    /// The APNs reason, e.g. BadDeviceToken or Unregistered.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The identity's name.
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// The endpoint: simulator, or HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub endpoint: Option<String>,
+    /// One apns-id.
+    #[arg(long, value_name = "UUID")]
+    pub apns_id: Option<ApnsId>,
+    /// Text anywhere in the payload (ASCII case ignored).
+    #[arg(long)]
+    pub text: Option<String>,
+    /// From this time: UNIX seconds, RFC 3339 (2026-11-25T10:00:00Z) or back from now (24h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Up to this time, in the same forms as --since.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// How to show sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RowsFormat {
+    /// Aligned lines for people.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// How to show unregistered tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeadFormat {
+    /// One token per line.
+    List,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl FilterArgs {
+    fn filter(&self, now_ms: i64) -> Result<Filter, CliError> {
+        Ok(Filter {
+            identity: self.identity.clone(),
+            endpoint: self.endpoint.clone(),
+            state: self.state,
+            reason: self.reason.clone(),
+            token: self.token.clone(),
+            apns_id: self.apns_id,
+            text: self.text.clone(),
+            since_ms: self
+                .since
+                .as_deref()
+                .map(|text| parse_time(text, now_ms))
+                .transpose()?,
+            until_ms: self
+                .until
+                .as_deref()
+                .map(|text| parse_time(text, now_ms))
+                .transpose()?,
+        })
+    }
+}
+
+/// A closed pipe (`history --format csv | head`) is the reader's choice, not a failure.
+fn allow_closed_pipe(result: Result<u64, HistoryError>) -> Result<(), CliError> {
+    match result {
+        Err(HistoryError::Export(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(())
+        }
+        other => other.map(|_| ()).map_err(CliError::from),
+    }
+}
 
 /// Runs `history`.
-pub fn run(_args: &HistoryArgs) -> Result<ExitCode, CliError> {
+pub fn run(args: &HistoryArgs) -> Result<ExitCode, CliError> {
+    let path = DataPaths::from_env()?.history_db();
+    let now = now_ms();
+    match &args.command {
+        None => list(&History::open_read_only(&path)?, args, now),
+        Some(HistoryCommand::Counts(filter)) => {
+            let counts = History::open_read_only(&path)?.counts(&filter.filter(now)?)?;
+            output::counts(&counts);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(HistoryCommand::Unregistered { format }) => {
+            let format = match format {
+                DeadFormat::List => UnregisteredFormat::List,
+                DeadFormat::Csv => UnregisteredFormat::Csv,
+                DeadFormat::Jsonl => UnregisteredFormat::JsonLines,
+            };
+            let history = History::open_read_only(&path)?;
+            allow_closed_pipe(history.export_unregistered(format, &mut output::stdout()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(HistoryCommand::Prune(prune)) => {
+            let mut history = History::open(&path)?;
+            if prune.keep_all {
+                history.set_retention(&Retention::default())?;
+                output::note("retention: keep everything");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let retention = Retention {
+                max_age_days: prune.older_than_days,
+                max_rows: prune.keep_rows,
+            };
+            let retention = if retention.is_set() {
+                retention
+            } else {
+                history.retention()?.unwrap_or_default()
+            };
+            if prune.save {
+                history.set_retention(&retention)?;
+            }
+            let report = history.prune(&retention, now)?;
+            output::note(&format!(
+                "dropped {} sends and {} other rows",
+                report.sends, report.other
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(history: &History, args: &HistoryArgs, now: i64) -> Result<ExitCode, CliError> {
+    let filter = args.filter.filter(now)?;
+    let cursor = args.before.map(|before_id| Cursor { before_id });
+    let export = match args.format {
+        RowsFormat::Table => None,
+        RowsFormat::Csv => Some(ExportFormat::Csv),
+        RowsFormat::Jsonl => Some(ExportFormat::JsonLines),
+    };
+    if let (Some(format), None, None) = (export, args.limit, cursor) {
+        allow_closed_pipe(history.export(&filter, format, &mut output::stdout()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let page = history.page(&filter, cursor, args.limit.unwrap_or(50))?;
+    match export {
+        None => {
+            for row in &page.rows {
+                output::send_row(row);
+            }
+            if page.rows.is_empty() {
+                output::note("no sends match");
+            }
+        }
+        Some(format) => {
+            let mut out = output::stdout();
+            let written = format
+                .write_header(&mut out)
+                .and_then(|()| {
+                    page.rows
+                        .iter()
+                        .try_for_each(|row| format.write_row(row, &mut out))
+                })
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .map(|()| page.rows.len() as u64)
+                .map_err(HistoryError::Export);
+            allow_closed_pipe(written)?;
+        }
+    }
+    if let Some(next) = page.next {
+        output::note(&format!("more: --before {}", next.before_id));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a send's identity and endpoint are named in the history.
+pub(super) struct Labels {
+    identity: String,
+    endpoint: String,
+}
+
+impl Labels {
+    /// A stored identity by its name; a certificate or key file by its file name; the
+    /// built-in simulator's certificate as `simulator`.
+    pub(super) fn of(connection: &ConnectionArgs, resolved: &Resolved) -> Self {
+        let identity = if let Some(identity) = &resolved.identity {
+            identity.name.clone()
+        } else if let Some(path) = connection.cert.as_deref().or(connection.p8.as_deref()) {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |name| name.to_string_lossy().into_owned(),
+            )
+        } else {
+            "simulator".to_owned()
+        };
+        let endpoint = if connection.endpoint == "simulator" {
+            "simulator".to_owned()
+        } else {
+            resolved.endpoint.address()
+        };
+        Self { identity, endpoint }
+    }
+}
+
+/// Records every notification of `batch` as in flight, then hands the database to a
+/// background writer for the answers. Blocking work, so it runs off the async workers.
+pub(super) fn start_recording(
+    labels: &Labels,
+    transport: Transport,
+    batch: &Batch,
+) -> Result<OutcomeRecorder, CliError> {
+    let path = DataPaths::from_env()?.history_db();
+    tokio::task::block_in_place(|| {
+        let mut history = History::open(&path)?;
+        let context = BatchContext {
+            identity: &labels.identity,
+            endpoint: &labels.endpoint,
+            transport,
+        };
+        let recorded = history.record_batch(&context, batch, now_ms())?;
+        OutcomeRecorder::start(history, recorded)
+    })
+    .map_err(CliError::HistoryBeforeSend)
+}
+
+/// Passes each answer to the history writer and everything else on to the progress line;
+/// gives the writer back when the sender is done.
+pub(super) async fn tee(
+    mut events: mpsc::UnboundedReceiver<SendEvent>,
+    recorder: Option<OutcomeRecorder>,
+    progress: mpsc::UnboundedSender<SendEvent>,
+) -> Option<OutcomeRecorder> {
+    while let Some(event) = events.recv().await {
+        match (event, &recorder) {
+            (SendEvent::Outcome { index, outcome }, Some(recorder)) => {
+                recorder.record(index, outcome);
+            }
+            (event, _) => {
+                let _ = progress.send(event);
+            }
+        }
+    }
+    recorder
+}
+
+/// Writes the last answers; a failure is a warning, since the send itself is done.
+pub(super) fn finish_recording(recorder: OutcomeRecorder, report: &BatchReport) {
+    if let Err(error) = tokio::task::block_in_place(|| recorder.finish(report)) {
+        output::warn(&format!("the history is incomplete: {error}"));
+    }
+}
+
+/// Records what a feedback service returned.
+pub(super) fn record_feedback(labels: &Labels, tuples: &[FeedbackTuple]) -> Result<(), CliError> {
+    let path = DataPaths::from_env()?.history_db();
+    tokio::task::block_in_place(|| {
+        History::open(&path)?.record_feedback(&labels.identity, &labels.endpoint, tuples, now_ms())
+    })?;
+    Ok(())
 }

@@ -20,6 +20,7 @@ use crate::apns::{
 };
 use crate::net::{FeedbackClientError, IdentityError, TransportError};
 use crate::simulator::SimulatorError;
+use crate::store::history::{HistoryError, TimeError};
 
 /// Send and inspect Apple Push Notification service pushes.
 #[derive(Parser, Debug)]
@@ -176,6 +177,15 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// The history database failed.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The history database failed before a send; nothing was sent.
+    #[error("{0}; nothing was sent (pass --no-history to send without recording)")]
+    HistoryBeforeSend(HistoryError),
+    /// A time that cannot be read.
+    #[error(transparent)]
+    Time(#[from] TimeError),
     /// `--custom` without `=`.
     #[error("--custom {0:?} is not KEY=JSON, e.g. --custom order='{{\"id\":7}}'")]
     CustomNotKeyValue(String),

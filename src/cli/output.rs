@@ -5,6 +5,7 @@ use tokio::sync::mpsc;
 
 use crate::apns::{FeedbackTuple, Http2Request, group_thousands};
 use crate::net::{BatchReport, Outcome, OutcomeKind, SendEvent};
+use crate::store::history::{Counts, SendRow, format_time};
 
 /// A warning on stderr, prefixed so scripts can tell it from output.
 pub fn warn(message: &str) {
@@ -165,4 +166,50 @@ pub fn feedback_tuple(tuple: &FeedbackTuple, json: bool) {
 /// A line for the user on stdout (simulator addresses and the like).
 pub fn line(text: &str) {
     println!("{text}");
+}
+
+/// Standard output for streaming exports: locked and buffered, flushed by the exporter.
+pub fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
+/// A note for the user on stderr (counts, where the next page starts), so stdout stays data.
+pub fn note(text: &str) {
+    eprintln!("{text}");
+}
+
+/// One history row as a table line: time, state, answer, token, apns-id, identity, endpoint.
+pub fn send_row(row: &SendRow) {
+    let answer = match (&row.status, &row.reason, &row.error) {
+        (Some(status), Some(reason), _) => format!("{status} {reason}"),
+        (Some(status), None, _) => status.to_string(),
+        (None, _, Some(_)) => "no answer".to_owned(),
+        _ => String::new(),
+    };
+    println!(
+        "{}  {:<9}  {:<26}  {}  {}  {}  {}",
+        format_time(row.created_ms),
+        row.state.as_str(),
+        answer,
+        row.token,
+        row.apns_id,
+        row.identity,
+        row.endpoint
+    );
+}
+
+/// Counts per state, one `state count` line each, then the total.
+pub fn counts(counts: &Counts) {
+    for (state, count) in &counts.by_state {
+        println!(
+            "{:<10} {}",
+            state.as_str(),
+            group_thousands(*count as usize)
+        );
+    }
+    println!(
+        "{:<10} {}",
+        "total",
+        group_thousands(counts.total() as usize)
+    );
 }

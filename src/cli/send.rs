@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{MessageArgs, TransportArgs};
 use super::connection::{ConnectionArgs, read_file};
-use super::{CliError, output};
+use super::{CliError, history, output};
 use crate::apns::{AuthKind, DeviceToken, Severity, Transport, lint};
 use crate::net::{
     Batch, BatchReport, Http2Config, Http2Sender, LegacyConfig, LegacySender, OutcomeKind, Pool,
@@ -43,6 +43,9 @@ pub struct SendArgs {
     /// One JSON object per token on stdout instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Don't record this send in the history.
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 fn parse_token_lines(source: &str, text: impl BufRead) -> Result<Vec<DeviceToken>, CliError> {
@@ -142,6 +145,37 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         }
     }
     let batch = Batch::same_payload(&template, tokens, transport)?;
+    let labels = history::Labels::of(&args.connection, &resolved);
+    // Set the sender up before recording, so nothing is recorded that cannot leave.
+    let (sender, _simulator) = match transport {
+        Transport::Http2 => {
+            let (endpoint, auth, simulator) = resolved.http2_auth();
+            let mut sender = Http2Sender::new(
+                Arc::new(Pool::new()),
+                "cli",
+                Http2Config::new(endpoint, auth),
+            );
+            sender.concurrency = args.concurrency;
+            (BatchSender::Http2(sender), simulator)
+        }
+        Transport::Legacy(format) => {
+            let Credential::Certificate(identity) = resolved.credentials else {
+                return Err(CliError::LegacyNeedsCertificate);
+            };
+            let mut config = LegacyConfig::new(resolved.endpoint, identity);
+            config.format = format;
+            config.tail = std::time::Duration::from_millis(args.tail_ms);
+            (
+                BatchSender::Legacy(LegacySender::new(config)),
+                resolved.simulator,
+            )
+        }
+    };
+    let recorder = if args.no_history {
+        None
+    } else {
+        Some(history::start_recording(&labels, transport, &batch)?)
+    };
     let cancel = CancellationToken::new();
     let ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -151,38 +185,31 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         }
     });
     let (events, receiver) = mpsc::unbounded_channel();
+    let (progress, progress_receiver) = mpsc::unbounded_channel();
     let show_progress = std::io::stderr().is_terminal() && batch.len() > 1;
-    let printer = tokio::spawn(output::follow_send(receiver, show_progress));
-    let report = match transport {
-        Transport::Http2 => {
-            let (endpoint, auth, _simulator) = resolved.http2_auth();
-            let mut sender = Http2Sender::new(
-                Arc::new(Pool::new()),
-                "cli",
-                Http2Config::new(endpoint, auth),
-            );
-            sender.concurrency = args.concurrency;
-            sender.send(&batch, Some(events), cancel).await
-        }
-        Transport::Legacy(format) => {
-            let Credential::Certificate(identity) = resolved.credentials else {
-                return Err(CliError::LegacyNeedsCertificate);
-            };
-            let mut config = LegacyConfig::new(resolved.endpoint, identity);
-            config.format = format;
-            config.tail = std::time::Duration::from_millis(args.tail_ms);
-            LegacySender::new(config)
-                .send(&batch, Some(events), cancel)
-                .await
-        }
+    let printer = tokio::spawn(output::follow_send(progress_receiver, show_progress));
+    let tee = tokio::spawn(history::tee(receiver, recorder, progress));
+    let report = match sender {
+        BatchSender::Http2(sender) => sender.send(&batch, Some(events), cancel).await,
+        BatchSender::Legacy(sender) => sender.send(&batch, Some(events), cancel).await,
     };
+    let recorder = tee.await.ok().flatten();
     let _ = printer.await;
     print_report(&report, args.json);
+    if let Some(recorder) = recorder {
+        history::finish_recording(recorder, &report);
+    }
     Ok(if report.all_accepted() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The sender a batch goes out with.
+enum BatchSender {
+    Http2(Http2Sender),
+    Legacy(LegacySender),
 }
 
 fn print_report(report: &BatchReport, json: bool) {

@@ -1,0 +1,574 @@
+//! The write path: every notification is recorded `in_flight` before the batch starts, and
+//! its answer is applied when it comes, in batched transactions on a thread of its own so
+//! the sender never waits for the disk.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::liveness::BatchLock;
+use super::schema::state;
+use super::{History, HistoryError, Retention, now_ms};
+use crate::apns::{FeedbackTuple, Transport};
+use crate::net::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind};
+
+/// Rows per transaction when recording a batch. The token and apns-id indexes take random
+/// keys, so each transaction dirties index pages all over the file; measured on 100,000
+/// rows, 50,000 per transaction records twice as fast as 5,000 (fewer pages written to the
+/// WAL twice). Readers never wait (WAL); another writer waits at most a few hundred ms.
+const ROWS_PER_TRANSACTION: usize = 50_000;
+
+/// Answers are written at least this often while a batch runs...
+const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// ...or as soon as this many are waiting.
+const FLUSH_ROWS: usize = 5_000;
+
+/// Who sent a batch, and where to.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchContext<'a> {
+    /// The identity's name (certificate or token key) as the user knows it.
+    pub identity: &'a str,
+    /// The endpoint's label: `simulator`, or `host:port`.
+    pub endpoint: &'a str,
+    /// HTTP/2 or a legacy format.
+    pub transport: Transport,
+}
+
+/// A batch whose rows are recorded and waiting for their answers. Holds the batch's
+/// liveness lock until it is finished or dropped.
+#[derive(Debug)]
+pub struct RecordedBatch {
+    batch_id: i64,
+    send_ids: Vec<i64>,
+    lock: Option<BatchLock>,
+}
+
+impl RecordedBatch {
+    /// The batch's id in the history.
+    pub fn batch_id(&self) -> i64 {
+        self.batch_id
+    }
+
+    /// The `sends` row id of the item at `index`.
+    pub fn send_id(&self, index: usize) -> Option<i64> {
+        self.send_ids.get(index).copied()
+    }
+}
+
+fn protocol_name(transport: Transport) -> String {
+    match transport {
+        Transport::Http2 => "http2".into(),
+        Transport::Legacy(format) => format!("legacy-{}", format.as_str()),
+    }
+}
+
+fn header<'a>(item: &'a BatchItem, name: &str) -> Option<&'a str> {
+    item.request
+        .headers
+        .iter()
+        .find(|(header, _)| *header == name)
+        .map(|(_, value)| value.as_str())
+}
+
+fn state_of(kind: OutcomeKind) -> i64 {
+    match kind {
+        OutcomeKind::Accepted => state::ACCEPTED,
+        OutcomeKind::Rejected => state::REJECTED,
+        OutcomeKind::Failed => state::FAILED,
+        OutcomeKind::NotSent => state::CANCELLED,
+    }
+}
+
+/// apns-unique-id is a UUID from Apple; kept as 16 bytes when it is one, as text otherwise.
+fn unique_id_value(id: Option<&str>) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match id {
+        None => Value::Null,
+        Some(text) => match uuid::Uuid::try_parse(text) {
+            Ok(uuid) if text.len() == 36 => Value::Blob(uuid.as_bytes().to_vec()),
+            _ => Value::Text(text.to_owned()),
+        },
+    }
+}
+
+fn id_for(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO {table} ({column}) VALUES (?1) ON CONFLICT({column}) DO NOTHING"
+    ))?
+    .execute([value])?;
+    tx.prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?1"))?
+        .query_row([value], |row| row.get(0))
+}
+
+fn payload_id(tx: &Transaction<'_>, body: &[u8]) -> rusqlite::Result<i64> {
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
+    tx.prepare_cached(
+        "INSERT INTO payloads (sha256, body) VALUES (?1, ?2) ON CONFLICT(sha256) DO NOTHING",
+    )?
+    .execute(params![hash.as_ref(), String::from_utf8_lossy(body)])?;
+    tx.prepare_cached("SELECT id FROM payloads WHERE sha256 = ?1")?
+        .query_row([hash.as_ref()], |row| row.get(0))
+}
+
+fn message_id(tx: &Transaction<'_>, item: &BatchItem) -> rusqlite::Result<i64> {
+    let payload_id = payload_id(tx, &item.request.body)?;
+    tx.prepare_cached(
+        "INSERT INTO messages (payload_id, topic, push_type, priority, expiration, collapse_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        payload_id,
+        header(item, "apns-topic"),
+        header(item, "apns-push-type"),
+        header(item, "apns-priority").and_then(|value| value.parse::<i64>().ok()),
+        header(item, "apns-expiration").and_then(|value| value.parse::<i64>().ok()),
+        header(item, "apns-collapse-id"),
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A legacy error-response, as the history keeps it.
+struct ErrorResponseRecord {
+    status: u8,
+    identifier: u32,
+    send_id: Option<i64>,
+}
+
+/// A connection that ended under the batch, as far as its report tells.
+struct DisconnectionRecord {
+    cause: &'static str,
+    detail: String,
+    send_id: Option<i64>,
+}
+
+/// What a finished batch adds besides the answers: error-responses and disconnections.
+pub(super) struct Aftermath {
+    error_responses: Vec<ErrorResponseRecord>,
+    disconnections: Vec<DisconnectionRecord>,
+}
+
+fn classify(message: &str) -> &'static str {
+    if message.contains("GOAWAY") {
+        "goaway"
+    } else if message.contains("without an error-response") {
+        "silent-close"
+    } else if message.contains("TLS") || message.contains("certificate") {
+        "tls"
+    } else {
+        "connection"
+    }
+}
+
+impl Aftermath {
+    /// Reads what the report exposes. The senders report connection ends only as text on
+    /// failed outcomes and in `errors`, so one row is kept per distinct message, naming the
+    /// first notification it hit.
+    pub(super) fn of(report: &BatchReport, send_ids: &[i64]) -> Self {
+        let mut error_responses = Vec::new();
+        let mut disconnections = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (index, outcome) in report.outcomes.iter().enumerate() {
+            let send_id = send_ids.get(index).copied();
+            if let Some(status) = outcome.legacy_status {
+                error_responses.push(ErrorResponseRecord {
+                    status,
+                    identifier: index as u32,
+                    send_id,
+                });
+                // The gateway closes the connection after every error-response.
+                disconnections.push(DisconnectionRecord {
+                    cause: "error-response",
+                    detail: outcome.error.clone().unwrap_or_default(),
+                    send_id,
+                });
+            } else if outcome.kind == OutcomeKind::Failed
+                && let Some(error) = outcome.error.as_deref()
+            {
+                *seen.entry(error).or_insert_with(|| {
+                    disconnections.push(DisconnectionRecord {
+                        cause: classify(error),
+                        detail: error.to_owned(),
+                        send_id,
+                    });
+                    0
+                }) += 1;
+            }
+        }
+        for error in &report.errors {
+            // Consequences of an error-response already have their row.
+            if !error.contains("stopped at an earlier notification") {
+                disconnections.push(DisconnectionRecord {
+                    cause: classify(error),
+                    detail: error.clone(),
+                    send_id: None,
+                });
+            }
+        }
+        Self {
+            error_responses,
+            disconnections,
+        }
+    }
+}
+
+impl History {
+    /// Records every item of `batch` as `in_flight` at `now_ms`, before any of it is sent,
+    /// in transactions of a few thousand rows. The payload is stored once per distinct body.
+    pub fn record_batch(
+        &mut self,
+        context: &BatchContext<'_>,
+        batch: &Batch,
+        now_ms: i64,
+    ) -> Result<RecordedBatch, HistoryError> {
+        let path = self.path.clone();
+        let error = |source| HistoryError::from_sqlite(&path, source);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(error)?;
+        let identity_id = id_for(&tx, "identities", "name", context.identity).map_err(error)?;
+        let endpoint_id = id_for(&tx, "endpoints", "address", context.endpoint).map_err(error)?;
+        // Times never go backwards in the table, even if the clock does: the time filters
+        // rely on ids and times growing together.
+        let latest: Option<i64> = tx
+            .query_row("SELECT max(created_ms) FROM sends", [], |row| row.get(0))
+            .optional()
+            .map_err(error)?
+            .flatten();
+        let created_ms = latest.map_or(now_ms, |latest| latest.max(now_ms));
+        tx.execute(
+            "INSERT INTO batches (started_ms, identity_id, endpoint_id, protocol, size)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                created_ms,
+                identity_id,
+                endpoint_id,
+                protocol_name(context.transport),
+                batch.len() as i64
+            ],
+        )
+        .map_err(error)?;
+        let batch_id = tx.last_insert_rowid();
+        // Locked before the rows are visible, so no reader ever takes them for abandoned.
+        let lock = BatchLock::acquire(&path, batch_id).map_err(|source| HistoryError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+        tx.commit().map_err(error)?;
+        let mut messages: HashMap<(usize, usize, usize), i64> = HashMap::new();
+        let mut send_ids = Vec::with_capacity(batch.len());
+        for chunk in batch.items().chunks(ROWS_PER_TRANSACTION) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(error)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO sends (batch_id, message_id, identity_id, endpoint_id,
+                                            created_ms, token, apns_id, state)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
+                    .map_err(error)?;
+                for item in chunk {
+                    // Items of a same-payload batch share their headers and body: one message.
+                    let key = (
+                        std::sync::Arc::as_ptr(&item.request.headers) as usize,
+                        item.request.body.as_ptr() as usize,
+                        item.request.body.len(),
+                    );
+                    let message_id = match messages.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = message_id(&tx, item).map_err(error)?;
+                            messages.insert(key, id);
+                            id
+                        }
+                    };
+                    insert
+                        .execute(params![
+                            batch_id,
+                            message_id,
+                            identity_id,
+                            endpoint_id,
+                            created_ms,
+                            item.request.token.as_bytes(),
+                            item.apns_id.as_uuid().as_bytes(),
+                            state::IN_FLIGHT,
+                        ])
+                        .map_err(error)?;
+                    send_ids.push(tx.last_insert_rowid());
+                }
+            }
+            tx.commit().map_err(error)?;
+        }
+        Ok(RecordedBatch {
+            batch_id,
+            send_ids,
+            lock: Some(lock),
+        })
+    }
+
+    /// Applies answers (`(index in the batch, outcome)`) in one transaction.
+    pub fn apply_outcomes(
+        &mut self,
+        recorded: &RecordedBatch,
+        outcomes: &[(usize, Outcome)],
+        now_ms: i64,
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let error = |source| HistoryError::from_sqlite(&path, source);
+        let tx = self.conn.transaction().map_err(error)?;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE sends SET state = ?2, status = ?3, reason = ?4, apns_unique_id = ?5,
+                        unregistered_ms = ?6, attempts = ?7, latency_us = ?8, error = ?9,
+                        legacy_status = ?10, answered_ms = ?11
+                     WHERE id = ?1",
+                )
+                .map_err(error)?;
+            for (index, outcome) in outcomes {
+                let Some(id) = recorded.send_id(*index) else {
+                    continue;
+                };
+                update
+                    .execute(params![
+                        id,
+                        state_of(outcome.kind),
+                        outcome.status,
+                        outcome.reason.as_ref().map(|reason| reason.as_str()),
+                        unique_id_value(outcome.apns_unique_id.as_deref()),
+                        outcome.timestamp_ms.map(|ms| ms as i64),
+                        outcome.attempts,
+                        outcome.latency.as_micros() as i64,
+                        outcome.error,
+                        outcome.legacy_status,
+                        now_ms,
+                    ])
+                    .map_err(error)?;
+            }
+        }
+        tx.commit().map_err(error)
+    }
+
+    pub(super) fn finish_batch(
+        &mut self,
+        recorded: RecordedBatch,
+        aftermath: &Aftermath,
+        now_ms: i64,
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let error = |source| HistoryError::from_sqlite(&path, source);
+        let tx = self.conn.transaction().map_err(error)?;
+        let endpoint_id: i64 = tx
+            .query_row(
+                "SELECT endpoint_id FROM batches WHERE id = ?1",
+                [recorded.batch_id],
+                |row| row.get(0),
+            )
+            .map_err(error)?;
+        for response in &aftermath.error_responses {
+            tx.prepare_cached(
+                "INSERT INTO error_responses (received_ms, batch_id, status, identifier, send_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut insert| {
+                insert.execute(params![
+                    now_ms,
+                    recorded.batch_id,
+                    response.status,
+                    response.identifier,
+                    response.send_id
+                ])
+            })
+            .map_err(error)?;
+        }
+        for disconnection in &aftermath.disconnections {
+            tx.prepare_cached(
+                "INSERT INTO disconnections (time_ms, batch_id, endpoint_id, cause, detail, send_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut insert| {
+                insert.execute(params![
+                    now_ms,
+                    recorded.batch_id,
+                    endpoint_id,
+                    disconnection.cause,
+                    disconnection.detail,
+                    disconnection.send_id
+                ])
+            })
+            .map_err(error)?;
+        }
+        tx.execute(
+            "UPDATE batches SET finished_ms = ?2 WHERE id = ?1",
+            params![recorded.batch_id, now_ms],
+        )
+        .map_err(error)?;
+        tx.commit().map_err(error)?;
+        if let Some(lock) = { recorded }.lock.take() {
+            lock.release();
+        }
+        // Keeps the planner's statistics current as the tables grow; cheap when nothing changed.
+        self.conn
+            .execute_batch("PRAGMA optimize")
+            .map_err(|source| self.error(source))
+    }
+
+    /// Records what a feedback service returned, read at `now_ms` with `identity` from `endpoint`.
+    pub fn record_feedback(
+        &mut self,
+        identity: &str,
+        endpoint: &str,
+        tuples: &[FeedbackTuple],
+        now_ms: i64,
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let error = |source| HistoryError::from_sqlite(&path, source);
+        let tx = self.conn.transaction().map_err(error)?;
+        let identity_id = id_for(&tx, "identities", "name", identity).map_err(error)?;
+        let endpoint_id = id_for(&tx, "endpoints", "address", endpoint).map_err(error)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO feedback (received_ms, time_s, token, identity_id, endpoint_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(error)?;
+            for tuple in tuples {
+                insert
+                    .execute(params![
+                        now_ms,
+                        tuple.time,
+                        tuple.token.as_bytes(),
+                        identity_id,
+                        endpoint_id
+                    ])
+                    .map_err(error)?;
+            }
+        }
+        tx.commit().map_err(error)
+    }
+}
+
+enum Message {
+    Outcome(usize, Outcome),
+    Finish(Aftermath),
+}
+
+/// Applies a batch's answers on a background thread, in transactions of up to a few
+/// thousand rows at least every 100 ms, so the sender never waits for the disk. After
+/// the batch it applies the saved [`Retention`], if any.
+#[derive(Debug)]
+pub struct OutcomeRecorder {
+    sender: mpsc::Sender<Message>,
+    thread: JoinHandle<Result<(), HistoryError>>,
+    send_ids: Vec<i64>,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Message::Outcome(index, _) => write!(f, "Outcome({index})"),
+            Message::Finish(_) => f.write_str("Finish"),
+        }
+    }
+}
+
+impl OutcomeRecorder {
+    /// Starts the thread; it owns `history` from now on.
+    pub fn start(history: History, recorded: RecordedBatch) -> Result<Self, HistoryError> {
+        let (sender, receiver) = mpsc::channel();
+        let send_ids = recorded.send_ids.clone();
+        let thread = std::thread::Builder::new()
+            .name("history-writer".into())
+            .spawn(move || run(history, recorded, &receiver))
+            .map_err(HistoryError::Thread)?;
+        Ok(Self {
+            sender,
+            thread,
+            send_ids,
+        })
+    }
+
+    /// Queues one answer; never blocks.
+    pub fn record(&self, index: usize, outcome: Outcome) {
+        // A writer that failed has stopped listening; its error comes back from `finish`.
+        let _ = self.sender.send(Message::Outcome(index, outcome));
+    }
+
+    /// Writes what is left, the batch's error-responses and disconnections, releases the
+    /// batch, applies the retention setting, and waits for all of it.
+    pub fn finish(self, report: &BatchReport) -> Result<(), HistoryError> {
+        let _ = self
+            .sender
+            .send(Message::Finish(Aftermath::of(report, &self.send_ids)));
+        drop(self.sender);
+        self.thread
+            .join()
+            .map_err(|_| HistoryError::WriterStopped)?
+    }
+}
+
+fn flush(
+    history: &mut History,
+    recorded: &RecordedBatch,
+    pending: &mut Vec<(usize, Outcome)>,
+) -> Result<(), HistoryError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let result = history.apply_outcomes(recorded, pending, now_ms());
+    pending.clear();
+    result
+}
+
+fn run(
+    mut history: History,
+    recorded: RecordedBatch,
+    receiver: &mpsc::Receiver<Message>,
+) -> Result<(), HistoryError> {
+    let mut pending: Vec<(usize, Outcome)> = Vec::with_capacity(FLUSH_ROWS);
+    let mut deadline: Option<Instant> = None;
+    let aftermath = loop {
+        let message = match deadline {
+            Some(deadline) => {
+                receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            }
+            None => receiver
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match message {
+            Ok(Message::Outcome(index, outcome)) => {
+                pending.push((index, outcome));
+                deadline.get_or_insert_with(|| Instant::now() + FLUSH_INTERVAL);
+                if pending.len() >= FLUSH_ROWS {
+                    flush(&mut history, &recorded, &mut pending)?;
+                    deadline = None;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                flush(&mut history, &recorded, &mut pending)?;
+                deadline = None;
+            }
+            Ok(Message::Finish(aftermath)) => break Some(aftermath),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break None,
+        }
+    };
+    flush(&mut history, &recorded, &mut pending)?;
+    let Some(aftermath) = aftermath else {
+        // Dropped without finishing: what was answered is written; the rest stays unknown.
+        return Ok(());
+    };
+    history.finish_batch(recorded, &aftermath, now_ms())?;
+    if let Some(retention) = history.retention()?.filter(Retention::is_set) {
+        history.prune(&retention, now_ms())?;
+    }
+    Ok(())
+}
