@@ -415,7 +415,14 @@ async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
         "answered keep-alive pings keep the connection open"
     );
     let item = batch(tokens(1), Transport::Http2).items()[0].clone();
-    assert!(first.send(&item.request).await.unwrap().is_accepted());
+    assert!(
+        first
+            .send(&item.request)
+            .await
+            .unwrap()
+            .response
+            .is_accepted()
+    );
     assert_eq!(pool.outdate(std::time::Duration::from_millis(100)).await, 0);
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     assert_eq!(pool.outdate(std::time::Duration::from_millis(100)).await, 1);

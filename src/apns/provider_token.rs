@@ -10,6 +10,9 @@ use rustls_pki_types::pem::PemObject;
 
 use super::{KeyId, TeamId};
 
+/// How far the clock may step back before a token counts as from the future.
+const CLOCK_STEP_SECS: u64 = 60;
+
 /// The age, in seconds, after which APNs refuses a provider token.
 pub const MAX_TOKEN_AGE_SECS: u64 = 60 * 60;
 
@@ -90,6 +93,13 @@ impl SigningKey {
     /// The public half as an uncompressed P-256 point (65 bytes), for verifying.
     pub fn public_key(&self) -> &[u8] {
         &self.public_key
+    }
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.pkcs8.zeroize();
     }
 }
 
@@ -262,11 +272,17 @@ impl TokenIssuer {
     }
 
     /// The token to use at `now`: the current one, or a new one if there is none,
-    /// it has reached the renewal age, or the clock went backwards past its issue time.
+    /// it has reached the renewal age, or the clock went back more than a minute
+    /// before its issue time.
     pub fn token(&mut self, now: u64) -> Result<&ProviderToken, ProviderTokenError> {
         let renew = match &self.current {
             None => true,
-            Some(token) => token.issued_at > now || token.age(now) >= self.policy.renew_after_secs,
+            // A clock stepping back by NTP's usual seconds keeps the token; one
+            // dated well in the future would be refused by APNs.
+            Some(token) => {
+                token.issued_at > now + CLOCK_STEP_SECS
+                    || token.age(now) >= self.policy.renew_after_secs
+            }
         };
         if renew {
             self.current = Some(ProviderToken::sign(
@@ -281,10 +297,19 @@ impl TokenIssuer {
             .ok_or_else(|| ProviderTokenError::Signing("no token was issued".into()))
     }
 
-    /// A new token after APNs answered `ExpiredProviderToken`, unless the current
-    /// one is too young to renew: then the clock, not the token, is at fault.
-    pub fn renew_after_expiry(&mut self, now: u64) -> Result<&ProviderToken, ProviderTokenError> {
+    /// A new token after APNs answered `ExpiredProviderToken` to the one issued
+    /// at `rejected`. If another request already renewed it, the newer token is
+    /// returned. If the rejected token is too young to renew, the clock, not the
+    /// token, is at fault, and renewing would only earn TooManyProviderTokenUpdates.
+    pub fn renew_after_expiry(
+        &mut self,
+        now: u64,
+        rejected: u64,
+    ) -> Result<&ProviderToken, ProviderTokenError> {
         if let Some(token) = &self.current {
+            if token.issued_at != rejected {
+                return self.token(now);
+            }
             let age_secs = token.age(now);
             if age_secs < self.policy.min_reuse_secs && token.issued_at <= now {
                 return Err(ProviderTokenError::TooSoonToRenew { age_secs });
@@ -390,7 +415,9 @@ mod tests {
         let second = issuer.token(NOW + 50 * 60).unwrap().clone();
         assert_ne!(second, first);
         assert_eq!(second.issued_at(), NOW + 50 * 60);
-        // A clock that jumps backwards gets a fresh token rather than one "from the future".
+        // A clock that steps back a little keeps the token; one that jumps back
+        // gets a fresh token rather than one "from the future".
+        assert_eq!(issuer.token(NOW + 50 * 60 - 30).unwrap(), &second);
         let third = issuer.token(NOW).unwrap().clone();
         assert_eq!(third.issued_at(), NOW);
     }
@@ -400,11 +427,14 @@ mod tests {
         let mut issuer = issuer();
         issuer.token(NOW).unwrap();
         assert_eq!(
-            issuer.renew_after_expiry(NOW + 300).unwrap_err(),
+            issuer.renew_after_expiry(NOW + 300, NOW).unwrap_err(),
             ProviderTokenError::TooSoonToRenew { age_secs: 300 }
         );
-        let renewed = issuer.renew_after_expiry(NOW + 20 * 60).unwrap();
+        let renewed = issuer.renew_after_expiry(NOW + 20 * 60, NOW).unwrap();
         assert_eq!(renewed.issued_at(), NOW + 20 * 60);
+        // Other streams rejected with the old token get the renewed one, not another renewal.
+        let again = issuer.renew_after_expiry(NOW + 20 * 60 + 1, NOW).unwrap();
+        assert_eq!(again.issued_at(), NOW + 20 * 60);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
         }
         count
     });
-    let result = read_feedback(
+    let read = read_feedback(
         &resolved.endpoint,
         &identity,
         Duration::from_secs(30),
@@ -55,9 +55,18 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
     )
     .await;
     let count = printer.await.unwrap_or_default();
-    let tuples = result?;
+    // Entries are recorded even when the read ended early: the service won't send them again.
     if !args.no_history {
-        history::record_feedback(&labels, &tuples)?;
+        history::record_feedback(&labels, &read.tuples)?;
+    }
+    if read.skipped > 0 {
+        output::warn(&format!(
+            "{} entries had an unusable token and were skipped",
+            read.skipped
+        ));
+    }
+    if let Some(problem) = read.problem {
+        return Err(problem.into());
     }
     if !json {
         eprintln!("{count} feedback entries");

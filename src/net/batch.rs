@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::PreparedRequest;
+use crate::apns::legacy::LegacyStatus;
 use crate::apns::{ApnsId, DeviceToken, Notification, NotificationError, Reason, Transport};
 
 /// One notification of a batch, ready to send.
@@ -205,7 +206,19 @@ impl Outcome {
         match self.kind {
             OutcomeKind::Accepted => false,
             OutcomeKind::Failed | OutcomeKind::NotSent => true,
-            OutcomeKind::Rejected => self.reason.as_ref().is_some_and(Reason::is_retryable),
+            OutcomeKind::Rejected => {
+                self.reason.as_ref().is_some_and(Reason::is_retryable)
+                    || self.legacy_status.is_some_and(|code| {
+                        // Processing errors and unknown failures may pass next time;
+                        // a bad token, topic or size will not.
+                        matches!(
+                            LegacyStatus::from_code(code),
+                            LegacyStatus::ProcessingError
+                                | LegacyStatus::Unknown
+                                | LegacyStatus::Unlisted(_)
+                        )
+                    })
+            }
         }
     }
 }

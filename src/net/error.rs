@@ -50,6 +50,12 @@ pub enum TransportError {
     /// A provider token could not be made.
     #[error(transparent)]
     ProviderToken(#[from] ProviderTokenError),
+    /// A failure shared by every request that waited on the same connect.
+    #[error(transparent)]
+    Shared(std::sync::Arc<TransportError>),
+    /// No answer came in time.
+    #[error("no answer within {0:?}; the connection is replaced")]
+    Timeout(std::time::Duration),
     /// A read or write failed after connecting.
     #[error("connection to {endpoint} failed: {source}")]
     Io {
@@ -65,9 +71,11 @@ impl TransportError {
     /// never got an answer because the connection went away.
     pub fn is_connection_loss(&self) -> bool {
         match self {
+            TransportError::Shared(error) => error.is_connection_loss(),
             // Every HTTP/2 failure before an answer (GOAWAY, reset, a stream made
             // inactive by a dying connection) leaves the request unanswered.
             TransportError::Http2(_)
+            | TransportError::Timeout(_)
             | TransportError::Closed
             | TransportError::PingTimeout
             | TransportError::Io { .. } => true,

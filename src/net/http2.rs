@@ -63,6 +63,9 @@ pub struct Http2Config {
     pub ping_timeout: Duration,
     /// How long to wait for TCP + TLS + HTTP/2 to come up.
     pub connect_timeout: Duration,
+    /// How long to wait for the answer to one request before giving the
+    /// connection up (APNs answers in milliseconds; a silent one is dead).
+    pub request_timeout: Duration,
 }
 
 impl Http2Config {
@@ -74,6 +77,7 @@ impl Http2Config {
             keepalive_interval: Duration::from_secs(60),
             ping_timeout: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -98,6 +102,17 @@ struct Shared {
     closed: AtomicBool,
     last_used: Mutex<Instant>,
     authority: String,
+    request_timeout: Duration,
+}
+
+/// APNs's answer, and which provider token the request carried.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The response.
+    pub response: Response,
+    /// When the provider token sent was issued (token auth only), so that a
+    /// renewal after `ExpiredProviderToken` happens once, not once per stream.
+    pub token_issued_at: Option<u64>,
 }
 
 /// A live HTTP/2 connection. Cloning shares it; requests on clones are multiplexed.
@@ -141,10 +156,11 @@ impl Http2Connection {
             closed: AtomicBool::new(false),
             last_used: Mutex::new(Instant::now()),
             authority: endpoint.address(),
+            request_timeout: config.request_timeout,
         });
         let ping_pong = connection.ping_pong();
         let driver_shared = Arc::clone(&shared);
-        tokio::spawn(async move {
+        let driver = tokio::spawn(async move {
             if let Err(error) = connection.await {
                 debug!(connection = driver_shared.id, %error, "HTTP/2 connection ended");
             }
@@ -154,6 +170,7 @@ impl Http2Connection {
             tokio::spawn(keep_alive(
                 ping_pong,
                 Arc::clone(&shared),
+                driver.abort_handle(),
                 config.keepalive_interval,
                 config.ping_timeout,
             ));
@@ -189,8 +206,8 @@ impl Http2Connection {
             .map_or(Duration::ZERO, |last| last.elapsed())
     }
 
-    /// The provider token to send now, if token auth.
-    fn bearer(&self) -> Result<Option<HeaderValue>, TransportError> {
+    /// The provider token to send now and when it was issued, if token auth.
+    fn bearer(&self) -> Result<Option<(HeaderValue, u64)>, TransportError> {
         let Http2Auth::Token { issuer, clock } = &self.auth else {
             return Ok(None);
         };
@@ -199,22 +216,34 @@ impl Http2Connection {
         let token = issuer.token(now)?;
         let value = HeaderValue::from_str(&format!("bearer {}", token.as_str()))
             .map_err(|_| TransportError::Closed)?;
-        Ok(Some(value))
+        Ok(Some((value, token.issued_at())))
     }
 
-    /// Renews the provider token after APNs said it expired. Returns the refusal
-    /// when the token is too young to renew (a clock problem, not a token problem).
-    pub fn renew_token_after_expiry(&self) -> Result<(), TransportError> {
+    /// Renews the provider token after APNs said the one issued at `rejected`
+    /// expired. Returns the refusal when that token is too young to renew (a
+    /// clock problem, not a token problem).
+    pub fn renew_token_after_expiry(&self, rejected: u64) -> Result<(), TransportError> {
         if let Http2Auth::Token { issuer, clock } = &self.auth {
             let now = clock();
             let mut issuer = issuer.lock().map_err(|_| TransportError::Closed)?;
-            issuer.renew_after_expiry(now)?;
+            issuer.renew_after_expiry(now, rejected)?;
         }
         Ok(())
     }
 
     /// Sends one notification and waits for APNs's answer.
-    pub async fn send(&self, request: &PreparedRequest) -> Result<Response, TransportError> {
+    pub async fn send(&self, request: &PreparedRequest) -> Result<Answer, TransportError> {
+        let timeout = self.shared.request_timeout;
+        match tokio::time::timeout(timeout, self.exchange(request)).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                self.mark_closed();
+                Err(TransportError::Timeout(timeout))
+            }
+        }
+    }
+
+    async fn exchange(&self, request: &PreparedRequest) -> Result<Answer, TransportError> {
         if self.is_closed() {
             return Err(TransportError::Closed);
         }
@@ -233,8 +262,10 @@ impl Http2Connection {
             .body(())
             .map_err(|_| TransportError::Closed)?;
         let headers = http_request.headers_mut();
-        if let Some(bearer) = self.bearer()? {
-            headers.insert(http::header::AUTHORIZATION, bearer);
+        let bearer = self.bearer()?;
+        let token_issued_at = bearer.as_ref().map(|(_, issued_at)| *issued_at);
+        if let Some((value, _)) = bearer {
+            headers.insert(http::header::AUTHORIZATION, value);
         }
         if let Some(id) = &request.apns_id
             && let Ok(value) = HeaderValue::from_str(id)
@@ -258,7 +289,7 @@ impl Http2Connection {
             bytes.extend_from_slice(&chunk);
         }
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let answer = Response::parse(
+        let response = Response::parse(
             parts.status.as_u16(),
             header("apns-id"),
             header("apns-unique-id"),
@@ -266,19 +297,23 @@ impl Http2Connection {
         )?;
         trace!(
             connection = self.shared.id,
-            status = answer.status,
+            status = response.status,
             "answer"
         );
-        Ok(answer)
+        Ok(Answer {
+            response,
+            token_issued_at,
+        })
     }
 }
 
 /// Pings the server whenever the connection has been idle for `interval`; a
-/// ping unanswered within `timeout` closes the connection so it is replaced
-/// instead of swallowing the next request.
+/// ping unanswered within `timeout` tears the connection down, failing its
+/// streams (which are then resent) instead of leaving them to hang.
 async fn keep_alive(
     mut ping_pong: h2::PingPong,
     shared: Arc<Shared>,
+    driver: tokio::task::AbortHandle,
     interval: Duration,
     timeout: Duration,
 ) {
@@ -299,6 +334,7 @@ async fn keep_alive(
             _ => {
                 debug!(connection = shared.id, "keep-alive ping failed; closing");
                 shared.closed.store(true, Ordering::Release);
+                driver.abort();
                 return;
             }
         }

@@ -59,6 +59,10 @@ enum ConnectionEnd {
 /// to notice an error-response quickly.
 const WRITE_BUFFER_BYTES: usize = 128 * 1024;
 
+/// After this many notifications in a row were given up alone in flight with
+/// nothing accepted, the gateway is refusing everything: stop the batch.
+const GIVE_UP_AFTER_SOLO_CLOSES: usize = 3;
+
 /// Past this many notifications, a write window no longer limits anything.
 const MAX_WINDOW: usize = 1 << 16;
 
@@ -85,6 +89,8 @@ struct Run<'a> {
     solo_closes: Vec<u32>,
     silent_closes: usize,
     last_close_cause: String,
+    /// Silent closes with one notification in flight since anything was accepted.
+    solo_streak: usize,
     started: Instant,
     last_progress: Instant,
 }
@@ -122,6 +128,7 @@ impl LegacySender {
             solo_closes: vec![0; items.len()],
             silent_closes: 0,
             last_close_cause: String::new(),
+            solo_streak: 0,
             started: Instant::now(),
             last_progress: Instant::now(),
         };
@@ -138,6 +145,28 @@ impl LegacySender {
                 Ok(stream) => {
                     connect_failures = 0;
                     run.connection(stream, &cancel).await;
+                    if run.solo_streak
+                        >= GIVE_UP_AFTER_SOLO_CLOSES * self.config.max_attempts as usize
+                    {
+                        let message = format!(
+                            "not sent: the gateway closed every connection without accepting anything (last: {}); check that the certificate is for this gateway and environment",
+                            run.last_close_cause
+                        );
+                        run.report.errors.push(message.clone());
+                        while let Some(index) = run.queue.pop_front() {
+                            run.finish(index, OutcomeKind::Failed, None, Some(message.clone()));
+                        }
+                        break;
+                    }
+                    if run.solo_streak > 0 {
+                        // A notification alone in flight was cut off: pause before
+                        // trying again so a refusing gateway is not hammered.
+                        let backoff = Duration::from_millis(250 << run.solo_streak.min(4));
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = cancel.cancelled() => {}
+                        }
+                    }
                 }
                 Err(error) => {
                     connect_failures += 1;
@@ -197,6 +226,9 @@ impl Run<'_> {
         outcome.latency = started.elapsed();
         let outcome = outcome.clone();
         self.progress.count(kind);
+        if kind == OutcomeKind::Accepted {
+            self.solo_streak = 0;
+        }
         if let Some(events) = &self.events {
             let _ = events.send(SendEvent::Outcome { index, outcome });
         }
@@ -289,7 +321,8 @@ impl Run<'_> {
                 continue;
             }
             tokio::select! {
-                result = writer.write_all(&buffer) => {
+                // Flushed, so that rustls's buffer is on the wire before any tail starts.
+                result = async { writer.write_all(&buffer).await?; writer.flush().await } => {
                     if let Err(error) = result {
                         debug!(%error, "write failed; waiting for the gateway's reason");
                         let end = tokio::time::timeout(self.config.tail, &mut end_rx).await;
@@ -363,6 +396,7 @@ impl Run<'_> {
                 // flight when the connection closed is the likely cause; after
                 // max_attempts such closes it is given up.
                 if let [index] = written[..] {
+                    self.solo_streak += 1;
                     self.solo_closes[index] += 1;
                     if self.solo_closes[index] >= self.config.max_attempts {
                         let message = format!(

@@ -15,8 +15,10 @@ mod tls;
 pub use batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
 pub use endpoint::{Endpoint, Service};
 pub use error::TransportError;
-pub use feedback::{FeedbackClientError, read_feedback};
-pub use http2::{Clock, Http2Auth, Http2Config, Http2Connection, PreparedRequest, system_clock};
+pub use feedback::{FeedbackClientError, FeedbackRead, read_feedback};
+pub use http2::{
+    Answer, Clock, Http2Auth, Http2Config, Http2Connection, PreparedRequest, system_clock,
+};
 pub use legacy::{LegacyConfig, LegacySender};
 pub use pool::{Pool, PoolKey};
 pub use sender::{Http2Sender, RetryPolicy};

@@ -1,9 +1,9 @@
 //! Cached HTTP/2 connections, one per (identity, endpoint), connected lazily.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use tokio::sync::Mutex;
 use tracing::debug;
 
 use super::{Http2Config, Http2Connection, TransportError};
@@ -17,11 +17,19 @@ pub struct PoolKey {
     pub endpoint: String,
 }
 
+/// One key's connection, and the last failure to connect, which callers that
+/// were already waiting share instead of each trying (and failing) again.
+#[derive(Default)]
+struct Slot {
+    connection: Option<Http2Connection>,
+    failure: Option<(Instant, Arc<TransportError>)>,
+}
+
 /// Connections reused across sends, as Apple asks: rapid connect/disconnect is
 /// treated as a denial of service.
 #[derive(Default)]
 pub struct Pool {
-    connections: Mutex<HashMap<PoolKey, Http2Connection>>,
+    slots: Mutex<HashMap<PoolKey, Arc<tokio::sync::Mutex<Slot>>>>,
 }
 
 impl Pool {
@@ -30,22 +38,55 @@ impl Pool {
         Self::default()
     }
 
+    fn slot(&self, key: &PoolKey) -> Arc<tokio::sync::Mutex<Slot>> {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(slots.entry(key.clone()).or_default())
+    }
+
+    fn slots(&self) -> Vec<Arc<tokio::sync::Mutex<Slot>>> {
+        let slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slots.values().cloned().collect()
+    }
+
     /// The cached connection for `key`, or a new one if there is none or it has
-    /// closed. Concurrent callers for one key share a single connect.
+    /// closed. Concurrent callers for one key share a single connect, and its
+    /// failure: a hundred tasks waiting on an unreachable host fail together.
     pub async fn get(
         &self,
         key: &PoolKey,
         config: &Http2Config,
     ) -> Result<Http2Connection, TransportError> {
-        let mut connections = self.connections.lock().await;
-        if let Some(connection) = connections.get(key)
+        let asked = Instant::now();
+        let slot = self.slot(key);
+        let mut slot = slot.lock().await;
+        if let Some(connection) = &slot.connection
             && !connection.is_closed()
         {
             return Ok(connection.clone());
         }
-        let connection = Http2Connection::connect(config).await?;
-        connections.insert(key.clone(), connection.clone());
-        Ok(connection)
+        if let Some((when, error)) = &slot.failure
+            && *when >= asked
+        {
+            return Err(TransportError::Shared(Arc::clone(error)));
+        }
+        match Http2Connection::connect(config).await {
+            Ok(connection) => {
+                slot.connection = Some(connection.clone());
+                slot.failure = None;
+                Ok(connection)
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                slot.failure = Some((Instant::now(), Arc::clone(&error)));
+                Err(TransportError::Shared(error))
+            }
+        }
     }
 
     /// A connection that is not cached: it closes when its last clone is dropped.
@@ -57,34 +98,42 @@ impl Pool {
     /// connects anew (after GOAWAY or a dropped connection).
     pub async fn discard(&self, key: &PoolKey, connection: &Http2Connection) {
         connection.mark_closed();
-        let mut connections = self.connections.lock().await;
-        if connections
-            .get(key)
+        let slot = self.slot(key);
+        let mut slot = slot.lock().await;
+        if slot
+            .connection
+            .as_ref()
             .is_some_and(|cached| cached.id() == connection.id())
         {
-            connections.remove(key);
+            slot.connection = None;
         }
     }
 
     /// Closes connections idle for longer than `idle`; returns how many.
     pub async fn outdate(&self, idle: Duration) -> usize {
-        let mut connections = self.connections.lock().await;
-        let before = connections.len();
-        connections.retain(|key, connection| {
-            let keep = !connection.is_closed() && connection.idle_for() < idle;
-            if !keep {
-                debug!(?key, "closing idle connection");
+        let mut closed = 0;
+        for slot in self.slots() {
+            let mut slot = slot.lock().await;
+            if let Some(connection) = &slot.connection
+                && (connection.is_closed() || connection.idle_for() >= idle)
+            {
+                debug!(connection = connection.id(), "closing idle connection");
                 connection.mark_closed();
+                slot.connection = None;
+                closed += 1;
             }
-            keep
-        });
-        before - connections.len()
+        }
+        closed
     }
 
     /// How many connections are cached and open.
     pub async fn len(&self) -> usize {
-        let connections = self.connections.lock().await;
-        connections.values().filter(|c| !c.is_closed()).count()
+        let mut open = 0;
+        for slot in self.slots() {
+            let slot = slot.lock().await;
+            open += usize::from(slot.connection.as_ref().is_some_and(|c| !c.is_closed()));
+        }
+        open
     }
 
     /// Whether no open connection is cached.
@@ -94,10 +143,11 @@ impl Pool {
 
     /// Closes every connection.
     pub async fn shutdown(&self) {
-        let mut connections = self.connections.lock().await;
-        for connection in connections.values() {
-            connection.mark_closed();
+        for slot in self.slots() {
+            let mut slot = slot.lock().await;
+            if let Some(connection) = slot.connection.take() {
+                connection.mark_closed();
+            }
         }
-        connections.clear();
     }
 }

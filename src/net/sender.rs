@@ -109,6 +109,7 @@ impl Http2Sender {
         let mut last_progress = Instant::now();
         let semaphore = Arc::new(Semaphore::new(self.concurrency.max(1)));
         let mut tasks = JoinSet::new();
+        let mut task_items = std::collections::HashMap::new();
         let mut next = 0;
 
         let mut record = |index: usize, outcome: Outcome, progress: &mut Progress| {
@@ -126,9 +127,20 @@ impl Http2Sender {
             let can_start = next < items.len() && !cancel.is_cancelled();
             tokio::select! {
                 biased;
-                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok((index, outcome)) = joined {
-                        record(index, outcome, &mut progress);
+                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    match joined {
+                        Ok((id, (index, outcome))) => {
+                            task_items.remove(&id);
+                            record(index, outcome, &mut progress);
+                        }
+                        // A task that died may have sent its notification: say so, don't call it unsent.
+                        Err(error) => {
+                            if let Some(index) = task_items.remove(&error.id()) {
+                                let mut outcome = Outcome::pending(&items[index], OutcomeKind::Failed);
+                                outcome.error = Some(format!("internal error while sending, outcome unknown: {error}"));
+                                record(index, outcome, &mut progress);
+                            }
+                        }
                     }
                 }
                 permit = Arc::clone(&semaphore).acquire_owned(), if can_start => {
@@ -138,11 +150,12 @@ impl Http2Sender {
                     let shared = Arc::clone(&shared);
                     let items = Arc::clone(&items);
                     let span = info_span!("push", apns_id = %items[index].apns_id, token = %items[index].request.token.masked());
-                    tasks.spawn(async move {
+                    let task = tasks.spawn(async move {
                         let outcome = deliver(&shared, &items[index]).await;
                         drop(permit);
                         (index, outcome)
                     }.instrument(span));
+                    task_items.insert(task.id(), index);
                 }
                 _ = cancel.cancelled(), if can_start => {}
                 else => break,
@@ -204,66 +217,86 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
             shared.retried.fetch_add(1, Ordering::Relaxed);
         }
         let attempts_left = outcome.attempts < retry.max_attempts;
-        let connection = match shared.pool.get(&shared.key, &shared.config).await {
-            Ok(connection) => connection,
-            Err(error) => {
-                outcome.error = Some(error.to_string());
-                if attempts_left && !wait_or_cancel(shared, retry.backoff(outcome.attempts)).await {
-                    continue;
-                }
+        let connection = tokio::select! {
+            connection = shared.pool.get(&shared.key, &shared.config) => connection,
+            _ = shared.cancel.cancelled() => Err(TransportError::Closed),
+        };
+        let delay = match connection {
+            Err(_) if shared.cancel.is_cancelled() => {
+                outcome.attempts -= 1;
+                outcome.kind = OutcomeKind::NotSent;
+                outcome.error = Some("cancelled before it could be sent".into());
                 break;
             }
-        };
-        let delay = match connection.send(&item.request).await {
-            Ok(response) => {
-                outcome.status = Some(response.status);
-                outcome.apns_unique_id = response.apns_unique_id.clone();
-                let Some(rejection) = response.rejection else {
-                    outcome.kind = OutcomeKind::Accepted;
-                    outcome.error = None;
-                    outcome.reason = None;
+            Err(error) => {
+                outcome.kind = OutcomeKind::Failed;
+                outcome.error = Some(error.to_string());
+                // A certificate or host that is wrong will not become right.
+                if !(error.is_connection_loss() && attempts_left) {
                     break;
-                };
-                outcome.kind = OutcomeKind::Rejected;
-                outcome.timestamp_ms = rejection.timestamp_ms;
-                let advice = rejection.reason.retry_advice();
-                let closing = rejection.reason == Reason::Shutdown;
-                outcome.reason = Some(rejection.reason);
-                if closing {
-                    shared.pool.discard(&shared.key, &connection).await;
                 }
-                match advice {
-                    RetryAdvice::Never => break,
-                    _ if !attempts_left => break,
-                    RetryAdvice::AfterDelay => retry.throttle_delay,
-                    RetryAdvice::WithBackoff => retry.backoff(outcome.attempts),
-                    RetryAdvice::RenewTokenOnce if renewed_token => break,
-                    RetryAdvice::RenewTokenOnce => {
-                        renewed_token = true;
-                        if let Err(error) = connection.renew_token_after_expiry() {
-                            outcome.error = Some(error.to_string());
-                            break;
+                retry.backoff(outcome.attempts)
+            }
+            Ok(connection) => match connection.send(&item.request).await {
+                Ok(answer) => {
+                    let response = answer.response;
+                    outcome.status = Some(response.status);
+                    outcome.apns_unique_id = response.apns_unique_id.clone();
+                    outcome.error = None;
+                    let Some(rejection) = response.rejection else {
+                        outcome.kind = OutcomeKind::Accepted;
+                        outcome.reason = None;
+                        outcome.timestamp_ms = None;
+                        break;
+                    };
+                    outcome.kind = OutcomeKind::Rejected;
+                    outcome.timestamp_ms = rejection.timestamp_ms;
+                    let advice = rejection.reason.retry_advice();
+                    let closing = rejection.reason == Reason::Shutdown;
+                    outcome.reason = Some(rejection.reason);
+                    if closing {
+                        shared.pool.discard(&shared.key, &connection).await;
+                    }
+                    match advice {
+                        RetryAdvice::Never => break,
+                        _ if !attempts_left => break,
+                        RetryAdvice::AfterDelay => retry.throttle_delay,
+                        RetryAdvice::WithBackoff => retry.backoff(outcome.attempts),
+                        RetryAdvice::RenewTokenOnce if renewed_token => break,
+                        RetryAdvice::RenewTokenOnce => {
+                            renewed_token = true;
+                            let rejected = answer.token_issued_at.unwrap_or_default();
+                            if let Err(error) = connection.renew_token_after_expiry(rejected) {
+                                outcome.error = Some(error.to_string());
+                                break;
+                            }
+                            Duration::ZERO
                         }
-                        Duration::ZERO
                     }
                 }
-            }
-            Err(error) => {
-                debug!(%error, "request failed without an answer");
-                shared.pool.discard(&shared.key, &connection).await;
-                let retryable = error.is_connection_loss();
-                outcome.kind = OutcomeKind::Failed;
-                outcome.error = Some(describe(&error));
-                if !(retryable && attempts_left) {
-                    break;
+                Err(error) => {
+                    debug!(%error, "request failed without an answer");
+                    let retryable = error.is_connection_loss();
+                    if retryable {
+                        shared.pool.discard(&shared.key, &connection).await;
+                    }
+                    // What an earlier attempt was told no longer describes this one.
+                    outcome.status = None;
+                    outcome.reason = None;
+                    outcome.timestamp_ms = None;
+                    outcome.kind = OutcomeKind::Failed;
+                    outcome.error = Some(describe(&error));
+                    if !(retryable && attempts_left) {
+                        break;
+                    }
+                    // The first resend after a lost connection goes straight out on a new one.
+                    if outcome.attempts == 1 {
+                        Duration::ZERO
+                    } else {
+                        retry.backoff(outcome.attempts - 1)
+                    }
                 }
-                // The first resend after a lost connection goes straight out on a new one.
-                if outcome.attempts == 1 {
-                    Duration::ZERO
-                } else {
-                    retry.backoff(outcome.attempts - 1)
-                }
-            }
+            },
         };
         if !delay.is_zero() && wait_or_cancel(shared, delay).await {
             outcome.kind = OutcomeKind::NotSent;

@@ -144,9 +144,19 @@ impl SecretStore for Keychain {
             }
             bytes.extend_from_slice(part);
             let account_part = part_account(account, index);
-            self.entry(&account_part)?
-                .set_secret(&bytes)
-                .map_err(|error| self.error(&account_part, error))?;
+            if let Err(error) = self.entry(&account_part).and_then(|entry| {
+                entry
+                    .set_secret(&bytes)
+                    .map_err(|error| self.error(&account_part, error))
+            }) {
+                // Later parts went in first; don't leave them behind a failed write.
+                for written in index + 1..parts.len() {
+                    if let Ok(entry) = self.entry(&part_account(account, written)) {
+                        let _ = entry.delete_credential();
+                    }
+                }
+                return Err(error);
+            }
         }
         if parts.is_empty() {
             self.entry(account)?
@@ -179,11 +189,13 @@ impl SecretStore for Keychain {
     }
 
     fn delete(&self, account: &str) -> Result<(), SecretError> {
-        let count = match self.get(account) {
-            Err(SecretError::Missing { .. }) => return Ok(()),
-            Err(SecretError::Damaged { .. }) => 1,
-            Err(other) => return Err(other),
-            Ok(secret) => secret.len().div_ceil(PART_BYTES).max(1),
+        // The part count is in the first part; read it directly so that a
+        // missing later part does not leave the first (most of a key) behind.
+        let count = match self.entry(account)?.get_secret() {
+            Ok(first) => usize::from(Zeroizing::new(first).first().copied().unwrap_or(1)).max(1),
+            Err(KeyringError::NoEntry) => return Ok(()),
+            Err(KeyringError::BadDataFormat(..) | KeyringError::BadEncoding(_)) => 1,
+            Err(error) => return Err(self.error(account, error)),
         };
         for index in 0..count {
             let account_part = part_account(account, index);

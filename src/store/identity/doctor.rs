@@ -49,8 +49,8 @@ fn finding(level: Level, message: impl Into<String>) -> Finding {
     }
 }
 
-/// A credential file as given by the user.
-#[derive(Clone, Copy, Debug)]
+/// A credential file as given by the user. Its `Debug` hides the contents.
+#[derive(Clone, Copy)]
 pub enum CredentialFile<'a> {
     /// A certificate: PEM (with the key, or the key in `key`) or .p12/.pfx.
     Certificate {
@@ -70,6 +70,23 @@ pub enum CredentialFile<'a> {
         /// The 10-character team id.
         team_id: &'a str,
     },
+}
+
+impl fmt::Debug for CredentialFile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialFile::Certificate { bytes, .. } => {
+                write!(
+                    f,
+                    "CredentialFile::Certificate({} bytes, hidden)",
+                    bytes.len()
+                )
+            }
+            CredentialFile::TokenKey { key_id, .. } => {
+                write!(f, "CredentialFile::TokenKey({key_id}, hidden)")
+            }
+        }
+    }
 }
 
 /// A credential that loaded, ready to store or use.

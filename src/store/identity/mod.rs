@@ -287,12 +287,8 @@ impl IdentityStore {
         name: &str,
         now: i64,
     ) -> Result<(IdentityMetadata, Credential), IdentityStoreError> {
-        let mut file = self.load()?;
-        let metadata = file
-            .identities
-            .iter_mut()
-            .find(|identity| identity.name == name)
-            .ok_or_else(|| IdentityStoreError::NotFound(name.to_owned()))?;
+        let metadata = self.get(name)?;
+        let metadata = &metadata;
         let secret = self.secrets.get(&metadata.keychain_account)?;
         let damaged = || SecretError::Damaged {
             account: metadata.keychain_account.clone(),
@@ -336,10 +332,29 @@ impl IdentityStore {
                 Credential::Token(TokenIssuer::new(signing, key_id, team_id))
             }
         };
+        let mut metadata = metadata.clone();
         metadata.last_used_at = Some(now);
-        let metadata = metadata.clone();
-        self.save(&file)?;
+        self.note_use(name, now);
         Ok((metadata, credential))
+    }
+
+    /// Records when an identity was last used. Read afresh just before writing,
+    /// so an import running at the same time is not overwritten; a failure (a
+    /// read-only folder) only loses the date, so it must not stop a send.
+    fn note_use(&self, name: &str, now: i64) {
+        let result = self.load().and_then(|mut file| {
+            if let Some(identity) = file
+                .identities
+                .iter_mut()
+                .find(|identity| identity.name == name)
+            {
+                identity.last_used_at = Some(now);
+            }
+            self.save(&file)
+        });
+        if let Err(error) = result {
+            tracing::warn!(%error, "could not note when the identity was last used");
+        }
     }
 
     /// Deletes an identity: its keychain secret, then its metadata.
