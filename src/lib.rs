@@ -7,6 +7,8 @@
 #[warn(missing_docs)]
 pub mod apns;
 pub mod cli;
+pub mod engine;
 pub mod net;
 pub mod simulator;
 pub mod store;
+pub mod ui;

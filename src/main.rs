@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use push_console::cli::{Cli, run};
 
 fn main() -> ExitCode {
@@ -13,10 +13,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),
-        None => {
-            // The desktop app is not built yet; until it is, show what the CLI offers.
-            let _ = Cli::command().print_help();
-            ExitCode::SUCCESS
-        }
+        None => match push_console::ui::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!(
+                    "error: the window could not open: {error}; the command line still works, see `push-console --help`"
+                );
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -45,7 +45,7 @@ fn a_rejected_token_exits_1_and_says_why() {
     let output = push_console(&[
         "send", "--token", TOKEN, "--token", "abcd", "--alert", "Hello",
     ]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(stdout.contains(&format!("{TOKEN}  accepted")), "{stdout}");
     assert!(

@@ -67,6 +67,11 @@ impl DeviceToken {
         }
     }
 
+    /// 32 zero bytes: a stand-in for checking a notification before its device is known.
+    pub fn placeholder() -> Self {
+        Self(vec![0; STANDARD_TOKEN_LEN])
+    }
+
     /// The raw bytes, as written into legacy frames.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

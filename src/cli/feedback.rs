@@ -33,7 +33,7 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
         args.connection.endpoint = feedback;
     }
     let resolved = args.connection.resolve(Service::Feedback, None).await?;
-    let labels = history::Labels::of(&args.connection, &resolved);
+    let labels = history::labels(&args.connection, &resolved);
     let Credential::Certificate(identity) = resolved.credentials else {
         return Err(CliError::LegacyNeedsCertificate);
     };

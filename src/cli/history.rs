@@ -3,16 +3,15 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use tokio::sync::mpsc;
 
 use super::connection::{ConnectionArgs, Resolved};
 use super::{CliError, output};
-use crate::apns::{ApnsId, FeedbackTuple, Transport};
-use crate::net::{Batch, BatchReport, SendEvent};
+use crate::apns::{ApnsId, FeedbackTuple};
+use crate::engine::Labels;
 use crate::store::DataPaths;
 use crate::store::history::{
-    BatchContext, Cursor, ExportFormat, Filter, History, HistoryError, OutcomeRecorder, Retention,
-    SendState, TokenPrefix, UnregisteredFormat, now_ms, parse_time,
+    Cursor, ExportFormat, Filter, History, HistoryError, Retention, SendState, TokenPrefix,
+    UnregisteredFormat, now_ms, parse_time,
 };
 
 /// Shows what was sent and what APNs answered, newest first.
@@ -248,81 +247,25 @@ fn list(history: &History, args: &HistoryArgs, now: i64) -> Result<ExitCode, Cli
     Ok(ExitCode::SUCCESS)
 }
 
-/// How a send's identity and endpoint are named in the history.
-pub(super) struct Labels {
-    identity: String,
-    endpoint: String,
-}
-
-impl Labels {
-    /// A stored identity by its name; a certificate or key file by its file name; the
-    /// built-in simulator's certificate as `simulator`.
-    pub(super) fn of(connection: &ConnectionArgs, resolved: &Resolved) -> Self {
-        let identity = if let Some(identity) = &resolved.identity {
-            identity.name.clone()
-        } else if let Some(path) = connection.cert.as_deref().or(connection.p8.as_deref()) {
-            path.file_name().map_or_else(
-                || path.display().to_string(),
-                |name| name.to_string_lossy().into_owned(),
-            )
-        } else {
-            "simulator".to_owned()
-        };
-        let endpoint = if connection.endpoint == "simulator" {
-            "simulator".to_owned()
-        } else {
-            resolved.endpoint.address()
-        };
-        Self { identity, endpoint }
-    }
-}
-
-/// Records every notification of `batch` as in flight, then hands the database to a
-/// background writer for the answers. Blocking work, so it runs off the async workers.
-pub(super) fn start_recording(
-    labels: &Labels,
-    transport: Transport,
-    batch: &Batch,
-) -> Result<OutcomeRecorder, CliError> {
-    let path = DataPaths::from_env()?.history_db();
-    tokio::task::block_in_place(|| {
-        let mut history = History::open(&path)?;
-        let context = BatchContext {
-            identity: &labels.identity,
-            endpoint: &labels.endpoint,
-            transport,
-        };
-        let recorded = history.record_batch(&context, batch, now_ms())?;
-        OutcomeRecorder::start(history, recorded)
-    })
-    .map_err(CliError::HistoryBeforeSend)
-}
-
-/// Passes each answer to the history writer and everything else on to the progress line;
-/// gives the writer back when the sender is done.
-pub(super) async fn tee(
-    mut events: mpsc::UnboundedReceiver<SendEvent>,
-    recorder: Option<OutcomeRecorder>,
-    progress: mpsc::UnboundedSender<SendEvent>,
-) -> Option<OutcomeRecorder> {
-    while let Some(event) = events.recv().await {
-        match (event, &recorder) {
-            (SendEvent::Outcome { index, outcome }, Some(recorder)) => {
-                recorder.record(index, outcome);
-            }
-            (event, _) => {
-                let _ = progress.send(event);
-            }
-        }
-    }
-    recorder
-}
-
-/// Writes the last answers; a failure is a warning, since the send itself is done.
-pub(super) fn finish_recording(recorder: OutcomeRecorder, report: &BatchReport) {
-    if let Err(error) = tokio::task::block_in_place(|| recorder.finish(report)) {
-        output::warn(&format!("the history is incomplete: {error}"));
-    }
+/// How the history names a send: a stored identity by its name; a certificate or key
+/// file by its file name; the built-in simulator's certificate as `simulator`.
+pub(super) fn labels(connection: &ConnectionArgs, resolved: &Resolved) -> Labels {
+    let identity = if let Some(identity) = &resolved.identity {
+        identity.name.clone()
+    } else if let Some(path) = connection.cert.as_deref().or(connection.p8.as_deref()) {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        )
+    } else {
+        "simulator".to_owned()
+    };
+    let endpoint = if connection.endpoint == "simulator" {
+        "simulator".to_owned()
+    } else {
+        resolved.endpoint.address()
+    };
+    Labels { identity, endpoint }
 }
 
 /// Records what a feedback service returned.

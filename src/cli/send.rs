@@ -13,10 +13,12 @@ use super::args::{MessageArgs, TransportArgs};
 use super::connection::{ConnectionArgs, read_file};
 use super::{CliError, history, output};
 use crate::apns::{AuthKind, DeviceToken, Severity, Transport, lint};
+use crate::engine::{BatchSender, Job, JobError, execute};
 use crate::net::{
     Batch, BatchReport, Http2Config, Http2Sender, LegacyConfig, LegacySender, OutcomeKind, Pool,
     Service,
 };
+use crate::store::DataPaths;
 use crate::store::identity::Credential;
 
 /// Sends one notification to every given token.
@@ -145,7 +147,7 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         }
     }
     let batch = Batch::same_payload(&template, tokens, transport)?;
-    let labels = history::Labels::of(&args.connection, &resolved);
+    let labels = history::labels(&args.connection, &resolved);
     // Set the sender up before recording, so nothing is recorded that cannot leave.
     let (sender, _simulator) = match transport {
         Transport::Http2 => {
@@ -171,10 +173,10 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
             )
         }
     };
-    let recorder = if args.no_history {
+    let history = if args.no_history {
         None
     } else {
-        Some(history::start_recording(&labels, transport, &batch)?)
+        Some(DataPaths::from_env()?.history_db())
     };
     let cancel = CancellationToken::new();
     let ctrl_c = cancel.clone();
@@ -185,31 +187,28 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         }
     });
     let (events, receiver) = mpsc::unbounded_channel();
-    let (progress, progress_receiver) = mpsc::unbounded_channel();
     let show_progress = std::io::stderr().is_terminal() && batch.len() > 1;
-    let printer = tokio::spawn(output::follow_send(progress_receiver, show_progress));
-    let tee = tokio::spawn(history::tee(receiver, recorder, progress));
-    let report = match sender {
-        BatchSender::Http2(sender) => sender.send(&batch, Some(events), cancel).await,
-        BatchSender::Legacy(sender) => sender.send(&batch, Some(events), cancel).await,
+    let printer = tokio::spawn(output::follow_send(receiver, show_progress));
+    let job = Job {
+        batch,
+        transport,
+        sender,
+        labels,
+        history,
     };
-    let recorder = tee.await.ok().flatten();
+    let result = execute(job, events, cancel)
+        .await
+        .map_err(|JobError::History(error)| CliError::HistoryBeforeSend(error))?;
     let _ = printer.await;
-    print_report(&report, args.json);
-    if let Some(recorder) = recorder {
-        history::finish_recording(recorder, &report);
+    print_report(&result.report, args.json);
+    if let Some(problem) = result.history_problem {
+        output::warn(&format!("the history is incomplete: {problem}"));
     }
-    Ok(if report.all_accepted() {
+    Ok(if result.report.all_accepted() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The sender a batch goes out with.
-enum BatchSender {
-    Http2(Http2Sender),
-    Legacy(LegacySender),
 }
 
 fn print_report(report: &BatchReport, json: bool) {

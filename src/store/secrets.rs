@@ -212,6 +212,50 @@ impl SecretStore for Keychain {
     }
 }
 
+/// Secrets in this process's memory only, gone when it exits: for UI tests and
+/// demos, never the app's store (it would lose keys without saying so).
+#[derive(Default)]
+pub struct MemoryStore {
+    secrets: std::sync::Mutex<std::collections::HashMap<String, Zeroizing<Vec<u8>>>>,
+}
+
+impl SecretStore for MemoryStore {
+    fn put(&self, account: &str, secret: &[u8]) -> Result<(), SecretError> {
+        let mut secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        secrets.insert(account.to_owned(), Zeroizing::new(secret.to_vec()));
+        Ok(())
+    }
+
+    fn get(&self, account: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        let secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        secrets
+            .get(account)
+            .cloned()
+            .ok_or_else(|| SecretError::Missing {
+                account: account.to_owned(),
+            })
+    }
+
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        let mut secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        secrets.remove(account);
+        Ok(())
+    }
+
+    fn description(&self) -> String {
+        "memory of this process (test store): gone when it exits".to_owned()
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod platform {
     use super::*;

@@ -126,8 +126,21 @@ impl History {
         // WAL lets `history` read while a send writes. FULL syncs each commit, so a row
         // recorded before its notification left survives a power cut, not only a crash;
         // commits are batched, so that costs a few fsyncs per batch, not one per row.
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
-            .map_err(|source| self.error(source))?;
+        // Switching a new file to WAL needs it alone for a moment, and SQLite answers a
+        // second Push Console opening it at that moment with BUSY without waiting.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())) {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(failure, _))
+                    if failure.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(source) => return Err(self.error(source)),
+            }
+        }
         conn.pragma_update(None, "synchronous", "FULL")
             .and_then(|()| conn.pragma_update(None, "cache_size", CACHE_KIB))
             .map_err(|source| self.error(source))?;

@@ -125,7 +125,7 @@ impl History {
         }
         let tx = self
             .conn
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|source| HistoryError::from_sqlite(&self.path, source))?;
         if let Some(cutoff_ms) = cutoff_ms {
             for sql in [

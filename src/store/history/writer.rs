@@ -322,7 +322,10 @@ impl History {
     ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self.conn.transaction().map_err(error)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(error)?;
         {
             let mut update = tx
                 .prepare_cached(
@@ -364,7 +367,10 @@ impl History {
     ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self.conn.transaction().map_err(error)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(error)?;
         let endpoint_id: i64 = tx
             .query_row(
                 "SELECT endpoint_id FROM batches WHERE id = ?1",
@@ -430,7 +436,10 @@ impl History {
     ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self.conn.transaction().map_err(error)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(error)?;
         let identity_id = id_for(&tx, "identities", "name", identity).map_err(error)?;
         let endpoint_id = id_for(&tx, "endpoints", "address", endpoint).map_err(error)?;
         {

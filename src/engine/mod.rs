@@ -1,0 +1,11 @@
+//! The background runtime: sending, history and identities, driven by
+//! commands and answering with events, so that the UI never blocks.
+
+mod job;
+mod runtime;
+
+pub use job::{BatchSender, Job, JobError, JobResult, Labels, execute};
+pub use runtime::{
+    Command, EngineHandle, EngineSettings, Event, ImportRequest, RequestId, SIMULATOR_TOPIC,
+    SendRequest, Target, spawn,
+};

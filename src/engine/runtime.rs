@@ -1,0 +1,541 @@
+//! The engine's thread: a tokio runtime that owns the connection pool, the
+//! built-in simulator, the history and the identities, and answers commands.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OnceCell, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::job::{BatchSender, Job, Labels, execute};
+use crate::apns::{DeviceToken, Notification, Transport};
+use crate::net::{
+    Batch, BatchReport, ClientIdentity, Endpoint, Http2Auth, Http2Config, Http2Sender,
+    LegacyConfig, LegacySender, Outcome, Pool, Progress, SendEvent, system_clock,
+};
+use crate::simulator::{Simulator, SimulatorConfig};
+use crate::store::DataPaths;
+use crate::store::history::{Filter, History, SendRow};
+use crate::store::identity::{
+    Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
+};
+use crate::store::secrets::SecretStore;
+
+/// Numbers a command so its events can be matched to it.
+pub type RequestId = u64;
+
+/// The topic of the built-in simulator's own certificate.
+pub const SIMULATOR_TOPIC: &str = "com.example.pushconsole";
+
+/// Where to send.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Target {
+    /// The built-in simulator (the default: works with no Apple account).
+    Simulator,
+    /// Apple's development environment.
+    Sandbox,
+    /// Apple's production environment.
+    Production,
+    /// Any host, e.g. an in-house gateway or a simulator elsewhere.
+    Custom {
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+}
+
+/// Everything a send needs.
+#[derive(Clone, Debug)]
+pub struct SendRequest {
+    /// Where to.
+    pub target: Target,
+    /// A stored identity; `None` uses the simulator's own certificate (simulator only).
+    pub identity: Option<String>,
+    /// The notification; its token is replaced by each of `tokens`.
+    pub template: Notification,
+    /// The devices.
+    pub tokens: Vec<DeviceToken>,
+    /// HTTP/2 or a legacy format.
+    pub transport: Transport,
+    /// Notifications in flight at once (HTTP/2).
+    pub concurrency: usize,
+    /// Whether to record the send in the history.
+    pub record_history: bool,
+}
+
+/// A credential file to import.
+#[derive(Clone, Debug, Default)]
+pub struct ImportRequest {
+    /// The .p12/.pfx/.pem/.p8 file.
+    pub path: PathBuf,
+    /// A separate PEM key file.
+    pub key_path: Option<PathBuf>,
+    /// The .p12 password.
+    pub password: Option<String>,
+    /// The .p8 key id.
+    pub key_id: Option<String>,
+    /// The team id.
+    pub team_id: Option<String>,
+    /// The name to give it.
+    pub name: Option<String>,
+}
+
+/// What the UI (or a script) asks the engine to do. Each carries a request id;
+/// the events that answer it carry the same id.
+#[derive(Debug)]
+pub enum Command {
+    /// Send a batch: answered by `SendStarted`, `Progress` and `Outcome`s, then
+    /// `SendFinished`, or `Failed` if it could not start.
+    Send {
+        /// Request id.
+        id: RequestId,
+        /// What to send.
+        request: Box<SendRequest>,
+    },
+    /// Stop starting new notifications of send `id`; what is in flight finishes.
+    Cancel {
+        /// The send's request id.
+        id: RequestId,
+    },
+    /// Load the newest sends matching a filter: answered by `HistoryPage`.
+    LoadHistory {
+        /// Request id.
+        id: RequestId,
+        /// Which sends.
+        filter: Box<Filter>,
+        /// How many at most.
+        limit: usize,
+    },
+    /// List identities: answered by `Identities`.
+    ListIdentities {
+        /// Request id.
+        id: RequestId,
+    },
+    /// Import a credential: answered by `Imported`, then `Identities`.
+    ImportIdentity {
+        /// Request id.
+        id: RequestId,
+        /// The file and its passwords.
+        request: Box<ImportRequest>,
+    },
+    /// Delete an identity: answered by `Identities`, or `Failed`.
+    DeleteIdentity {
+        /// Request id.
+        id: RequestId,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// What the engine reports; after each one it asks the UI to repaint.
+#[derive(Debug)]
+pub enum Event {
+    /// A send started with this many notifications.
+    SendStarted {
+        /// The send's request id.
+        id: RequestId,
+        /// Notifications in the batch.
+        total: usize,
+    },
+    /// Counts while a send runs.
+    Progress {
+        /// The send's request id.
+        id: RequestId,
+        /// The counts.
+        progress: Progress,
+    },
+    /// The final outcome of one notification.
+    Outcome {
+        /// The send's request id.
+        id: RequestId,
+        /// Its index in the batch.
+        index: usize,
+        /// What became of it.
+        outcome: Box<Outcome>,
+    },
+    /// A send ended.
+    SendFinished {
+        /// The send's request id.
+        id: RequestId,
+        /// Every outcome and the errors not tied to a token.
+        report: Box<BatchReport>,
+        /// Set when the history could not record every answer.
+        history_problem: Option<String>,
+    },
+    /// A page of the history, newest first.
+    HistoryPage {
+        /// The request id.
+        id: RequestId,
+        /// The rows.
+        rows: Vec<SendRow>,
+    },
+    /// The identities, and which keychain holds their keys.
+    Identities {
+        /// The request id.
+        id: RequestId,
+        /// In import order.
+        identities: Vec<IdentityMetadata>,
+        /// The keychain, in words.
+        keychain: String,
+    },
+    /// An import's result: the identity and the doctor's findings, or why not.
+    Imported {
+        /// The request id.
+        id: RequestId,
+        /// The result.
+        result: Result<(IdentityMetadata, Vec<Finding>), String>,
+    },
+    /// A command failed; the message says what to do.
+    Failed {
+        /// The request id.
+        id: RequestId,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What the engine needs from its host.
+pub struct EngineSettings {
+    /// Where the history and identity metadata live.
+    pub paths: DataPaths,
+    /// Where secrets live (the OS keychain; a memory store in UI tests).
+    pub secrets: Arc<dyn SecretStore>,
+    /// Called after every event, so the UI wakes up to show it.
+    pub repaint: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// The UI's side of the engine: send commands, drain events each frame.
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    events: std::sync::mpsc::Receiver<Event>,
+    next_id: AtomicU64,
+}
+
+impl EngineHandle {
+    /// A new request id.
+    pub fn next_id(&self) -> RequestId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Queues a command; never blocks. Returns false once the engine has stopped.
+    pub fn command(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// The next event, if one is waiting; never blocks.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+}
+
+struct Engine {
+    settings: EngineSettings,
+    identities: IdentityStore,
+    pool: Arc<Pool>,
+    simulator: OnceCell<Simulator>,
+    events: std::sync::mpsc::Sender<Event>,
+    sends: Mutex<HashMap<RequestId, CancellationToken>>,
+}
+
+/// Starts the engine on its own thread with its own tokio runtime.
+pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
+    let (commands, mut receiver) = mpsc::unbounded_channel();
+    let (events, event_receiver) = std::sync::mpsc::channel();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("push-console-engine")
+        .enable_all()
+        .build()?;
+    let identities = IdentityStore::new(settings.paths.clone(), Arc::clone(&settings.secrets));
+    let engine = Arc::new(Engine {
+        settings,
+        identities,
+        pool: Arc::new(Pool::new()),
+        simulator: OnceCell::new(),
+        events,
+        sends: Mutex::new(HashMap::new()),
+    });
+    std::thread::Builder::new()
+        .name("push-console-engine".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                while let Some(command) = receiver.recv().await {
+                    let engine = Arc::clone(&engine);
+                    tokio::spawn(async move { engine.handle(command).await });
+                }
+            });
+        })?;
+    Ok(EngineHandle {
+        commands,
+        events: event_receiver,
+        next_id: AtomicU64::new(1),
+    })
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+impl Engine {
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+        (self.settings.repaint)();
+    }
+
+    async fn handle(&self, command: Command) {
+        match command {
+            Command::Send { id, request } => {
+                if let Err(message) = self.send(id, *request).await {
+                    self.emit(Event::Failed { id, message });
+                }
+            }
+            Command::Cancel { id } => {
+                if let Some(cancel) = self
+                    .sends
+                    .lock()
+                    .ok()
+                    .and_then(|sends| sends.get(&id).cloned())
+                {
+                    cancel.cancel();
+                }
+            }
+            Command::LoadHistory { id, filter, limit } => {
+                let path = self.settings.paths.history_db();
+                let page = tokio::task::block_in_place(|| {
+                    if !path.exists() {
+                        return Ok(Vec::new());
+                    }
+                    History::open_read_only(&path)
+                        .and_then(|history| history.page(&filter, None, limit))
+                        .map(|page| page.rows)
+                });
+                match page {
+                    Ok(rows) => self.emit(Event::HistoryPage { id, rows }),
+                    Err(error) => self.emit(Event::Failed {
+                        id,
+                        message: error.to_string(),
+                    }),
+                }
+            }
+            Command::ListIdentities { id } => self.list_identities(id),
+            Command::ImportIdentity { id, request } => {
+                let result = tokio::task::block_in_place(|| self.import(&request));
+                self.emit(Event::Imported { id, result });
+                self.list_identities(id);
+            }
+            Command::DeleteIdentity { id, name } => {
+                match tokio::task::block_in_place(|| self.identities.delete(&name)) {
+                    Ok(_) => self.list_identities(id),
+                    Err(error) => self.emit(Event::Failed {
+                        id,
+                        message: error.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn list_identities(&self, id: RequestId) {
+        match self.identities.list() {
+            Ok(identities) => self.emit(Event::Identities {
+                id,
+                identities,
+                keychain: self.identities.keychain_description(),
+            }),
+            Err(error) => self.emit(Event::Failed {
+                id,
+                message: error.to_string(),
+            }),
+        }
+    }
+
+    fn import(&self, request: &ImportRequest) -> Result<(IdentityMetadata, Vec<Finding>), String> {
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+        };
+        let bytes = read(&request.path)?;
+        let key = request.key_path.as_ref().map(read).transpose()?;
+        let is_p8 = request
+            .path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("p8"));
+        let pem;
+        let file = if is_p8 {
+            pem = String::from_utf8(bytes)
+                .map_err(|_| "the .p8 file is not text (PEM)".to_owned())?;
+            CredentialFile::TokenKey {
+                pem: &pem,
+                key_id: request.key_id.as_deref().unwrap_or_default(),
+                team_id: request.team_id.as_deref().unwrap_or_default(),
+            }
+        } else {
+            CredentialFile::Certificate {
+                bytes: &bytes,
+                key: key.as_deref(),
+                password: request.password.as_deref(),
+            }
+        };
+        self.identities
+            .import(file, request.name.as_deref(), now_secs())
+            .map_err(|error| error.to_string())
+    }
+
+    async fn simulator(&self) -> Result<&Simulator, String> {
+        self.simulator
+            .get_or_try_init(|| Simulator::start(SimulatorConfig::default()))
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    /// Resolves the endpoint and credential, builds the job and runs it.
+    async fn send(&self, id: RequestId, request: SendRequest) -> Result<(), String> {
+        let (endpoint, credential, identity_label) = self.resolve(&request).await?;
+        let SendRequest {
+            target,
+            template,
+            tokens,
+            transport,
+            concurrency,
+            record_history,
+            ..
+        } = request;
+        let batch =
+            Batch::same_payload(&template, tokens, transport).map_err(|error| error.to_string())?;
+        let labels = Labels {
+            identity: identity_label.clone(),
+            endpoint: match target {
+                Target::Simulator => "simulator".to_owned(),
+                _ => endpoint.address(),
+            },
+        };
+        let sender = match (transport, credential) {
+            (Transport::Http2, credential) => {
+                let auth = match credential {
+                    Credential::Certificate(identity) => Http2Auth::Certificate(identity),
+                    Credential::Token(issuer) => Http2Auth::Token {
+                        issuer: Arc::new(Mutex::new(issuer)),
+                        clock: system_clock(),
+                    },
+                };
+                let mut sender = Http2Sender::new(
+                    Arc::clone(&self.pool),
+                    identity_label,
+                    Http2Config::new(endpoint, auth),
+                );
+                sender.concurrency = concurrency.max(1);
+                BatchSender::Http2(sender)
+            }
+            (Transport::Legacy(format), Credential::Certificate(identity)) => {
+                let mut config = LegacyConfig::new(endpoint, identity);
+                config.format = format;
+                BatchSender::Legacy(LegacySender::new(config))
+            }
+            (Transport::Legacy(_), Credential::Token(_)) => {
+                return Err("the legacy protocol needs a certificate identity; token keys work only over HTTP/2".into());
+            }
+        };
+        let total = batch.len();
+        let cancel = CancellationToken::new();
+        if let Ok(mut sends) = self.sends.lock() {
+            sends.insert(id, cancel.clone());
+        }
+        self.emit(Event::SendStarted { id, total });
+        let (events, mut received) = mpsc::unbounded_channel();
+        let job = Job {
+            batch,
+            transport,
+            sender,
+            labels,
+            history: record_history.then(|| self.settings.paths.history_db()),
+        };
+        let forward = async {
+            while let Some(event) = received.recv().await {
+                match event {
+                    SendEvent::Progress(progress) => self.emit(Event::Progress { id, progress }),
+                    SendEvent::Outcome { index, outcome } => self.emit(Event::Outcome {
+                        id,
+                        index,
+                        outcome: Box::new(outcome),
+                    }),
+                }
+            }
+        };
+        let (result, ()) = tokio::join!(execute(job, events, cancel), forward);
+        if let Ok(mut sends) = self.sends.lock() {
+            sends.remove(&id);
+        }
+        let result = result.map_err(|error| error.to_string())?;
+        self.emit(Event::SendFinished {
+            id,
+            report: Box::new(result.report),
+            history_problem: result.history_problem.map(|problem| problem.to_string()),
+        });
+        Ok(())
+    }
+
+    async fn resolve(
+        &self,
+        request: &SendRequest,
+    ) -> Result<(Endpoint, Credential, String), String> {
+        let legacy = matches!(request.transport, Transport::Legacy(_));
+        let stored = match &request.identity {
+            Some(name) => {
+                let name = name.clone();
+                let loaded =
+                    tokio::task::block_in_place(|| self.identities.credential(&name, now_secs()));
+                Some(loaded.map_err(|error| error.to_string())?)
+            }
+            None => None,
+        };
+        let production = match &request.target {
+            Target::Simulator => {
+                let simulator = self.simulator().await?;
+                let endpoint = if legacy {
+                    simulator.legacy_endpoint()
+                } else {
+                    simulator.http2_endpoint()
+                };
+                return match stored {
+                    Some((metadata, credential)) => Ok((endpoint, credential, metadata.name)),
+                    None => {
+                        let (cert, key) = simulator
+                            .client_identity_pem(&[SIMULATOR_TOPIC])
+                            .map_err(|error| error.to_string())?;
+                        let identity =
+                            ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
+                                .map_err(|error| error.to_string())?;
+                        Ok((
+                            endpoint,
+                            Credential::Certificate(identity),
+                            "simulator".to_owned(),
+                        ))
+                    }
+                };
+            }
+            Target::Sandbox => false,
+            Target::Production => true,
+            Target::Custom { host, port } => {
+                let (metadata, credential) =
+                    stored.ok_or("choose an identity to send to a custom host")?;
+                return Ok((
+                    Endpoint::custom(host.clone(), *port, Vec::new()),
+                    credential,
+                    metadata.name,
+                ));
+            }
+        };
+        let (metadata, credential) =
+            stored.ok_or("choose an identity: Apple needs a certificate or token key")?;
+        let endpoint = match (legacy, production) {
+            (true, production) => Endpoint::legacy_gateway(production),
+            (false, true) => Endpoint::production(),
+            (false, false) => Endpoint::sandbox(),
+        };
+        Ok((endpoint, credential, metadata.name))
+    }
+}

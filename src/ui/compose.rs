@@ -1,0 +1,210 @@
+//! Compose: the payload as JSON, with its byte meter, the linter's warnings and
+//! the notification's headers.
+
+use egui::{Color32, RichText};
+
+use crate::apns::{
+    AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType, Severity,
+    Transport, group_thousands, lint,
+};
+
+/// The sample a new user starts with, so the first Send works.
+pub const SAMPLE_PAYLOAD: &str = "{\n  \"aps\": {\n    \"alert\": {\n      \"title\": \"Hello from Push Console\",\n      \"body\": \"Your first push arrived.\"\n    },\n    \"badge\": 1,\n    \"sound\": \"default\"\n  }\n}";
+
+/// The editable notification, as plain data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ComposeState {
+    /// The payload JSON as typed.
+    pub json: String,
+    /// apns-push-type.
+    pub push_type: String,
+    /// apns-topic (empty: the identity's).
+    pub topic: String,
+    /// apns-priority: 0 for "not sent", else 10, 5 or 1.
+    pub priority: u8,
+    /// Why "Fit alert body" could not fit it; not kept across restarts.
+    #[serde(skip)]
+    pub fit_problem: Option<String>,
+}
+
+impl Default for ComposeState {
+    fn default() -> Self {
+        Self {
+            json: SAMPLE_PAYLOAD.to_owned(),
+            push_type: "alert".to_owned(),
+            topic: String::new(),
+            priority: 0,
+            fit_problem: None,
+        }
+    }
+}
+
+/// What the compose state means right now: derived each frame, never stored.
+pub struct Composed {
+    /// The notification, when everything parses.
+    pub notification: Option<Notification>,
+    /// The first problem that stops sending, in words.
+    pub blocker: Option<String>,
+    /// Payload size in bytes, when it parses.
+    pub size: Option<usize>,
+    /// The limit that applies.
+    pub limit: PayloadLimit,
+    /// Warnings and errors from the linter.
+    pub lints: Vec<Lint>,
+}
+
+impl ComposeState {
+    /// Parses and checks the state for `transport` and `auth`. Cheap enough to
+    /// run every frame: a 4 KB payload parses and lints in well under a millisecond.
+    pub fn compose(&self, transport: Transport, auth: AuthKind) -> Composed {
+        let push_type: PushType = self.push_type.parse().unwrap_or_default();
+        let limit = PayloadLimit::new(transport, &push_type);
+        let payload = match Payload::from_json(&self.json) {
+            Ok(payload) => payload,
+            Err(error) => {
+                return Composed {
+                    notification: None,
+                    blocker: Some(error.to_string()),
+                    size: None,
+                    limit,
+                    lints: Vec::new(),
+                };
+            }
+        };
+        let size = payload.size();
+        // The token is a placeholder: the linter checks everything else.
+        let mut notification = Notification::new(DeviceToken::placeholder(), payload);
+        notification.push_type = push_type;
+        let mut blocker = None;
+        if !self.topic.trim().is_empty() {
+            match self.topic.trim().parse() {
+                Ok(topic) => notification.topic = Some(topic),
+                Err(error) => blocker = Some(format!("{error}")),
+            }
+        }
+        notification.priority = Priority::try_from(self.priority).ok();
+        let lints = lint(&notification, transport, auth);
+        if blocker.is_none() {
+            blocker = lints
+                .iter()
+                .find(|finding| finding.severity() == Severity::Error)
+                .map(ToString::to_string);
+        }
+        Composed {
+            notification: Some(notification),
+            blocker,
+            size: Some(size),
+            limit,
+            lints,
+        }
+    }
+}
+
+/// The meter's text and colour: amber from 90 % of the limit, red over it.
+pub fn meter(size: usize, limit: &PayloadLimit) -> (String, Color32) {
+    let text = format!(
+        "{} / {} B",
+        group_thousands(size),
+        group_thousands(limit.bytes())
+    );
+    let color = if !limit.allows(size) {
+        Color32::from_rgb(0xdc, 0x26, 0x26)
+    } else if limit.usage(size) >= 0.9 {
+        Color32::from_rgb(0xd9, 0x77, 0x06)
+    } else {
+        Color32::from_rgb(0x16, 0xa3, 0x4a)
+    };
+    (text, color)
+}
+
+/// Draws the compose view.
+pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Push type");
+        egui::ComboBox::from_id_salt("push type")
+            .selected_text(state.push_type.clone())
+            .show_ui(ui, |ui| {
+                for push_type in PushType::ALL {
+                    ui.selectable_value(
+                        &mut state.push_type,
+                        push_type.to_string(),
+                        push_type.as_str(),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("Topic");
+        ui.add(
+            egui::TextEdit::singleline(&mut state.topic)
+                .hint_text("bundle id (default: the identity's)"),
+        )
+        .labelled_by(label.id);
+        let label = ui.label("Priority");
+        egui::ComboBox::from_id_salt("priority")
+            .selected_text(match state.priority {
+                10 => "10 (immediate)",
+                5 => "5 (normal)",
+                1 => "1 (low)",
+                _ => "default",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.priority, 0, "default");
+                ui.selectable_value(&mut state.priority, 10, "10 (immediate)");
+                ui.selectable_value(&mut state.priority, 5, "5 (normal)");
+                ui.selectable_value(&mut state.priority, 1, "1 (low)");
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        match composed.size {
+            Some(size) => {
+                let (text, color) = meter(size, &composed.limit);
+                ui.label(RichText::new(text).color(color).strong());
+            }
+            None => {
+                ui.label(RichText::new("— / — B").weak());
+            }
+        }
+        if composed
+            .size
+            .is_some_and(|size| !composed.limit.allows(size))
+            && ui.button("Fit alert body").clicked()
+            && let Ok(payload) = Payload::from_json(&state.json)
+        {
+            match payload.fit_alert_body(&composed.limit) {
+                Ok(fitted) => {
+                    state.json = fitted.payload.to_pretty_json();
+                    state.fit_problem = None;
+                }
+                Err(error) => state.fit_problem = Some(error.to_string()),
+            }
+        }
+    });
+    if let Some(problem) = &state.fit_problem {
+        ui.label(RichText::new(problem).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+    }
+    if let Some(blocker) = &composed.blocker {
+        ui.label(RichText::new(blocker).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+    }
+    for finding in composed
+        .lints
+        .iter()
+        .filter(|f| f.severity() == Severity::Warning)
+    {
+        ui.label(
+            RichText::new(format!("warning: {finding}")).color(Color32::from_rgb(0xd9, 0x77, 0x06)),
+        );
+    }
+    let label = ui.label("Payload (JSON)");
+    ui.add(
+        egui::TextEdit::multiline(&mut state.json)
+            .code_editor()
+            .desired_rows(18)
+            .desired_width(f32::INFINITY)
+            .id_salt("payload json"),
+    )
+    .labelled_by(label.id);
+}

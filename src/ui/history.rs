@@ -1,0 +1,150 @@
+//! History: the newest sends with their answers, filtered by token or state.
+
+use egui::RichText;
+use egui_extras::{Column, TableBuilder};
+
+use crate::store::history::{Filter, SendRow, SendState, TokenPrefix};
+
+/// The history filters, as plain data.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct HistoryForm {
+    /// Token prefix (hex).
+    pub token: String,
+    /// Text in the payload.
+    pub text: String,
+    /// Only rejected, failed, ... (`None`: all).
+    pub state: Option<String>,
+}
+
+impl HistoryForm {
+    /// The store's filter, or why the form is not one.
+    pub fn filter(&self) -> Result<Filter, String> {
+        let mut filter = Filter::default();
+        if !self.token.trim().is_empty() {
+            filter.token = Some(
+                self.token
+                    .trim()
+                    .parse::<TokenPrefix>()
+                    .map_err(|error| error.to_string())?,
+            );
+        }
+        if !self.text.trim().is_empty() {
+            filter.text = Some(self.text.trim().to_owned());
+        }
+        filter.state = self.state.as_deref().and_then(|name| {
+            SendState::ALL
+                .into_iter()
+                .find(|state| state.as_str() == name)
+        });
+        Ok(filter)
+    }
+}
+
+/// Draws the filters; returns true when they changed or Refresh was clicked.
+pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let label = ui.label("Token");
+        changed |= ui
+            .add(
+                egui::TextEdit::singleline(&mut form.token)
+                    .hint_text("hex prefix")
+                    .desired_width(160.0),
+            )
+            .labelled_by(label.id)
+            .changed();
+        let label = ui.label("Payload text");
+        changed |= ui
+            .add(egui::TextEdit::singleline(&mut form.text).desired_width(160.0))
+            .labelled_by(label.id)
+            .changed();
+        let label = ui.label("State");
+        egui::ComboBox::from_id_salt("history state")
+            .selected_text(form.state.clone().unwrap_or_else(|| "all states".into()))
+            .show_ui(ui, |ui| {
+                changed |= ui
+                    .selectable_value(&mut form.state, None, "all states")
+                    .changed();
+                for state in SendState::ALL {
+                    changed |= ui
+                        .selectable_value(
+                            &mut form.state,
+                            Some(state.as_str().to_owned()),
+                            state.as_str(),
+                        )
+                        .changed();
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        changed |= ui.button("Refresh").clicked();
+    });
+    changed
+}
+
+/// The rows, newest first; virtualised.
+pub fn table(ui: &mut egui::Ui, rows: &[SendRow]) {
+    if rows.is_empty() {
+        ui.label(RichText::new("No sends recorded yet.").weak());
+        return;
+    }
+    TableBuilder::new(ui)
+        .id_salt("history")
+        .striped(true)
+        .column(Column::initial(150.0))
+        .column(Column::initial(150.0).resizable(true))
+        .column(Column::initial(100.0))
+        .column(Column::initial(100.0))
+        .column(Column::initial(160.0).resizable(true))
+        .column(Column::remainder())
+        .header(20.0, |mut header| {
+            for title in [
+                "time",
+                "token",
+                "state",
+                "status",
+                "reason",
+                "identity · endpoint",
+            ] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, rows.len(), |mut row| {
+                let send = &rows[row.index()];
+                row.col(|ui| {
+                    ui.label(crate::store::history::format_time(send.created_ms));
+                });
+                row.col(|ui| {
+                    ui.monospace(format!(
+                        "{}…{}",
+                        &send.token[..4.min(send.token.len())],
+                        &send.token[send.token.len().saturating_sub(4)..]
+                    ));
+                });
+                row.col(|ui| {
+                    ui.label(send.state.as_str());
+                });
+                row.col(|ui| {
+                    ui.label(
+                        send.status
+                            .map_or_else(String::new, |status| status.to_string()),
+                    );
+                });
+                row.col(|ui| {
+                    ui.label(
+                        send.reason
+                            .clone()
+                            .or_else(|| send.error.clone())
+                            .unwrap_or_default(),
+                    );
+                });
+                row.col(|ui| {
+                    ui.label(format!("{} · {}", send.identity, send.endpoint));
+                });
+            });
+        });
+}

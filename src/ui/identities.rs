@@ -1,0 +1,174 @@
+//! Identities: import a credential (file dialog, drag-and-drop or a typed path),
+//! see the doctor's findings, list and delete.
+
+use egui::{Color32, RichText};
+
+use crate::engine::ImportRequest;
+use crate::store::identity::{Finding, IdentityKind, IdentityMetadata, Level};
+
+/// The import form, as plain data. The password is never persisted.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ImportForm {
+    /// The credential file.
+    pub path: String,
+    /// The .p12 password.
+    #[serde(skip)]
+    pub password: String,
+    /// The .p8 key id.
+    pub key_id: String,
+    /// The team id.
+    pub team_id: String,
+    /// The name to give it (empty: automatic).
+    pub name: String,
+}
+
+impl ImportForm {
+    /// The engine's import request.
+    pub fn request(&self) -> ImportRequest {
+        let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+        ImportRequest {
+            path: self.path.trim().into(),
+            key_path: None,
+            password: Some(self.password.clone()),
+            key_id: optional(&self.key_id),
+            team_id: optional(&self.team_id),
+            name: optional(&self.name),
+        }
+    }
+}
+
+/// What the identities view shows.
+#[derive(Debug, Default)]
+pub struct IdentitiesView {
+    /// Identities as the engine last listed them.
+    pub list: Vec<IdentityMetadata>,
+    /// Which keychain holds their keys.
+    pub keychain: String,
+    /// The last import's result: findings, or why it was refused.
+    pub last_import: Option<Result<(String, Vec<Finding>), String>>,
+}
+
+/// What the user asked for this frame.
+pub enum IdentityAction {
+    /// Import the form's file.
+    Import,
+    /// Delete this identity.
+    Delete(String),
+}
+
+fn finding_color(level: Level) -> Color32 {
+    match level {
+        Level::Info => Color32::from_rgb(0x16, 0xa3, 0x4a),
+        Level::Warning => Color32::from_rgb(0xd9, 0x77, 0x06),
+        Level::Error => Color32::from_rgb(0xdc, 0x26, 0x26),
+    }
+}
+
+/// Draws the view; returns what was asked.
+pub fn show(
+    ui: &mut egui::Ui,
+    form: &mut ImportForm,
+    view: &IdentitiesView,
+) -> Option<IdentityAction> {
+    let mut action = None;
+    ui.heading("Import a credential");
+    egui::Grid::new("import form")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let label = ui.label("File (.p12, .pem, .p8)");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.path)
+                        .desired_width(360.0)
+                        .id_salt("import path"),
+                )
+                .labelled_by(label.id);
+                if ui.button("Browse…").clicked()
+                    && let Some(path) = rfd::FileDialog::new()
+                        .add_filter("Push credentials", &["p12", "pfx", "pem", "p8"])
+                        .pick_file()
+                {
+                    form.path = path.display().to_string();
+                }
+            });
+            ui.end_row();
+            let label = ui.label("Password (.p12)");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.password)
+                    .password(true)
+                    .id_salt("import password"),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Key id, team id (.p8)");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.key_id)
+                        .desired_width(110.0)
+                        .id_salt("key id"),
+                )
+                .labelled_by(label.id);
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.team_id)
+                        .desired_width(110.0)
+                        .id_salt("team id"),
+                )
+                .labelled_by(label.id);
+            });
+            ui.end_row();
+            let label = ui.label("Name");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.name)
+                    .hint_text("automatic")
+                    .id_salt("import name"),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+        });
+    if ui
+        .add_enabled(!form.path.trim().is_empty(), egui::Button::new("Import"))
+        .clicked()
+    {
+        action = Some(IdentityAction::Import);
+    }
+    match &view.last_import {
+        Some(Ok((name, findings))) => {
+            ui.label(RichText::new(format!("Imported {name}")).strong());
+            for finding in findings {
+                ui.label(RichText::new(finding.to_string()).color(finding_color(finding.level)));
+            }
+        }
+        Some(Err(problem)) => {
+            ui.label(RichText::new(problem).color(finding_color(Level::Error)));
+        }
+        None => {}
+    }
+    ui.separator();
+    ui.heading("Identities");
+    if !view.keychain.is_empty() {
+        ui.label(RichText::new(format!("Keys are in the {}", view.keychain)).weak());
+    }
+    if view.list.is_empty() {
+        ui.label("None yet: the built-in simulator needs none.");
+    }
+    for identity in &view.list {
+        ui.horizontal(|ui| {
+            ui.strong(&identity.name);
+            ui.label(match identity.kind {
+                IdentityKind::Certificate => "certificate",
+                IdentityKind::TokenKey => "token key",
+            });
+            if !identity.topics.is_empty() {
+                ui.label(identity.topics.join(", "));
+            }
+            if let Some(not_after) = identity.not_after {
+                ui.label(format!("expires {}", crate::apns::format_date(not_after)));
+            }
+            if ui.small_button("Delete").clicked() {
+                action = Some(IdentityAction::Delete(identity.name.clone()));
+            }
+        });
+    }
+    action
+}

@@ -1,0 +1,495 @@
+//! The desktop app (eframe/egui). The UI never blocks: it sends commands to the
+//! engine and drains its events once a frame; the engine asks for a repaint
+//! after each event, so an idle window costs no CPU.
+
+mod compose;
+mod history;
+mod identities;
+mod send;
+
+use std::sync::{Arc, OnceLock};
+
+use egui::{Color32, RichText};
+
+pub use compose::{ComposeState, SAMPLE_PAYLOAD, meter};
+pub use history::HistoryForm;
+pub use identities::{IdentitiesView, ImportForm};
+pub use send::{Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
+
+use crate::apns::{AuthKind, Transport};
+use crate::engine::{Command, EngineHandle, EngineSettings, Event, RequestId, SendRequest};
+use crate::store::DataPaths;
+use crate::store::history::SendRow;
+use crate::store::secrets::SecretStore;
+use identities::IdentityAction;
+
+/// The views.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum View {
+    /// Compose a push and send it.
+    #[default]
+    Send,
+    /// What was sent and answered.
+    History,
+    /// Credentials.
+    Identities,
+}
+
+/// Everything that survives a restart. No secrets: the .p12 password is skipped.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct UiState {
+    /// The open view.
+    pub view: View,
+    /// The payload and headers.
+    pub compose: ComposeState,
+    /// Target, identity, tokens.
+    pub send: SendForm,
+    /// History filters.
+    pub history: HistoryForm,
+    /// The import form.
+    pub import: ImportForm,
+}
+
+/// The app: its persisted state, the engine, and what the engine last said.
+pub struct App {
+    engine: EngineHandle,
+    context: Arc<OnceLock<egui::Context>>,
+    /// The persisted state.
+    pub state: UiState,
+    /// The current or last send.
+    pub run: Option<Run>,
+    history_rows: Vec<SendRow>,
+    identities: IdentitiesView,
+    message: Option<String>,
+    started: bool,
+}
+
+impl App {
+    /// An app over a new engine using `paths` and `secrets`, starting from `state`.
+    pub fn new(
+        paths: DataPaths,
+        secrets: Arc<dyn SecretStore>,
+        state: UiState,
+    ) -> std::io::Result<Self> {
+        let context: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+        let repaint_context = Arc::clone(&context);
+        let engine = crate::engine::spawn(EngineSettings {
+            paths,
+            secrets,
+            repaint: Arc::new(move || {
+                if let Some(context) = repaint_context.get() {
+                    context.request_repaint();
+                }
+            }),
+        })?;
+        Ok(Self {
+            engine,
+            context,
+            state,
+            run: None,
+            history_rows: Vec::new(),
+            identities: IdentitiesView::default(),
+            message: None,
+            started: false,
+        })
+    }
+
+    fn request(&self, make: impl FnOnce(RequestId) -> Command) -> RequestId {
+        let id = self.engine.next_id();
+        self.engine.command(make(id));
+        id
+    }
+
+    fn reload_history(&mut self) {
+        match self.state.history.filter() {
+            Ok(filter) => {
+                self.request(|id| Command::LoadHistory {
+                    id,
+                    filter: Box::new(filter),
+                    limit: 500,
+                });
+            }
+            Err(problem) => self.message = Some(problem),
+        }
+    }
+
+    /// Applies what the engine reported since the last frame.
+    pub fn drain_events(&mut self) {
+        while let Some(event) = self.engine.try_event() {
+            self.apply(event);
+        }
+    }
+
+    fn apply(&mut self, event: Event) {
+        let run_id = self.run.as_ref().map(|run| run.id);
+        match event {
+            Event::SendStarted { id, total } if Some(id) == run_id => {
+                if let Some(run) = &mut self.run {
+                    run.total = total;
+                    run.outcomes = vec![None; total];
+                }
+            }
+            Event::Progress { id, progress } if Some(id) == run_id => {
+                if let Some(run) = &mut self.run {
+                    run.progress = progress;
+                }
+            }
+            Event::Outcome { id, index, outcome } if Some(id) == run_id => {
+                if let Some(slot) = self
+                    .run
+                    .as_mut()
+                    .and_then(|run| run.outcomes.get_mut(index))
+                {
+                    *slot = Some(*outcome);
+                }
+            }
+            Event::SendFinished {
+                id,
+                report,
+                history_problem,
+            } if Some(id) == run_id => {
+                if let Some(run) = &mut self.run {
+                    run.finished = true;
+                    run.notes.extend(report.errors.iter().cloned());
+                    run.notes.extend(
+                        history_problem
+                            .map(|problem| format!("the history is incomplete: {problem}")),
+                    );
+                    for (index, outcome) in report.outcomes.into_iter().enumerate() {
+                        if let Some(slot) = run.outcomes.get_mut(index) {
+                            *slot = Some(outcome);
+                        }
+                    }
+                }
+                self.reload_history();
+            }
+            Event::HistoryPage { rows, .. } => self.history_rows = rows,
+            Event::Identities {
+                identities,
+                keychain,
+                ..
+            } => {
+                self.identities.list = identities;
+                self.identities.keychain = keychain;
+            }
+            Event::Imported { result, .. } => {
+                self.identities.last_import =
+                    Some(result.map(|(identity, findings)| (identity.name, findings)));
+            }
+            Event::Failed { id, message } => {
+                if let Some(run) = self.run.as_mut().filter(|run| run.id == id) {
+                    run.finished = true;
+                    run.notes.push(message);
+                } else {
+                    self.message = Some(message);
+                }
+            }
+            // Events of an earlier send that was replaced.
+            _ => {}
+        }
+    }
+
+    fn start_send(&mut self, transport: Transport) {
+        let auth = AuthKind::Certificate;
+        let composed = self.state.compose.compose(transport, auth);
+        let (tokens, _) = parse_tokens(&self.state.send.tokens);
+        let (Some(template), None, false) =
+            (composed.notification, composed.blocker, tokens.is_empty())
+        else {
+            return;
+        };
+        let target = match self.state.send.target() {
+            Ok(target) => target,
+            Err(problem) => {
+                self.message = Some(problem);
+                return;
+            }
+        };
+        let request = SendRequest {
+            target,
+            identity: self.state.send.identity.clone(),
+            template,
+            tokens,
+            transport,
+            concurrency: self.state.send.concurrency,
+            record_history: true,
+        };
+        let id = self.request(|id| Command::Send {
+            id,
+            request: Box::new(request),
+        });
+        self.run = Some(Run {
+            id,
+            ..Run::default()
+        });
+    }
+
+    /// One frame: drain the engine's events, then draw.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        if self.context.get().is_none() {
+            let _ = self.context.set(ui.ctx().clone());
+        }
+        if !self.started {
+            self.started = true;
+            self.request(|id| Command::ListIdentities { id });
+            self.reload_history();
+        }
+        self.drain_events();
+        self.accept_dropped_files(ui.ctx());
+        egui::Panel::top("views").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading("Push Console");
+                ui.separator();
+                for (view, label) in [
+                    (View::Send, "Send"),
+                    (View::History, "History"),
+                    (View::Identities, "Identities"),
+                ] {
+                    if ui
+                        .selectable_label(self.state.view == view, label)
+                        .clicked()
+                    {
+                        self.state.view = view;
+                        if view == View::History {
+                            self.reload_history();
+                        }
+                    }
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(message) = &self.message {
+                ui.label(RichText::new(message).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+            }
+            match self.state.view {
+                View::Send => self.send_view(ui),
+                View::History => {
+                    if history::filters(ui, &mut self.state.history) {
+                        self.reload_history();
+                    }
+                    history::table(ui, &self.history_rows);
+                }
+                View::Identities => {
+                    match identities::show(ui, &mut self.state.import, &self.identities) {
+                        Some(IdentityAction::Import) => {
+                            let request = self.state.import.request();
+                            self.state.import.password.clear();
+                            self.request(|id| Command::ImportIdentity {
+                                id,
+                                request: Box::new(request),
+                            });
+                        }
+                        Some(IdentityAction::Delete(name)) => {
+                            self.request(|id| Command::DeleteIdentity { id, name });
+                        }
+                        None => {}
+                    }
+                }
+            }
+        });
+    }
+
+    fn accept_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .first()
+                .map(|file| file.path().to_owned())
+        });
+        if let Some(path) = dropped {
+            self.state.import.path = path.display().to_string();
+            self.state.view = View::Identities;
+        }
+    }
+
+    fn send_view(&mut self, ui: &mut egui::Ui) {
+        let transport = Transport::Http2;
+        let composed = self.state.compose.compose(transport, AuthKind::Certificate);
+        compose::show(ui, &mut self.state.compose, &composed);
+        ui.separator();
+        let form = &mut self.state.send;
+        ui.horizontal(|ui| {
+            let label = ui.label("Endpoint");
+            egui::ComboBox::from_id_salt("target")
+                .selected_text(format!("{:?}", form.target))
+                .show_ui(ui, |ui| {
+                    for choice in [
+                        TargetChoice::Simulator,
+                        TargetChoice::Sandbox,
+                        TargetChoice::Production,
+                        TargetChoice::Custom,
+                    ] {
+                        ui.selectable_value(&mut form.target, choice, format!("{choice:?}"));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if form.target == TargetChoice::Custom {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.custom)
+                        .hint_text("host:port")
+                        .desired_width(160.0),
+                )
+                .labelled_by(label.id);
+            }
+            let label = ui.label("Identity");
+            egui::ComboBox::from_id_salt("identity")
+                .selected_text(
+                    form.identity
+                        .clone()
+                        .unwrap_or_else(|| "simulator's own".into()),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut form.identity, None, "simulator's own");
+                    for identity in &self.identities.list {
+                        ui.selectable_value(
+                            &mut form.identity,
+                            Some(identity.name.clone()),
+                            &identity.name,
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            let label = ui.label("Concurrency");
+            ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
+                .labelled_by(label.id);
+        });
+        let label = ui.label("Device tokens, one per line");
+        // A long list scrolls in place instead of pushing Send off the window.
+        egui::ScrollArea::vertical()
+            .id_salt("tokens scroll")
+            .max_height(110.0)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut form.tokens)
+                        .code_editor()
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY)
+                        .id_salt("tokens"),
+                )
+                .labelled_by(label.id);
+            });
+        let (tokens, rejects) = parse_tokens(&form.tokens);
+        for reject in rejects.iter().take(5) {
+            ui.label(RichText::new(reject).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+        }
+        let running = self.run.as_ref().is_some_and(|run| !run.finished);
+        let blocked = composed
+            .blocker
+            .clone()
+            .or_else(|| {
+                tokens
+                    .is_empty()
+                    .then(|| "add at least one device token".to_owned())
+            })
+            .or_else(|| running.then(|| "a send is running".to_owned()));
+        let shortcut =
+            ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
+        ui.horizontal(|ui| {
+            let label = format!(
+                "Send to {} token{}",
+                tokens.len(),
+                if tokens.len() == 1 { "" } else { "s" }
+            );
+            let clicked = ui
+                .add_enabled(blocked.is_none(), egui::Button::new(label))
+                .clicked();
+            if let Some(reason) = &blocked {
+                ui.label(
+                    RichText::new(format!("Can't send: {reason}"))
+                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
+                );
+            } else if clicked || shortcut {
+                self.start_send(transport);
+            }
+        });
+        let mut cancel = None;
+        if let Some(run) = &self.run {
+            if send::progress(ui, run) {
+                cancel = Some(run.id);
+            }
+            send::results(ui, run);
+        }
+        if let Some(id) = cancel {
+            self.engine.command(Command::Cancel { id });
+        }
+    }
+}
+
+/// The keychain could not be opened: every secret operation says why, and
+/// nothing is ever kept anywhere else instead.
+struct NoKeychain(String);
+
+impl SecretStore for NoKeychain {
+    fn put(&self, _: &str, _: &[u8]) -> Result<(), crate::store::secrets::SecretError> {
+        Err(self.error())
+    }
+    fn get(
+        &self,
+        _: &str,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::store::secrets::SecretError> {
+        Err(self.error())
+    }
+    fn delete(&self, _: &str) -> Result<(), crate::store::secrets::SecretError> {
+        Err(self.error())
+    }
+    fn description(&self) -> String {
+        format!("keychain, which is unavailable: {}", self.0)
+    }
+}
+
+impl NoKeychain {
+    fn error(&self) -> crate::store::secrets::SecretError {
+        crate::store::secrets::SecretError::Unavailable {
+            detail: self.0.clone(),
+        }
+    }
+}
+
+struct NativeApp(App);
+
+impl eframe::App for NativeApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.0.drain_events();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.0.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.0.state);
+    }
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run() -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Push Console")
+            .with_inner_size([1200.0, 800.0])
+            .with_drag_and_drop(true),
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "Push Console",
+        options,
+        Box::new(|creation| {
+            let state = creation
+                .storage
+                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+                .unwrap_or_default();
+            let paths = DataPaths::from_env()?;
+            let secrets: Arc<dyn SecretStore> = match crate::store::secrets::Keychain::open() {
+                Ok(keychain) => Arc::new(keychain),
+                Err(error) => Arc::new(NoKeychain(error.to_string())),
+            };
+            let app = App::new(paths, secrets, state)?;
+            let _ = app.context.set(creation.egui_ctx.clone());
+            Ok(Box::new(NativeApp(app)))
+        }),
+    )
+}

@@ -1,0 +1,234 @@
+//! Send: where to, with which identity, to which tokens; progress, cancel and a
+//! live table of results.
+
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use crate::apns::{DeviceToken, group_thousands};
+use crate::engine::Target;
+use crate::net::{Outcome, OutcomeKind, Progress};
+
+/// A token that a new user can send to at once: the simulator accepts any 32 bytes.
+pub const SAMPLE_TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
+
+/// Where to send, as the picker shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TargetChoice {
+    /// The built-in simulator.
+    Simulator,
+    /// Apple sandbox.
+    Sandbox,
+    /// Apple production.
+    Production,
+    /// host:port.
+    Custom,
+}
+
+/// The send form, as plain data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SendForm {
+    /// Where to.
+    pub target: TargetChoice,
+    /// host:port for a custom target.
+    pub custom: String,
+    /// The stored identity to use; `None` is the simulator's own.
+    pub identity: Option<String>,
+    /// Tokens, one per line.
+    pub tokens: String,
+    /// Notifications in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for SendForm {
+    fn default() -> Self {
+        Self {
+            target: TargetChoice::Simulator,
+            custom: String::new(),
+            identity: None,
+            tokens: SAMPLE_TOKEN.to_owned(),
+            concurrency: 100,
+        }
+    }
+}
+
+/// The tokens of the form: valid ones, deduplicated, and the rejects with why.
+pub fn parse_tokens(text: &str) -> (Vec<DeviceToken>, Vec<String>) {
+    let mut tokens = Vec::new();
+    let mut rejects = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let field = line.split([',', ';']).next().unwrap_or(line).trim();
+        match field.parse::<DeviceToken>() {
+            Ok(token) if seen.insert(token.clone()) => tokens.push(token),
+            Ok(_) => {}
+            Err(error) => rejects.push(format!("line {}: {error}", number + 1)),
+        }
+    }
+    (tokens, rejects)
+}
+
+impl SendForm {
+    /// The engine's target, or why the form does not name one.
+    pub fn target(&self) -> Result<Target, String> {
+        Ok(match self.target {
+            TargetChoice::Simulator => Target::Simulator,
+            TargetChoice::Sandbox => Target::Sandbox,
+            TargetChoice::Production => Target::Production,
+            TargetChoice::Custom => {
+                let (host, port) = self
+                    .custom
+                    .trim()
+                    .rsplit_once(':')
+                    .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
+                    .filter(|(host, _)| !host.is_empty())
+                    .ok_or_else(|| format!("{:?} is not HOST:PORT", self.custom))?;
+                Target::Custom { host, port }
+            }
+        })
+    }
+}
+
+/// A send in progress or done.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// The engine's request id.
+    pub id: u64,
+    /// Notifications in the batch.
+    pub total: usize,
+    /// Latest counts.
+    pub progress: Progress,
+    /// Outcomes by index, as they arrive.
+    pub outcomes: Vec<Option<Outcome>>,
+    /// Whether it has finished.
+    pub finished: bool,
+    /// Errors not tied to one token, and history problems.
+    pub notes: Vec<String>,
+}
+
+fn describe(outcome: &Outcome) -> (String, String, Color32) {
+    match outcome.kind {
+        OutcomeKind::Accepted => (
+            "accepted".into(),
+            String::new(),
+            Color32::from_rgb(0x16, 0xa3, 0x4a),
+        ),
+        OutcomeKind::Rejected => (
+            format!(
+                "rejected {}",
+                outcome.status.map_or_else(String::new, |s| s.to_string())
+            ),
+            outcome.reason.as_ref().map_or_else(
+                || outcome.error.clone().unwrap_or_default(),
+                |reason| format!("{reason}: {}", reason.explanation()),
+            ),
+            Color32::from_rgb(0xdc, 0x26, 0x26),
+        ),
+        OutcomeKind::Failed => (
+            "failed".into(),
+            outcome.error.clone().unwrap_or_default(),
+            Color32::from_rgb(0xdc, 0x26, 0x26),
+        ),
+        OutcomeKind::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
+    }
+}
+
+/// Draws the progress of `run`, with Cancel while it runs. Returns true when Cancel was clicked.
+pub fn progress(ui: &mut egui::Ui, run: &Run) -> bool {
+    let progress = run.progress;
+    let fraction = if run.total == 0 {
+        0.0
+    } else {
+        progress.done as f32 / run.total as f32
+    };
+    let eta = progress
+        .eta()
+        .filter(|_| !run.finished)
+        .map_or_else(String::new, |eta| {
+            format!(" · ETA {:.1} s", eta.as_secs_f64())
+        });
+    let mut cancel = false;
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(240.0)
+                .text(format!(
+                    "{} / {}",
+                    group_thousands(progress.done),
+                    group_thousands(run.total)
+                )),
+        );
+        ui.label(format!(
+            "{} accepted · {} rejected · {} failed · {}/s{eta}",
+            group_thousands(progress.accepted),
+            group_thousands(progress.rejected),
+            group_thousands(progress.failed),
+            group_thousands(progress.rate() as usize)
+        ));
+        if !run.finished {
+            cancel = ui.button("Cancel").clicked();
+        } else {
+            ui.label(RichText::new("done").strong());
+        }
+    });
+    for note in &run.notes {
+        ui.label(RichText::new(note).color(Color32::from_rgb(0xd9, 0x77, 0x06)));
+    }
+    cancel
+}
+
+/// The live results table; rows are virtualised, so 100,000 results scroll smoothly.
+pub fn results(ui: &mut egui::Ui, run: &Run) {
+    let done: Vec<&Outcome> = run.outcomes.iter().flatten().collect();
+    TableBuilder::new(ui)
+        .id_salt("results")
+        .striped(true)
+        .column(Column::initial(150.0).resizable(true))
+        .column(Column::initial(110.0))
+        .column(Column::initial(280.0).resizable(true))
+        .column(Column::initial(270.0).resizable(true))
+        .column(Column::initial(270.0).resizable(true))
+        .column(Column::remainder())
+        .header(20.0, |mut header| {
+            for title in [
+                "token",
+                "status",
+                "reason",
+                "apns-id",
+                "apns-unique-id",
+                "latency",
+            ] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, done.len(), |mut row| {
+                let outcome = done[row.index()];
+                let (status, reason, color) = describe(outcome);
+                row.col(|ui| {
+                    ui.monospace(outcome.token.masked());
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(status).color(color));
+                });
+                row.col(|ui| {
+                    ui.label(reason);
+                });
+                row.col(|ui| {
+                    ui.monospace(outcome.apns_id.to_string());
+                });
+                row.col(|ui| {
+                    ui.monospace(outcome.apns_unique_id.clone().unwrap_or_default());
+                });
+                row.col(|ui| {
+                    ui.label(format!("{:.0} ms", outcome.latency.as_secs_f64() * 1000.0));
+                });
+            });
+        });
+}

@@ -1,0 +1,180 @@
+//! The desktop app driven through its accessibility tree with egui_kittest,
+//! against the real engine and the built-in simulator.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use push_console::store::DataPaths;
+use push_console::store::secrets::MemoryStore;
+use push_console::ui::{App, UiState, View};
+
+struct Home(std::path::PathBuf);
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn app(state: UiState) -> (App, Home) {
+    let root = std::env::temp_dir().join(format!("push-console-ui-{}", uuid::Uuid::new_v4()));
+    let app = App::new(
+        DataPaths::under(&root),
+        Arc::new(MemoryStore::default()),
+        state,
+    )
+    .expect("engine starts");
+    (app, Home(root))
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app)
+}
+
+/// Steps frames until `done` holds, as the engine answers from its own thread.
+fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'_, App>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_first_send_to_the_simulator_shows_in_results_and_history() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Send to 1 token").click();
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    harness.run();
+    assert!(
+        harness.query_by_label("accepted").is_some(),
+        "the results table shows the answer"
+    );
+    harness.get_by_label("History").click();
+    harness.run();
+    run_until(&mut harness, "the history row", |h| {
+        h.query_by_label_contains("simulator · simulator").is_some()
+    });
+    assert!(harness.query_by_label("accepted").is_some());
+}
+
+#[test]
+fn an_oversized_payload_turns_the_meter_red_and_disables_send_with_the_reason() {
+    let mut state = UiState::default();
+    state.compose.json = format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(4100));
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    assert!(
+        harness.query_by_label("4,120 / 4,096 B").is_some(),
+        "the meter shows size and limit"
+    );
+    assert!(
+        harness
+            .query_by_label(
+                "Can't send: payload is 4,120 bytes; the limit for alert over HTTP/2 is 4,096"
+            )
+            .is_some()
+    );
+    assert!(
+        harness
+            .get_by_label("Send to 1 token")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.get_by_label("Fit alert body").click();
+    harness.run();
+    assert!(
+        harness.query_by_label("4,096 / 4,096 B").is_some(),
+        "fitting fills the limit exactly"
+    );
+    assert!(
+        !harness
+            .get_by_label("Send to 1 token")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
+
+#[test]
+fn invalid_json_shows_where_it_breaks() {
+    let mut state = UiState::default();
+    state.compose.json = "{\n  \"aps\": {\"alert\": \"x\",}\n}".into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("the payload is not valid JSON: trailing comma at line 2, column 24")
+            .is_some()
+    );
+    assert!(
+        harness
+            .get_by_label("Send to 1 token")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
+
+#[test]
+fn importing_a_bad_p12_shows_the_doctors_message() {
+    let state = UiState {
+        view: View::Identities,
+        ..UiState::default()
+    };
+    let (app, home) = app(state);
+    let bad = home.0.join("broken.p12");
+    std::fs::create_dir_all(&home.0).expect("dir");
+    std::fs::write(&bad, b"\x30\x82 not a p12 at all").expect("write");
+    let mut harness = harness(app);
+    harness.state_mut().state.import.path = bad.display().to_string();
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the doctor's finding", |h| {
+        h.query_by_label_contains("the file is neither PEM nor a readable .p12")
+            .is_some()
+    });
+}
+
+#[test]
+fn cancel_mid_batch_stops_and_reports_what_was_not_sent() {
+    let mut state = UiState::default();
+    state.send.tokens = (0..3_000u32).map(|i| format!("{i:064x}\n")).collect();
+    state.send.concurrency = 1;
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Send to 3000 tokens").click();
+    run_until(&mut harness, "some answers", |h| {
+        h.state()
+            .run
+            .as_ref()
+            .is_some_and(|run| run.progress.done > 20)
+    });
+    harness.get_by_label("Cancel").click();
+    run_until(&mut harness, "the cancelled send to end", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    let run = harness.state().run.as_ref().expect("a run");
+    let not_sent = run
+        .outcomes
+        .iter()
+        .flatten()
+        .filter(|outcome| outcome.kind == push_console::net::OutcomeKind::NotSent)
+        .count();
+    assert!(not_sent > 1_000, "most were never sent: {not_sent}");
+    assert_eq!(
+        run.outcomes.iter().flatten().count(),
+        3_000,
+        "every token has an outcome"
+    );
+}
