@@ -92,7 +92,7 @@ pub fn table(ui: &mut egui::Ui, rows: &[SendRow]) {
     TableBuilder::new(ui)
         .id_salt("history")
         .striped(true)
-        .column(Column::initial(150.0))
+        .column(Column::initial(200.0))
         .column(Column::initial(150.0).resizable(true))
         .column(Column::initial(100.0))
         .column(Column::initial(100.0))
