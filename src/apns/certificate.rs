@@ -155,11 +155,16 @@ pub fn parse_topics_extension(value: &[u8]) -> Option<Vec<String>> {
 
 /// A UNIX time as a calendar date, `YYYY-MM-DD` (UTC), for messages.
 pub fn format_date(unix_seconds: i64) -> String {
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let days = unix_seconds.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
+    let (year, month, day) = civil_from_days(unix_seconds.div_euclid(86_400));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Days since 1970-01-01 as a (year, month, day) civil date, proleptic Gregorian
+/// (Howard Hinnant's algorithm), so dates need no calendar crate.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
     let year_of_era =
         (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
@@ -171,7 +176,7 @@ pub fn format_date(unix_seconds: i64) -> String {
         month_index - 9
     };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    (year, month, day)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ mod token;
 
 pub use certificate::{
     CertificateError, OID_DEVELOPMENT, OID_PRODUCTION, OID_TOPICS, OID_USER_ID, PushCertificate,
-    format_date, parse_topics_extension,
+    civil_from_days, format_date, parse_topics_extension,
 };
 pub use feedback::{FeedbackDecoder, FeedbackError, FeedbackTuple};
 pub use fit::{ELLIPSIS, FitError, Fitted};
