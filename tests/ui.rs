@@ -65,6 +65,15 @@ fn a_first_send_to_the_simulator_shows_in_results_and_history() {
         h.query_by_label_contains("simulator · simulator").is_some()
     });
     assert!(harness.query_by_label("accepted").is_some());
+    // Clicking the row opens what was sent and what came back.
+    harness.get_by_label("simulator · simulator").click();
+    harness.run();
+    assert!(harness.query_by_label("Selected send").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("\"Hello from Push Console\"")
+            .is_some()
+    );
 }
 
 #[test]
@@ -102,6 +111,22 @@ fn an_oversized_payload_turns_the_meter_red_and_disables_send_with_the_reason() 
             .get_by_label("Send to 1 token")
             .accesskit_node()
             .is_disabled()
+    );
+}
+
+#[test]
+fn copy_as_cli_command_reproduces_the_send() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Copy as CLI command").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains(
+                "Copied: push-console send --endpoint simulator --push-type alert --payload"
+            )
+            .is_some()
     );
 }
 
@@ -164,17 +189,31 @@ fn cancel_mid_batch_stops_and_reports_what_was_not_sent() {
     run_until(&mut harness, "the cancelled send to end", |h| {
         h.state().run.as_ref().is_some_and(|run| run.finished)
     });
-    let run = harness.state().run.as_ref().expect("a run");
-    let not_sent = run
-        .outcomes
-        .iter()
-        .flatten()
-        .filter(|outcome| outcome.kind == push_console::net::OutcomeKind::NotSent)
-        .count();
+    let (not_sent, outcomes) = {
+        let run = harness.state().run.as_ref().expect("a run");
+        let not_sent = run
+            .outcomes
+            .iter()
+            .flatten()
+            .filter(|outcome| outcome.kind == push_console::net::OutcomeKind::NotSent)
+            .count();
+        (not_sent, run.outcomes.iter().flatten().count())
+    };
     assert!(not_sent > 1_000, "most were never sent: {not_sent}");
+    assert_eq!(outcomes, 3_000, "every token has an outcome");
+    // What was not sent goes out again with one click.
+    harness
+        .get_by_label(&format!("Retry {not_sent} failed"))
+        .click();
+    run_until(&mut harness, "the retry to finish", |h| {
+        h.state()
+            .run
+            .as_ref()
+            .is_some_and(|run| run.finished && run.total == not_sent)
+    });
+    let retry = harness.state().run.as_ref().expect("the retry run");
     assert_eq!(
-        run.outcomes.iter().flatten().count(),
-        3_000,
-        "every token has an outcome"
+        retry.progress.accepted, not_sent,
+        "every remaining token delivered"
     );
 }

@@ -83,14 +83,75 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
     changed
 }
 
-/// The rows, newest first; virtualised.
-pub fn table(ui: &mut egui::Ui, rows: &[SendRow]) {
+/// Everything recorded about one send: what left, and what came back.
+pub fn detail(ui: &mut egui::Ui, send: &SendRow) {
+    egui::Grid::new("send detail")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let mut field = |name: &str, value: String| {
+                ui.label(RichText::new(name).weak());
+                ui.monospace(value);
+                ui.end_row();
+            };
+            field("token", send.token.clone());
+            field("apns-id", send.apns_id.clone());
+            field("sent", crate::store::history::format_time(send.created_ms));
+            field(
+                "identity · endpoint",
+                format!("{} · {} ({})", send.identity, send.endpoint, send.protocol),
+            );
+            let headers = [
+                ("apns-push-type", send.push_type.clone()),
+                ("apns-topic", send.topic.clone()),
+                ("apns-priority", send.priority.map(|p| p.to_string())),
+                ("apns-expiration", send.expiration.map(|e| e.to_string())),
+                ("apns-collapse-id", send.collapse_id.clone()),
+            ];
+            for (name, value) in headers {
+                if let Some(value) = value {
+                    field(name, value);
+                }
+            }
+            field(
+                "answer",
+                format!(
+                    "{} {} {}",
+                    send.state.as_str(),
+                    send.status
+                        .map_or_else(String::new, |status| status.to_string()),
+                    send.reason
+                        .clone()
+                        .or_else(|| send.error.clone())
+                        .unwrap_or_default()
+                ),
+            );
+            if let Some(unique) = &send.apns_unique_id {
+                field("apns-unique-id", unique.clone());
+            }
+            field("attempts", send.attempts.to_string());
+            if let Some(latency) = send.latency_us {
+                field("latency", format!("{:.1} ms", latency as f64 / 1000.0));
+            }
+        });
+    let pretty = serde_json::from_str::<serde_json::Value>(&send.payload)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|_| send.payload.clone());
+    ui.label(RichText::new(format!("payload ({} bytes as sent)", send.payload.len())).weak());
+    ui.monospace(pretty);
+}
+
+/// The rows, newest first; virtualised. Returns the id of a row that was clicked.
+pub fn table(ui: &mut egui::Ui, rows: &[SendRow], selected: Option<i64>) -> Option<i64> {
     if rows.is_empty() {
         ui.label(RichText::new("No sends recorded yet.").weak());
-        return;
+        return None;
     }
+    let mut clicked = None;
+    // Cells are for clicking a row open, not for selecting text.
+    ui.style_mut().interaction.selectable_labels = false;
     TableBuilder::new(ui)
         .id_salt("history")
+        .sense(egui::Sense::click())
         .striped(true)
         .column(Column::initial(200.0))
         .column(Column::initial(150.0).resizable(true))
@@ -115,6 +176,7 @@ pub fn table(ui: &mut egui::Ui, rows: &[SendRow]) {
         .body(|body| {
             body.rows(18.0, rows.len(), |mut row| {
                 let send = &rows[row.index()];
+                row.set_selected(selected == Some(send.id));
                 row.col(|ui| {
                     ui.label(crate::store::history::format_time(send.created_ms));
                 });
@@ -145,6 +207,10 @@ pub fn table(ui: &mut egui::Ui, rows: &[SendRow]) {
                 row.col(|ui| {
                     ui.label(format!("{} · {}", send.identity, send.endpoint));
                 });
+                if row.response().clicked() {
+                    clicked = Some(send.id);
+                }
             });
         });
+    clicked
 }

@@ -49,6 +49,30 @@ pub struct UiState {
     pub history: HistoryForm,
     /// The import form.
     pub import: ImportForm,
+    /// Light, dark, or the system's.
+    pub theme: Theme,
+}
+
+/// The colour theme; follows the system unless chosen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Theme {
+    /// Follow the operating system.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl Theme {
+    fn preference(self) -> egui::ThemePreference {
+        match self {
+            Theme::System => egui::ThemePreference::System,
+            Theme::Light => egui::ThemePreference::Light,
+            Theme::Dark => egui::ThemePreference::Dark,
+        }
+    }
 }
 
 /// The app: its persisted state, the engine, and what the engine last said.
@@ -60,8 +84,10 @@ pub struct App {
     /// The current or last send.
     pub run: Option<Run>,
     history_rows: Vec<SendRow>,
+    history_selected: Option<i64>,
     identities: IdentitiesView,
     message: Option<String>,
+    notice: Option<String>,
     started: bool,
 }
 
@@ -89,8 +115,10 @@ impl App {
             state,
             run: None,
             history_rows: Vec::new(),
+            history_selected: None,
             identities: IdentitiesView::default(),
             message: None,
+            notice: None,
             started: false,
         })
     }
@@ -215,14 +243,38 @@ impl App {
             concurrency: self.state.send.concurrency,
             record_history: true,
         };
+        self.submit(request);
+    }
+
+    fn submit(&mut self, request: SendRequest) {
         let id = self.request(|id| Command::Send {
             id,
-            request: Box::new(request),
+            request: Box::new(request.clone()),
         });
         self.run = Some(Run {
             id,
+            request: Some(request),
             ..Run::default()
         });
+    }
+
+    /// Sends again what the last run did not deliver and may still succeed:
+    /// not sent, failed, or rejected for a retryable reason.
+    fn retry_failed(&mut self) {
+        let Some(run) = &self.run else { return };
+        let Some(mut request) = run.request.clone() else {
+            return;
+        };
+        request.tokens = run
+            .outcomes
+            .iter()
+            .flatten()
+            .filter(|outcome| outcome.needs_retry())
+            .map(|outcome| outcome.token.clone())
+            .collect();
+        if !request.tokens.is_empty() {
+            self.submit(request);
+        }
     }
 
     /// One frame: drain the engine's events, then draw.
@@ -232,6 +284,7 @@ impl App {
         }
         if !self.started {
             self.started = true;
+            ui.ctx().set_theme(self.state.theme.preference());
             self.request(|id| Command::ListIdentities { id });
             self.reload_history();
         }
@@ -256,11 +309,29 @@ impl App {
                         }
                     }
                 }
+                ui.separator();
+                let before = self.state.theme;
+                let label = ui.label("Theme");
+                egui::ComboBox::from_id_salt("theme")
+                    .selected_text(format!("{:?}", self.state.theme))
+                    .show_ui(ui, |ui| {
+                        for theme in [Theme::System, Theme::Light, Theme::Dark] {
+                            ui.selectable_value(&mut self.state.theme, theme, format!("{theme:?}"));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if self.state.theme != before {
+                    ui.ctx().set_theme(self.state.theme.preference());
+                }
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(message) = &self.message {
                 ui.label(RichText::new(message).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+            }
+            if let Some(notice) = &self.notice {
+                ui.label(RichText::new(notice).weak());
             }
             match self.state.view {
                 View::Send => self.send_view(ui),
@@ -268,7 +339,18 @@ impl App {
                     if history::filters(ui, &mut self.state.history) {
                         self.reload_history();
                     }
-                    history::table(ui, &self.history_rows);
+                    let selected = self
+                        .history_selected
+                        .and_then(|id| self.history_rows.iter().find(|row| row.id == id));
+                    if let Some(send) = selected {
+                        egui::CollapsingHeader::new("Selected send")
+                            .default_open(true)
+                            .show(ui, |ui| history::detail(ui, send));
+                    }
+                    if let Some(id) = history::table(ui, &self.history_rows, self.history_selected)
+                    {
+                        self.history_selected = (self.history_selected != Some(id)).then_some(id);
+                    }
                 }
                 View::Identities => {
                     match identities::show(ui, &mut self.state.import, &self.identities) {
@@ -406,15 +488,35 @@ impl App {
                 self.start_send(transport);
             }
         });
+        if ui.button("Copy as CLI command").clicked()
+            && let Some(notification) = &composed.notification
+        {
+            let command = send::cli_command(&self.state.send, notification, &tokens);
+            ui.ctx().copy_text(command.clone());
+            self.notice = Some(format!("Copied: {command}"));
+        }
         let mut cancel = None;
+        let mut retry = false;
         if let Some(run) = &self.run {
             if send::progress(ui, run) {
                 cancel = Some(run.id);
+            }
+            let retryable = run
+                .outcomes
+                .iter()
+                .flatten()
+                .filter(|o| o.needs_retry())
+                .count();
+            if run.finished && retryable > 0 {
+                retry = ui.button(format!("Retry {retryable} failed")).clicked();
             }
             send::results(ui, run);
         }
         if let Some(id) = cancel {
             self.engine.command(Command::Cancel { id });
+        }
+        if retry {
+            self.retry_failed();
         }
     }
 }

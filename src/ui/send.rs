@@ -4,7 +4,7 @@
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::apns::{DeviceToken, group_thousands};
+use crate::apns::{DeviceToken, Notification, group_thousands};
 use crate::engine::Target;
 use crate::net::{Outcome, OutcomeKind, Progress};
 
@@ -96,6 +96,8 @@ impl SendForm {
 /// A send in progress or done.
 #[derive(Debug, Default)]
 pub struct Run {
+    /// What was asked, so that the failures can be sent again.
+    pub request: Option<crate::engine::SendRequest>,
     /// The engine's request id.
     pub id: u64,
     /// Notifications in the batch.
@@ -231,4 +233,93 @@ pub fn results(ui: &mut egui::Ui, run: &Run) {
                 });
             });
         });
+}
+
+/// Quotes `text` for a POSIX shell.
+fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@".contains(c))
+    {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The `push-console send` command line that repeats this send, for scripts and CI.
+pub fn cli_command(form: &SendForm, notification: &Notification, tokens: &[DeviceToken]) -> String {
+    let mut words: Vec<String> = vec!["push-console".into(), "send".into(), "--endpoint".into()];
+    words.push(match form.target {
+        TargetChoice::Simulator => "simulator".into(),
+        TargetChoice::Sandbox => "sandbox".into(),
+        TargetChoice::Production => "production".into(),
+        TargetChoice::Custom => shell_quote(form.custom.trim()),
+    });
+    if let Some(identity) = &form.identity {
+        words.extend(["--identity".into(), shell_quote(identity)]);
+    }
+    for (name, value) in notification.http2_headers(None) {
+        let flag = match name {
+            "apns-push-type" => "--push-type",
+            "apns-topic" => "--topic",
+            "apns-priority" => "--priority",
+            "apns-expiration" => "--expiration",
+            "apns-collapse-id" => "--collapse-id",
+            _ => continue,
+        };
+        words.extend([flag.into(), shell_quote(&value)]);
+    }
+    words.extend([
+        "--payload".into(),
+        shell_quote(&notification.payload.to_json()),
+    ]);
+    if form.concurrency != SendForm::default().concurrency {
+        words.extend(["--concurrency".into(), form.concurrency.to_string()]);
+    }
+    match tokens {
+        [] => {}
+        tokens if tokens.len() <= 5 => {
+            for token in tokens {
+                words.extend(["--token".into(), token.to_string()]);
+            }
+        }
+        _ => words.extend(["--tokens".into(), "tokens.txt".into()]),
+    }
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apns::Payload;
+
+    #[test]
+    fn the_cli_command_repeats_the_send() {
+        let mut notification = Notification::new(
+            SAMPLE_TOKEN.parse().unwrap(),
+            Payload::from_json(r#"{"aps":{"alert":"it's here"}}"#).unwrap(),
+        );
+        notification.topic = Some("com.example.app".parse().unwrap());
+        let form = SendForm {
+            identity: Some("My App".into()),
+            ..SendForm::default()
+        };
+        let tokens = vec![SAMPLE_TOKEN.parse().unwrap()];
+        assert_eq!(
+            cli_command(&form, &notification, &tokens),
+            format!(
+                "push-console send --endpoint simulator --identity 'My App' --push-type alert --topic com.example.app --payload '{{\"aps\":{{\"alert\":\"it'\\''s here\"}}}}' --token {SAMPLE_TOKEN}"
+            )
+        );
+    }
+
+    #[test]
+    fn token_lists_keep_their_rejects_with_line_numbers() {
+        let (tokens, rejects) =
+            parse_tokens(&format!("{SAMPLE_TOKEN}\n\n# note\nxyz\n{SAMPLE_TOKEN}\n"));
+        assert_eq!(tokens.len(), 1, "duplicates are dropped");
+        assert_eq!(rejects.len(), 1);
+        assert!(rejects[0].starts_with("line 4: "));
+    }
 }
