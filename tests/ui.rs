@@ -131,6 +131,56 @@ fn copy_as_cli_command_reproduces_the_send() {
 }
 
 #[test]
+fn the_form_and_the_json_stay_in_sync() {
+    let mut state = UiState::default();
+    state.compose.json = r#"{"aps":{"alert":"Hi"},"id":7}"#.into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    let title = harness.get_by_label("Title");
+    title.focus();
+    harness.run();
+    harness.get_by_label("Title").type_text("Sale");
+    harness.run();
+    let json: serde_json::Value =
+        serde_json::from_str(&harness.state().state.compose.json).expect("still JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({"aps": {"alert": {"body": "Hi", "title": "Sale"}}, "id": 7}),
+        "the typed title lands in the JSON, custom keys kept"
+    );
+    // And the other way: JSON edited elsewhere shows in the form.
+    harness.state_mut().state.compose.json = r#"{"aps":{"alert":{"body":"Changed"}}}"#.into();
+    harness.run();
+    assert_eq!(
+        harness.get_by_label("Body").value().as_deref(),
+        Some("Changed")
+    );
+}
+
+#[test]
+fn a_saved_template_loads_back() {
+    let mut state = UiState::default();
+    state.template_name = "welcome".into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Save").click();
+    harness.run();
+    assert_eq!(harness.state().state.templates.len(), 1);
+    let saved = harness.state().state.compose.json.clone();
+    harness.state_mut().state.compose.json = "{}".into();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load")
+        .click();
+    harness.run();
+    harness.get_by_label("welcome").click();
+    harness.run();
+    assert_eq!(harness.state().state.compose.json, saved);
+}
+
+#[test]
 fn invalid_json_shows_where_it_breaks() {
     let mut state = UiState::default();
     state.compose.json = "{\n  \"aps\": {\"alert\": \"x\",}\n}".into();

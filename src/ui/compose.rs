@@ -40,6 +40,49 @@ impl Default for ComposeState {
     }
 }
 
+/// A saved payload with its headers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Template {
+    /// Its name.
+    pub name: String,
+    /// The payload and headers.
+    pub compose: ComposeState,
+}
+
+/// The key of an `.apns` file (the iOS Simulator's drag-and-drop format) naming the app.
+const APNS_BUNDLE_KEY: &str = "Simulator Target Bundle";
+
+/// Reads an `.apns` file: the payload, with the app's bundle id moved to the topic.
+pub fn from_apns_file(text: &str) -> Result<ComposeState, String> {
+    let mut value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| format!("the .apns file is not JSON: {error}"))?;
+    let object = value
+        .as_object_mut()
+        .ok_or("the .apns file is not a JSON object")?;
+    let topic = object
+        .remove(APNS_BUNDLE_KEY)
+        .and_then(|bundle| bundle.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(ComposeState {
+        json: serde_json::to_string_pretty(&value).unwrap_or_default(),
+        topic,
+        ..ComposeState::default()
+    })
+}
+
+/// Writes an `.apns` file: the payload plus the topic as the bundle to deliver to.
+pub fn to_apns_file(state: &ComposeState) -> Result<String, String> {
+    let mut value: serde_json::Value = serde_json::from_str(&state.json)
+        .map_err(|error| format!("the payload is not JSON: {error}"))?;
+    let object = value
+        .as_object_mut()
+        .ok_or("the payload is not a JSON object")?;
+    if !state.topic.trim().is_empty() {
+        object.insert(APNS_BUNDLE_KEY.to_owned(), state.topic.trim().into());
+    }
+    serde_json::to_string_pretty(&value).map_err(|error| error.to_string())
+}
+
 /// What the compose state means right now: derived each frame, never stored.
 pub struct Composed {
     /// The notification, when everything parses.
@@ -198,6 +241,11 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
             RichText::new(format!("warning: {finding}")).color(Color32::from_rgb(0xd9, 0x77, 0x06)),
         );
     }
+    egui::CollapsingHeader::new("Form")
+        .default_open(true)
+        .show(ui, |ui| {
+            super::aps_form::show(ui, &mut state.json);
+        });
     let label = ui.label("Payload (JSON)");
     ui.add(
         egui::TextEdit::multiline(&mut state.json)
@@ -207,4 +255,39 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
             .id_salt("payload json"),
     )
     .labelled_by(label.id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apns_files_round_trip_with_the_bundle_as_topic() {
+        let state =
+            from_apns_file(r#"{"Simulator Target Bundle":"com.example.app","aps":{"alert":"Hi"}}"#)
+                .unwrap();
+        assert_eq!(state.topic, "com.example.app");
+        assert!(!state.json.contains("Simulator Target Bundle"));
+        let written = to_apns_file(&state).unwrap();
+        let again = from_apns_file(&written).unwrap();
+        assert_eq!((again.topic, again.json), (state.topic, state.json));
+        assert!(from_apns_file("[1]").is_err());
+    }
+
+    #[test]
+    fn a_4kb_payload_composes_with_its_lints() {
+        let state = ComposeState {
+            json: format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(4000)),
+            ..ComposeState::default()
+        };
+        let composed = state.compose(Transport::Http2, AuthKind::Certificate);
+        assert_eq!(composed.size, Some(4020));
+        assert!(
+            composed
+                .lints
+                .iter()
+                .any(|lint| matches!(lint, Lint::PayloadNearLimit { .. }))
+        );
+        assert_eq!(composed.blocker, None);
+    }
 }

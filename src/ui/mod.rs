@@ -2,6 +2,7 @@
 //! engine and drains its events once a frame; the engine asks for a repaint
 //! after each event, so an idle window costs no CPU.
 
+mod aps_form;
 mod compose;
 mod history;
 mod identities;
@@ -11,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use egui::{Color32, RichText};
 
-pub use compose::{ComposeState, SAMPLE_PAYLOAD, meter};
+pub use compose::{ComposeState, SAMPLE_PAYLOAD, Template, from_apns_file, meter, to_apns_file};
 pub use history::HistoryForm;
 pub use identities::{IdentitiesView, ImportForm};
 pub use send::{Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
@@ -51,6 +52,10 @@ pub struct UiState {
     pub import: ImportForm,
     /// Light, dark, or the system's.
     pub theme: Theme,
+    /// Saved payloads.
+    pub templates: Vec<compose::Template>,
+    /// The name typed for saving a template.
+    pub template_name: String,
 }
 
 /// The colour theme; follows the system unless chosen.
@@ -386,8 +391,88 @@ impl App {
         }
     }
 
+    /// Templates and .apns files: save, load, delete, import, export.
+    fn templates_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Template");
+            ui.add(egui::TextEdit::singleline(&mut self.state.template_name).desired_width(160.0))
+                .labelled_by(label.id);
+            let name = self.state.template_name.trim().to_owned();
+            if ui
+                .add_enabled(!name.is_empty(), egui::Button::new("Save"))
+                .clicked()
+            {
+                let template = Template {
+                    name: name.clone(),
+                    compose: self.state.compose.clone(),
+                };
+                match self.state.templates.iter_mut().find(|t| t.name == name) {
+                    Some(existing) => *existing = template,
+                    None => self.state.templates.push(template),
+                }
+                self.notice = Some(format!("Saved template {name:?}"));
+            }
+            let mut load = None;
+            let mut delete = None;
+            let label = ui.label("Load");
+            egui::ComboBox::from_id_salt("templates")
+                .selected_text(format!("{} saved", self.state.templates.len()))
+                .show_ui(ui, |ui| {
+                    for (index, template) in self.state.templates.iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            if ui.selectable_label(false, &template.name).clicked() {
+                                load = Some(index);
+                            }
+                            if ui.small_button("Delete").clicked() {
+                                delete = Some(index);
+                            }
+                        });
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if let Some(index) = load {
+                let template = &self.state.templates[index];
+                self.state.compose = template.compose.clone();
+                self.state.template_name = template.name.clone();
+            }
+            if let Some(index) = delete {
+                self.state.templates.remove(index);
+            }
+            ui.separator();
+            if ui.button("Import .apns…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .add_filter("APNs payload", &["apns", "json"])
+                    .pick_file()
+            {
+                match std::fs::read_to_string(&path)
+                    .map_err(|error| error.to_string())
+                    .and_then(|text| from_apns_file(&text))
+                {
+                    Ok(compose) => self.state.compose = compose,
+                    Err(problem) => self.message = Some(format!("{}: {problem}", path.display())),
+                }
+            }
+            if ui.button("Export .apns…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .set_file_name("payload.apns")
+                    .save_file()
+            {
+                let written = to_apns_file(&self.state.compose).and_then(|text| {
+                    crate::store::write_atomically(&path, text.as_bytes())
+                        .map_err(|error| error.to_string())
+                });
+                match written {
+                    Ok(()) => self.notice = Some(format!("Exported {}", path.display())),
+                    Err(problem) => self.message = Some(problem),
+                }
+            }
+        });
+    }
+
     fn send_view(&mut self, ui: &mut egui::Ui) {
         let transport = Transport::Http2;
+        self.templates_bar(ui);
         let composed = self.state.compose.compose(transport, AuthKind::Certificate);
         compose::show(ui, &mut self.state.compose, &composed);
         ui.separator();
@@ -440,6 +525,23 @@ impl App {
                 .labelled_by(label.id);
         });
         let label = ui.label("Device tokens, one per line");
+        if ui.small_button("Import tokens from .txt/.csv…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("Token lists", &["txt", "csv"])
+                .pick_file()
+        {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    if !form.tokens.ends_with('\n') && !form.tokens.is_empty() {
+                        form.tokens.push('\n');
+                    }
+                    form.tokens.push_str(&text);
+                }
+                Err(error) => {
+                    self.message = Some(format!("cannot read {}: {error}", path.display()))
+                }
+            }
+        }
         // A long list scrolls in place instead of pushing Send off the window.
         egui::ScrollArea::vertical()
             .id_salt("tokens scroll")
