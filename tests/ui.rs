@@ -160,8 +160,10 @@ fn the_form_and_the_json_stay_in_sync() {
 
 #[test]
 fn a_saved_template_loads_back() {
-    let mut state = UiState::default();
-    state.template_name = "welcome".into();
+    let state = UiState {
+        template_name: "welcome".into(),
+        ..UiState::default()
+    };
     let (app, _home) = app(state);
     let mut harness = harness(app);
     harness.run();
