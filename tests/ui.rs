@@ -183,6 +183,25 @@ fn a_saved_template_loads_back() {
 }
 
 #[test]
+fn ctrl_or_cmd_enter_sends() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    assert_eq!(
+        harness
+            .state()
+            .run
+            .as_ref()
+            .map(|run| run.progress.accepted),
+        Some(1)
+    );
+}
+
+#[test]
 fn invalid_json_shows_where_it_breaks() {
     let mut state = UiState::default();
     state.compose.json = "{\n  \"aps\": {\"alert\": \"x\",}\n}".into();

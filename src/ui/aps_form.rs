@@ -148,25 +148,27 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
     };
     let before = ApsFields::read(&root);
     let mut fields = before.clone();
-    egui::Grid::new("aps form").num_columns(4).show(ui, |ui| {
-        let text_field = |ui: &mut egui::Ui, name: &str, value: &mut String| {
-            let label = ui.label(name);
-            ui.add(egui::TextEdit::singleline(value).desired_width(260.0))
-                .labelled_by(label.id);
-        };
+    let text_field = |ui: &mut egui::Ui, name: &str, value: &mut String| {
+        let label = ui.add_sized([70.0, 18.0], egui::Label::new(name));
+        ui.add(egui::TextEdit::singleline(value).desired_width(300.0))
+            .labelled_by(label.id);
+    };
+    ui.horizontal(|ui| {
         text_field(ui, "Title", &mut fields.title);
         text_field(ui, "Subtitle", &mut fields.subtitle);
-        ui.end_row();
+    });
+    ui.horizontal(|ui| {
         text_field(ui, "Body", &mut fields.body);
         text_field(ui, "Badge", &mut fields.badge);
-        ui.end_row();
+    });
+    ui.horizontal(|ui| {
         text_field(ui, "Sound", &mut fields.sound);
         text_field(ui, "Thread id", &mut fields.thread_id);
-        ui.end_row();
+    });
+    ui.horizontal(|ui| {
         text_field(ui, "Category", &mut fields.category);
         ui.checkbox(&mut fields.content_available, "content-available");
         ui.checkbox(&mut fields.mutable_content, "mutable-content");
-        ui.end_row();
     });
     if fields == before {
         return false;
