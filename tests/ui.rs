@@ -202,6 +202,63 @@ fn ctrl_or_cmd_enter_sends() {
 }
 
 #[test]
+fn simulator_rules_from_settings_apply_to_the_next_send() {
+    let state = UiState {
+        view: View::Settings,
+        simulator_rules: format!(
+            r#"{{"unregistered": ["{}"]}}"#,
+            push_console::ui::SAMPLE_TOKEN
+        ),
+        ..UiState::default()
+    };
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Apply rules").click();
+    run_until(&mut harness, "the rules to be set", |h| {
+        h.query_by_label("the simulator's rules are set").is_some()
+    });
+    harness.get_by_label("Send").click();
+    harness.run();
+    harness.get_by_label("Send to 1 token").click();
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    harness.run();
+    assert!(harness.query_by_label("rejected 410").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Unregistered: the device token is no longer registered")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_legacy_frame_format_sends_from_the_app() {
+    let mut state = UiState::default();
+    state.send.protocol = push_console::ui::ProtocolChoice::LegacyFrame;
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    assert!(
+        harness.query_by_label("115 / 2,048 B").is_some(),
+        "the frame format's limit applies"
+    );
+    harness.get_by_label("Send to 1 token").click();
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    assert_eq!(
+        harness
+            .state()
+            .run
+            .as_ref()
+            .map(|run| run.progress.accepted),
+        Some(1)
+    );
+}
+
+#[test]
 fn invalid_json_shows_where_it_breaks() {
     let mut state = UiState::default();
     state.compose.json = "{\n  \"aps\": {\"alert\": \"x\",}\n}".into();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use rustls_pki_types::pem::PemObject;
 use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -15,9 +16,12 @@ use crate::net::{
     Batch, BatchReport, ClientIdentity, Endpoint, Http2Auth, Http2Config, Http2Sender,
     LegacyConfig, LegacySender, Outcome, Pool, Progress, SendEvent, system_clock,
 };
+use crate::simulator::Rules;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::store::DataPaths;
-use crate::store::history::{Filter, History, SendRow};
+use crate::store::history::{
+    ExportFormat, Filter, History, Retention, SendRow, UnregisteredFormat,
+};
 use crate::store::identity::{
     Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
 };
@@ -44,6 +48,8 @@ pub enum Target {
         host: String,
         /// Port.
         port: u16,
+        /// A PEM file of extra CA certificates to trust (a simulator's ca.pem).
+        ca: Option<PathBuf>,
     },
 }
 
@@ -128,6 +134,38 @@ pub enum Command {
         /// Its name.
         name: String,
     },
+    /// Write the sends matching a filter to a file: answered by `Done`.
+    ExportHistory {
+        /// Request id.
+        id: RequestId,
+        /// Which sends.
+        filter: Box<Filter>,
+        /// CSV or JSON Lines.
+        format: ExportFormat,
+        /// Where to write.
+        path: PathBuf,
+    },
+    /// Write the unregistered tokens, one per line, to a file: answered by `Done`.
+    ExportUnregistered {
+        /// Request id.
+        id: RequestId,
+        /// Where to write.
+        path: PathBuf,
+    },
+    /// Change the built-in simulator's rules (now, or when it starts): answered by `Done`.
+    SetSimulatorRules {
+        /// Request id.
+        id: RequestId,
+        /// The rules.
+        rules: Box<Rules>,
+    },
+    /// Set how long the history keeps sends: answered by `Done`.
+    SetRetention {
+        /// Request id.
+        id: RequestId,
+        /// Limits; the default keeps everything.
+        retention: Retention,
+    },
 }
 
 /// What the engine reports; after each one it asks the UI to repaint.
@@ -188,6 +226,13 @@ pub enum Event {
         /// The result.
         result: Result<(IdentityMetadata, Vec<Finding>), String>,
     },
+    /// A command that changes or writes something finished.
+    Done {
+        /// The request id.
+        id: RequestId,
+        /// What happened, in words.
+        message: String,
+    },
     /// A command failed; the message says what to do.
     Failed {
         /// The request id.
@@ -238,6 +283,7 @@ struct Engine {
     simulator: OnceCell<Simulator>,
     events: std::sync::mpsc::Sender<Event>,
     sends: Mutex<HashMap<RequestId, CancellationToken>>,
+    simulator_rules: Mutex<Rules>,
 }
 
 /// Starts the engine on its own thread with its own tokio runtime.
@@ -257,6 +303,7 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
         simulator: OnceCell::new(),
         events,
         sends: Mutex::new(HashMap::new()),
+        simulator_rules: Mutex::new(Rules::default()),
     });
     std::thread::Builder::new()
         .name("push-console-engine".into())
@@ -328,6 +375,50 @@ impl Engine {
                 self.emit(Event::Imported { id, result });
                 self.list_identities(id);
             }
+            Command::ExportHistory {
+                id,
+                filter,
+                format,
+                path,
+            } => {
+                let result =
+                    self.write_file(&path, |history, out| history.export(&filter, format, out));
+                self.report(
+                    id,
+                    result.map(|rows| format!("exported {rows} sends to {}", path.display())),
+                );
+            }
+            Command::ExportUnregistered { id, path } => {
+                let result = self.write_file(&path, |history, out| {
+                    history.export_unregistered(UnregisteredFormat::List, out)
+                });
+                self.report(
+                    id,
+                    result.map(|rows| {
+                        format!("exported {rows} unregistered tokens to {}", path.display())
+                    }),
+                );
+            }
+            Command::SetSimulatorRules { id, rules } => {
+                if let Some(simulator) = self.simulator.get() {
+                    simulator.set_rules((*rules).clone());
+                }
+                if let Ok(mut stored) = self.simulator_rules.lock() {
+                    *stored = *rules;
+                }
+                self.report(id, Ok("the simulator's rules are set".to_owned()));
+            }
+            Command::SetRetention { id, retention } => {
+                let path = self.settings.paths.history_db();
+                let result = tokio::task::block_in_place(|| {
+                    History::open(&path).and_then(|mut history| history.set_retention(&retention))
+                })
+                .map(|()| {
+                    "the history's retention is set; it applies after the next send".to_owned()
+                })
+                .map_err(|error| error.to_string());
+                self.report(id, result);
+            }
             Command::DeleteIdentity { id, name } => {
                 match tokio::task::block_in_place(|| self.identities.delete(&name)) {
                     Ok(_) => self.list_identities(id),
@@ -338,6 +429,38 @@ impl Engine {
                 }
             }
         }
+    }
+
+    fn report(&self, id: RequestId, result: Result<String, String>) {
+        match result {
+            Ok(message) => self.emit(Event::Done { id, message }),
+            Err(message) => self.emit(Event::Failed { id, message }),
+        }
+    }
+
+    /// Writes a history export to `path` atomically: a temporary file renamed into place.
+    fn write_file(
+        &self,
+        path: &std::path::Path,
+        write: impl FnOnce(
+            &History,
+            &mut std::io::BufWriter<std::fs::File>,
+        ) -> Result<u64, crate::store::history::HistoryError>,
+    ) -> Result<u64, String> {
+        let db = self.settings.paths.history_db();
+        tokio::task::block_in_place(|| {
+            let history = History::open_read_only(&db).map_err(|error| error.to_string())?;
+            let temporary = path.with_extension("partial");
+            let file = std::fs::File::create(&temporary)
+                .map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            let rows = write(&history, &mut out).map_err(|error| error.to_string())?;
+            use std::io::Write;
+            out.flush()
+                .and_then(|()| std::fs::rename(&temporary, path))
+                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+            Ok(rows)
+        })
     }
 
     fn list_identities(&self, id: RequestId) {
@@ -387,7 +510,17 @@ impl Engine {
 
     async fn simulator(&self) -> Result<&Simulator, String> {
         self.simulator
-            .get_or_try_init(|| Simulator::start(SimulatorConfig::default()))
+            .get_or_try_init(|| {
+                let rules = self
+                    .simulator_rules
+                    .lock()
+                    .map(|rules| rules.clone())
+                    .unwrap_or_default();
+                Simulator::start(SimulatorConfig {
+                    rules,
+                    ..SimulatorConfig::default()
+                })
+            })
             .await
             .map_err(|error| error.to_string())
     }
@@ -519,11 +652,21 @@ impl Engine {
             }
             Target::Sandbox => false,
             Target::Production => true,
-            Target::Custom { host, port } => {
+            Target::Custom { host, port, ca } => {
                 let (metadata, credential) =
                     stored.ok_or("choose an identity to send to a custom host")?;
+                let roots = match ca {
+                    Some(path) => {
+                        let pem = std::fs::read(path)
+                            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+                        rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(|_| format!("{} holds no PEM certificate", path.display()))?
+                    }
+                    None => Vec::new(),
+                };
                 return Ok((
-                    Endpoint::custom(host.clone(), *port, Vec::new()),
+                    Endpoint::custom(host.clone(), *port, roots),
                     credential,
                     metadata.name,
                 ));

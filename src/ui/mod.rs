@@ -15,12 +15,12 @@ use egui::{Color32, RichText};
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, Template, from_apns_file, meter, to_apns_file};
 pub use history::HistoryForm;
 pub use identities::{IdentitiesView, ImportForm};
-pub use send::{Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
+pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 
 use crate::apns::{AuthKind, Transport};
 use crate::engine::{Command, EngineHandle, EngineSettings, Event, RequestId, SendRequest};
 use crate::store::DataPaths;
-use crate::store::history::SendRow;
+use crate::store::history::{ExportFormat, Retention, SendRow};
 use crate::store::secrets::SecretStore;
 use identities::IdentityAction;
 
@@ -34,6 +34,8 @@ pub enum View {
     History,
     /// Credentials.
     Identities,
+    /// Simulator rules, history retention, folders.
+    Settings,
 }
 
 /// Everything that survives a restart. No secrets: the .p12 password is skipped.
@@ -54,6 +56,12 @@ pub struct UiState {
     pub theme: Theme,
     /// Saved payloads.
     pub templates: Vec<compose::Template>,
+    /// The built-in simulator's rules, as JSON.
+    pub simulator_rules: String,
+    /// History retention: days to keep (empty: no limit).
+    pub keep_days: String,
+    /// History retention: rows to keep (empty: no limit).
+    pub keep_rows: String,
     /// The name typed for saving a template.
     pub template_name: String,
 }
@@ -83,6 +91,7 @@ impl Theme {
 /// The app: its persisted state, the engine, and what the engine last said.
 pub struct App {
     engine: EngineHandle,
+    paths: DataPaths,
     context: Arc<OnceLock<egui::Context>>,
     /// The persisted state.
     pub state: UiState,
@@ -106,7 +115,7 @@ impl App {
         let context: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let repaint_context = Arc::clone(&context);
         let engine = crate::engine::spawn(EngineSettings {
-            paths,
+            paths: paths.clone(),
             secrets,
             repaint: Arc::new(move || {
                 if let Some(context) = repaint_context.get() {
@@ -116,6 +125,7 @@ impl App {
         })?;
         Ok(Self {
             engine,
+            paths,
             context,
             state,
             run: None,
@@ -210,6 +220,7 @@ impl App {
                 self.identities.last_import =
                     Some(result.map(|(identity, findings)| (identity.name, findings)));
             }
+            Event::Done { message, .. } => self.notice = Some(message),
             Event::Failed { id, message } => {
                 if let Some(run) = self.run.as_mut().filter(|run| run.id == id) {
                     run.finished = true;
@@ -303,6 +314,7 @@ impl App {
                     (View::Send, "Send"),
                     (View::History, "History"),
                     (View::Identities, "Identities"),
+                    (View::Settings, "Settings"),
                 ] {
                     if ui
                         .selectable_label(self.state.view == view, label)
@@ -344,6 +356,7 @@ impl App {
                     if history::filters(ui, &mut self.state.history) {
                         self.reload_history();
                     }
+                    self.history_exports(ui);
                     let selected = self
                         .history_selected
                         .and_then(|id| self.history_rows.iter().find(|row| row.id == id));
@@ -357,6 +370,7 @@ impl App {
                         self.history_selected = (self.history_selected != Some(id)).then_some(id);
                     }
                 }
+                View::Settings => self.settings_view(ui),
                 View::Identities => {
                     match identities::show(ui, &mut self.state.import, &self.identities) {
                         Some(IdentityAction::Import) => {
@@ -389,6 +403,124 @@ impl App {
             self.state.import.path = path.display().to_string();
             self.state.view = View::Identities;
         }
+    }
+
+    /// Export the filtered history, or the unregistered tokens to prune a database.
+    fn history_exports(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            for (label, format, extension) in [
+                ("Export CSV…", ExportFormat::Csv, "csv"),
+                ("Export JSON Lines…", ExportFormat::JsonLines, "jsonl"),
+            ] {
+                if ui.button(label).clicked()
+                    && let Ok(filter) = self.state.history.filter()
+                    && let Some(path) = rfd::FileDialog::new()
+                        .set_file_name(format!("push-history.{extension}"))
+                        .save_file()
+                {
+                    self.request(|id| Command::ExportHistory {
+                        id,
+                        filter: Box::new(filter),
+                        format,
+                        path,
+                    });
+                }
+            }
+            if ui.button("Export unregistered tokens…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .set_file_name("unregistered-tokens.txt")
+                    .save_file()
+            {
+                self.request(|id| Command::ExportUnregistered { id, path });
+            }
+        });
+    }
+
+    fn settings_view(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Simulator rules");
+        ui.label(
+            RichText::new(
+                "JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
+            )
+            .weak(),
+        );
+        let label = ui.label("Rules (JSON)");
+        ui.add(
+            egui::TextEdit::multiline(&mut self.state.simulator_rules)
+                .code_editor()
+                .desired_rows(6)
+                .desired_width(f32::INFINITY)
+                .hint_text("{\"unregistered\": [\"<hex token>\"]}"),
+        )
+        .labelled_by(label.id);
+        if ui.button("Apply rules").clicked() {
+            let text = self.state.simulator_rules.trim();
+            let rules = if text.is_empty() {
+                Ok(crate::simulator::Rules::default())
+            } else {
+                crate::simulator::Rules::from_json(text)
+            };
+            match rules {
+                Ok(rules) => {
+                    self.request(|id| Command::SetSimulatorRules {
+                        id,
+                        rules: Box::new(rules),
+                    });
+                }
+                Err(error) => self.message = Some(error.to_string()),
+            }
+        }
+        ui.separator();
+        ui.heading("History retention");
+        ui.horizontal(|ui| {
+            let label = ui.label("Keep days");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.state.keep_days)
+                    .desired_width(60.0)
+                    .hint_text("all"),
+            )
+            .labelled_by(label.id);
+            let label = ui.label("Keep sends");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.state.keep_rows)
+                    .desired_width(100.0)
+                    .hint_text("all"),
+            )
+            .labelled_by(label.id);
+            if ui.button("Apply retention").clicked() {
+                let days = self.state.keep_days.trim();
+                let rows = self.state.keep_rows.trim();
+                match (
+                    (!days.is_empty()).then(|| days.parse::<u32>()).transpose(),
+                    (!rows.is_empty()).then(|| rows.parse::<u64>()).transpose(),
+                ) {
+                    (Ok(max_age_days), Ok(max_rows)) => {
+                        self.request(|id| Command::SetRetention {
+                            id,
+                            retention: Retention {
+                                max_age_days,
+                                max_rows,
+                            },
+                        });
+                    }
+                    _ => {
+                        self.message = Some(
+                            "retention takes whole numbers (or nothing, to keep everything)".into(),
+                        )
+                    }
+                }
+            }
+        });
+        ui.separator();
+        ui.heading("Folders");
+        ui.label(format!(
+            "Identities and settings: {}",
+            self.paths.config_dir.display()
+        ));
+        ui.label(format!("History: {}", self.paths.history_db().display()));
+        ui.label(
+            RichText::new("Set PUSH_CONSOLE_HOME to keep everything in another folder.").weak(),
+        );
     }
 
     /// Templates and .apns files: save, load, delete, import, export.
@@ -471,14 +603,14 @@ impl App {
     }
 
     fn send_view(&mut self, ui: &mut egui::Ui) {
-        let transport = Transport::Http2;
+        let transport = self.state.send.protocol.transport();
         self.templates_bar(ui);
         let composed = self.state.compose.compose(transport, AuthKind::Certificate);
         compose::show(ui, &mut self.state.compose, &composed);
         ui.separator();
         let form = &mut self.state.send;
         ui.horizontal(|ui| {
-            let label = ui.label("Endpoint");
+            let endpoint_label = ui.label("Endpoint");
             egui::ComboBox::from_id_salt("target")
                 .selected_text(format!("{:?}", form.target))
                 .show_ui(ui, |ui| {
@@ -492,12 +624,29 @@ impl App {
                     }
                 })
                 .response
+                .labelled_by(endpoint_label.id);
+            let label = ui.label("Protocol");
+            egui::ComboBox::from_id_salt("protocol")
+                .selected_text(form.protocol.label())
+                .show_ui(ui, |ui| {
+                    for choice in ProtocolChoice::ALL {
+                        ui.selectable_value(&mut form.protocol, choice, choice.label());
+                    }
+                })
+                .response
                 .labelled_by(label.id);
             if form.target == TargetChoice::Custom {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.custom)
                         .hint_text("host:port")
                         .desired_width(160.0),
+                )
+                .labelled_by(endpoint_label.id);
+                let label = ui.label("CA file");
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.ca)
+                        .hint_text("optional, e.g. a simulator's ca.pem")
+                        .desired_width(200.0),
                 )
                 .labelled_by(label.id);
             }

@@ -24,6 +24,51 @@ pub enum TargetChoice {
     Custom,
 }
 
+/// The wire protocol, as the picker shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ProtocolChoice {
+    /// The HTTP/2 provider API.
+    #[default]
+    Http2,
+    /// Legacy binary, command 0.
+    LegacySimple,
+    /// Legacy binary, command 1.
+    LegacyEnhanced,
+    /// Legacy binary, command 2.
+    LegacyFrame,
+}
+
+impl ProtocolChoice {
+    /// Every choice, in picker order.
+    pub const ALL: [ProtocolChoice; 4] = [
+        ProtocolChoice::Http2,
+        ProtocolChoice::LegacySimple,
+        ProtocolChoice::LegacyEnhanced,
+        ProtocolChoice::LegacyFrame,
+    ];
+
+    /// The transport it selects.
+    pub fn transport(self) -> crate::apns::Transport {
+        use crate::apns::{LegacyFormat, Transport};
+        match self {
+            ProtocolChoice::Http2 => Transport::Http2,
+            ProtocolChoice::LegacySimple => Transport::Legacy(LegacyFormat::Simple),
+            ProtocolChoice::LegacyEnhanced => Transport::Legacy(LegacyFormat::Enhanced),
+            ProtocolChoice::LegacyFrame => Transport::Legacy(LegacyFormat::Frame),
+        }
+    }
+
+    /// Its name in the picker.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProtocolChoice::Http2 => "HTTP/2",
+            ProtocolChoice::LegacySimple => "legacy simple",
+            ProtocolChoice::LegacyEnhanced => "legacy enhanced",
+            ProtocolChoice::LegacyFrame => "legacy frame",
+        }
+    }
+}
+
 /// The send form, as plain data.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -36,6 +81,10 @@ pub struct SendForm {
     pub identity: Option<String>,
     /// Tokens, one per line.
     pub tokens: String,
+    /// A CA file to trust for a custom host (e.g. a simulator's ca.pem).
+    pub ca: String,
+    /// HTTP/2 or a legacy format.
+    pub protocol: ProtocolChoice,
     /// Notifications in flight at once.
     pub concurrency: usize,
 }
@@ -47,6 +96,8 @@ impl Default for SendForm {
             custom: String::new(),
             identity: None,
             tokens: SAMPLE_TOKEN.to_owned(),
+            ca: String::new(),
+            protocol: ProtocolChoice::Http2,
             concurrency: 100,
         }
     }
@@ -87,7 +138,12 @@ impl SendForm {
                     .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
                     .filter(|(host, _)| !host.is_empty())
                     .ok_or_else(|| format!("{:?} is not HOST:PORT", self.custom))?;
-                Target::Custom { host, port }
+                let ca = self.ca.trim();
+                Target::Custom {
+                    host,
+                    port,
+                    ca: (!ca.is_empty()).then(|| ca.into()),
+                }
             }
         })
     }
