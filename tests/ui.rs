@@ -259,6 +259,58 @@ fn the_legacy_frame_format_sends_from_the_app() {
 }
 
 #[test]
+fn a_good_p12_imports_with_the_doctors_findings() {
+    let mut state = UiState {
+        view: View::Identities,
+        ..UiState::default()
+    };
+    state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
+    state.import.password = "fixture".into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the import", |h| {
+        h.query_by_label("Imported com.example.legacy").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label("ok: environment: both sandbox and production")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("ok: topics: com.example.legacy")
+            .is_some()
+    );
+    assert!(
+        harness.state().state.import.password.is_empty(),
+        "the password is not kept after use"
+    );
+}
+
+#[test]
+fn ten_thousand_tokens_send_with_progress_and_land_in_history() {
+    let mut state = UiState::default();
+    state.send.tokens = (0..10_000u32).map(|i| format!("{i:064x}\n")).collect();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Send to 10000 tokens").click();
+    run_until(&mut harness, "the batch to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    let run = harness.state().run.as_ref().expect("a run");
+    assert_eq!(run.progress.accepted, 10_000);
+    assert_eq!(run.outcomes.iter().flatten().count(), 10_000);
+    harness.get_by_label("History").click();
+    harness.run();
+    run_until(&mut harness, "history rows", |h| {
+        h.query_all_by_label("accepted").count() >= 10
+    });
+}
+
+#[test]
 fn invalid_json_shows_where_it_breaks() {
     let mut state = UiState::default();
     state.compose.json = "{\n  \"aps\": {\"alert\": \"x\",}\n}".into();

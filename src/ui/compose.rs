@@ -23,6 +23,12 @@ pub struct ComposeState {
     pub topic: String,
     /// apns-priority: 0 for "not sent", else 10, 5 or 1.
     pub priority: u8,
+    /// apns-expiration in UNIX seconds ("0": deliver once; empty: not sent).
+    pub expiration: String,
+    /// apns-collapse-id (empty: not sent).
+    pub collapse_id: String,
+    /// apns-id for a single-token send (empty: one is made per notification).
+    pub apns_id: String,
     /// Why "Fit alert body" could not fit it; not kept across restarts.
     #[serde(skip)]
     pub fit_problem: Option<String>,
@@ -35,6 +41,9 @@ impl Default for ComposeState {
             push_type: "alert".to_owned(),
             topic: String::new(),
             priority: 0,
+            expiration: String::new(),
+            collapse_id: String::new(),
+            apns_id: String::new(),
             fit_problem: None,
         }
     }
@@ -127,6 +136,25 @@ impl ComposeState {
             }
         }
         notification.priority = Priority::try_from(self.priority).ok();
+        let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+        if let Some(text) = optional(&self.expiration) {
+            match text.parse() {
+                Ok(expiration) => notification.expiration = Some(expiration),
+                Err(error) => blocker = blocker.or(Some(format!("{error}"))),
+            }
+        }
+        if let Some(text) = optional(&self.collapse_id) {
+            match text.parse() {
+                Ok(collapse_id) => notification.collapse_id = Some(collapse_id),
+                Err(error) => blocker = blocker.or(Some(format!("{error}"))),
+            }
+        }
+        if let Some(text) = optional(&self.apns_id) {
+            match text.parse() {
+                Ok(apns_id) => notification.apns_id = Some(apns_id),
+                Err(error) => blocker = blocker.or(Some(format!("{error}"))),
+            }
+        }
         let lints = lint(&notification, transport, auth);
         if blocker.is_none() {
             blocker = lints
@@ -200,6 +228,36 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
             })
             .response
             .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        for (name, value, hint, width) in [
+            (
+                "Expiration",
+                &mut state.expiration,
+                "UNIX seconds; 0 = once",
+                150.0,
+            ),
+            (
+                "Collapse id",
+                &mut state.collapse_id,
+                "at most 64 bytes",
+                150.0,
+            ),
+            (
+                "apns-id",
+                &mut state.apns_id,
+                "UUID (one token only)",
+                270.0,
+            ),
+        ] {
+            let label = ui.label(name);
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .desired_width(width),
+            )
+            .labelled_by(label.id);
+        }
     });
     ui.horizontal(|ui| {
         match composed.size {
