@@ -512,6 +512,13 @@ impl App {
             }
         });
         ui.separator();
+        ui.heading("About");
+        ui.label(format!(
+            "Push Console {} · MIT license · keys in the {}",
+            env!("CARGO_PKG_VERSION"),
+            self.identities.keychain
+        ));
+        ui.separator();
         ui.heading("Folders");
         ui.label(format!(
             "Identities and settings: {}",
@@ -823,6 +830,13 @@ pub fn run() -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Push Console")
+            .with_app_id("push-console")
+            .with_icon(Arc::new(
+                eframe::icon_data::from_png_bytes(include_bytes!(
+                    "../../assets/icons/push-console-256.png"
+                ))
+                .unwrap_or_default(),
+            ))
             .with_inner_size([1200.0, 800.0])
             .with_drag_and_drop(true),
         ..eframe::NativeOptions::default()
