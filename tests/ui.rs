@@ -69,6 +69,21 @@ fn a_first_send_to_the_simulator_shows_in_results_and_history() {
     harness.get_by_label("simulator · simulator").click();
     harness.run();
     assert!(harness.query_by_label("Selected send").is_some());
+    // Filters narrow what the history shows.
+    harness.state_mut().state.history.identity = "nobody".into();
+    harness.run();
+    harness.get_by_label("Refresh").click();
+    run_until(&mut harness, "the filtered page", |h| {
+        h.query_by_label("No sends recorded yet.").is_some()
+    });
+    harness.state_mut().state.history.identity = "simulator".into();
+    harness.state_mut().state.history.since = "1h".into();
+    harness.get_by_label("Refresh").click();
+    run_until(&mut harness, "the row again", |h| {
+        h.query_all_by_label_contains("simulator · simulator")
+            .next()
+            .is_some()
+    });
     assert!(
         harness
             .query_by_label_contains("\"Hello from Push Console\"")

@@ -15,6 +15,12 @@ pub struct HistoryForm {
     pub text: String,
     /// Only rejected, failed, ... (`None`: all).
     pub state: Option<String>,
+    /// The identity's name, exactly.
+    pub identity: String,
+    /// The endpoint label (`simulator`, `host:port`), exactly.
+    pub endpoint: String,
+    /// Since when: UNIX seconds, RFC 3339, or a span back from now (`24h`, `7d`).
+    pub since: String,
 }
 
 impl HistoryForm {
@@ -32,6 +38,16 @@ impl HistoryForm {
         if !self.text.trim().is_empty() {
             filter.text = Some(self.text.trim().to_owned());
         }
+        let exact = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+        filter.identity = exact(&self.identity);
+        filter.endpoint = exact(&self.endpoint);
+        if let Some(since) = exact(&self.since) {
+            let now = crate::store::history::now_ms();
+            filter.since_ms = Some(
+                crate::store::history::parse_time(&since, now)
+                    .map_err(|error| error.to_string())?,
+            );
+        }
         filter.state = self.state.as_deref().and_then(|name| {
             SendState::ALL
                 .into_iter()
@@ -44,7 +60,7 @@ impl HistoryForm {
 /// Draws the filters; returns true when they changed or Refresh was clicked.
 pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
     let mut changed = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Token");
         changed |= ui
             .add(
@@ -78,6 +94,21 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
             })
             .response
             .labelled_by(label.id);
+        for (name, value, hint) in [
+            ("Identity", &mut form.identity, "exact name"),
+            ("Endpoint", &mut form.endpoint, "simulator or host:port"),
+            ("Since", &mut form.since, "24h, 7d, 2026-11-25"),
+        ] {
+            let label = ui.label(name);
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(value)
+                        .hint_text(hint)
+                        .desired_width(120.0),
+                )
+                .labelled_by(label.id)
+                .changed();
+        }
         changed |= ui.button("Refresh").clicked();
     });
     changed

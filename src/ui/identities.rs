@@ -163,7 +163,19 @@ pub fn show(
                 ui.label(identity.topics.join(", "));
             }
             if let Some(not_after) = identity.not_after {
-                ui.label(format!("expires {}", crate::apns::format_date(not_after)));
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_secs() as i64);
+                let days = (not_after - now).div_euclid(86_400);
+                let date = crate::apns::format_date(not_after);
+                let (text, level) = if days < 0 {
+                    (format!("expired on {date}"), Level::Error)
+                } else if days < 30 {
+                    (format!("expires {date}, in {days} days"), Level::Warning)
+                } else {
+                    (format!("expires {date}"), Level::Info)
+                };
+                ui.label(RichText::new(text).color(finding_color(level)));
             }
             if ui.small_button("Delete").clicked() {
                 action = Some(IdentityAction::Delete(identity.name.clone()));
