@@ -119,6 +119,16 @@ impl History {
         })
     }
 
+    /// A write transaction that takes the write lock at once, so that two Push Consoles
+    /// writing together wait for each other (busy timeout) instead of one failing when
+    /// it would upgrade a read.
+    pub(super) fn write_transaction(&mut self) -> Result<rusqlite::Transaction<'_>, HistoryError> {
+        let path = self.path.clone();
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| HistoryError::from_sqlite(&path, source))
+    }
+
     fn configure(&self) -> Result<(), HistoryError> {
         let conn = &self.conn;
         conn.busy_timeout(BUSY_TIMEOUT)

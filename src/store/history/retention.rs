@@ -123,10 +123,8 @@ impl History {
                 break;
             }
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|source| HistoryError::from_sqlite(&self.path, source))?;
+        let path = self.path.clone();
+        let tx = self.write_transaction()?;
         if let Some(cutoff_ms) = cutoff_ms {
             for sql in [
                 "DELETE FROM feedback WHERE received_ms < ?1",
@@ -135,7 +133,7 @@ impl History {
             ] {
                 report.other += tx
                     .execute(sql, [cutoff_ms])
-                    .map_err(|source| HistoryError::from_sqlite(&self.path, source))?
+                    .map_err(|source| HistoryError::from_sqlite(&path, source))?
                     as u64;
             }
         }
@@ -146,7 +144,7 @@ impl History {
              DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM sends WHERE message_id = messages.id);
              DELETE FROM payloads WHERE NOT EXISTS (SELECT 1 FROM messages WHERE payload_id = payloads.id);",
         )
-        .map_err(|source| HistoryError::from_sqlite(&self.path, source))?;
+        .map_err(|source| HistoryError::from_sqlite(&path, source))?;
         tx.commit()
             .map_err(|source| HistoryError::from_sqlite(&self.path, source))?;
         Ok(report)

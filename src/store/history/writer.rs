@@ -226,10 +226,7 @@ impl History {
     ) -> Result<RecordedBatch, HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(error)?;
+        let tx = self.write_transaction()?;
         let identity_id = id_for(&tx, "identities", "name", context.identity).map_err(error)?;
         let endpoint_id = id_for(&tx, "endpoints", "address", context.endpoint).map_err(error)?;
         // Times never go backwards in the table, even if the clock does: the time filters
@@ -262,10 +259,7 @@ impl History {
         let mut messages: HashMap<(usize, usize, usize), i64> = HashMap::new();
         let mut send_ids = Vec::with_capacity(batch.len());
         for chunk in batch.items().chunks(ROWS_PER_TRANSACTION) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(error)?;
+            let tx = self.write_transaction()?;
             {
                 let mut insert = tx
                     .prepare_cached(
@@ -322,10 +316,7 @@ impl History {
     ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(error)?;
+        let tx = self.write_transaction()?;
         {
             let mut update = tx
                 .prepare_cached(
@@ -367,10 +358,7 @@ impl History {
     ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(error)?;
+        let tx = self.write_transaction()?;
         let endpoint_id: i64 = tx
             .query_row(
                 "SELECT endpoint_id FROM batches WHERE id = ?1",
@@ -436,10 +424,7 @@ impl History {
     ) -> Result<(), HistoryError> {
         let path = self.path.clone();
         let error = |source| HistoryError::from_sqlite(&path, source);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(error)?;
+        let tx = self.write_transaction()?;
         let identity_id = id_for(&tx, "identities", "name", identity).map_err(error)?;
         let endpoint_id = id_for(&tx, "endpoints", "address", endpoint).map_err(error)?;
         {
