@@ -182,14 +182,14 @@ fn a_saved_template_loads_back() {
     let (app, _home) = app(state);
     let mut harness = harness(app);
     harness.run();
-    harness.get_by_label("Save").click();
+    harness.get_by_label("Save template").click();
     harness.run();
     assert_eq!(harness.state().state.templates.len(), 1);
     let saved = harness.state().state.compose.json.clone();
     harness.state_mut().state.compose.json = "{}".into();
     harness.run();
     harness
-        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load")
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load template")
         .click();
     harness.run();
     harness.get_by_label("welcome").click();
@@ -323,6 +323,34 @@ fn ten_thousand_tokens_send_with_progress_and_land_in_history() {
     run_until(&mut harness, "history rows", |h| {
         h.query_all_by_label("accepted").count() >= 10
     });
+}
+
+#[test]
+fn token_lists_are_kept_per_identity_and_endpoint() {
+    let state = UiState {
+        token_list_name: "test phones".into(),
+        ..UiState::default()
+    };
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    let saved_tokens = harness.state().state.send.tokens.clone();
+    harness.get_by_label("Save token list").click();
+    harness.run();
+    harness.state_mut().state.send.tokens.clear();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load token list")
+        .click();
+    harness.run();
+    harness.get_by_label("test phones").click();
+    harness.run();
+    assert_eq!(harness.state().state.send.tokens, saved_tokens);
+    // Another endpoint has its own lists.
+    harness.state_mut().state.send.target = push_console::ui::TargetChoice::Sandbox;
+    harness.run();
+    let picker = harness.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load token list");
+    assert_eq!(picker.value().as_deref(), Some("0 saved"));
 }
 
 #[test]

@@ -49,15 +49,6 @@ impl Default for ComposeState {
     }
 }
 
-/// A saved payload with its headers.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Template {
-    /// Its name.
-    pub name: String,
-    /// The payload and headers.
-    pub compose: ComposeState,
-}
-
 /// The key of an `.apns` file (the iOS Simulator's drag-and-drop format) naming the app.
 const APNS_BUNDLE_KEY: &str = "Simulator Target Bundle";
 

@@ -6,13 +6,14 @@ mod aps_form;
 mod compose;
 mod history;
 mod identities;
+mod saved;
 mod send;
 
 use std::sync::{Arc, OnceLock};
 
 use egui::{Color32, RichText};
 
-pub use compose::{ComposeState, SAMPLE_PAYLOAD, Template, from_apns_file, meter, to_apns_file};
+pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
 pub use history::HistoryForm;
 pub use identities::{IdentitiesView, ImportForm};
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
@@ -54,8 +55,12 @@ pub struct UiState {
     pub import: ImportForm,
     /// Light, dark, or the system's.
     pub theme: Theme,
-    /// Saved payloads.
-    pub templates: Vec<compose::Template>,
+    /// Saved payloads with their headers.
+    pub templates: Vec<saved::Named<ComposeState>>,
+    /// Saved token lists, each for one identity and endpoint.
+    pub token_lists: Vec<saved::Named<TokenList>>,
+    /// The name typed for saving a token list.
+    pub token_list_name: String,
     /// The built-in simulator's rules, as JSON.
     pub simulator_rules: String,
     /// History retention: days to keep (empty: no limit).
@@ -64,6 +69,17 @@ pub struct UiState {
     pub keep_rows: String,
     /// The name typed for saving a template.
     pub template_name: String,
+}
+
+/// Tokens saved for one identity and endpoint (a test device fleet per environment).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TokenList {
+    /// The identity it belongs with (`None`: the simulator's own).
+    pub identity: Option<String>,
+    /// The endpoint it belongs with.
+    pub target: TargetChoice,
+    /// The tokens, one per line.
+    pub tokens: String,
 }
 
 /// The colour theme; follows the system unless chosen.
@@ -533,50 +549,21 @@ impl App {
     /// Templates and .apns files: save, load, delete, import, export.
     fn templates_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let label = ui.label("Template");
-            ui.add(egui::TextEdit::singleline(&mut self.state.template_name).desired_width(160.0))
-                .labelled_by(label.id);
-            let name = self.state.template_name.trim().to_owned();
-            if ui
-                .add_enabled(!name.is_empty(), egui::Button::new("Save"))
-                .clicked()
-            {
-                let template = Template {
-                    name: name.clone(),
-                    compose: self.state.compose.clone(),
-                };
-                match self.state.templates.iter_mut().find(|t| t.name == name) {
-                    Some(existing) => *existing = template,
-                    None => self.state.templates.push(template),
-                }
-                self.notice = Some(format!("Saved template {name:?}"));
-            }
-            let mut load = None;
-            let mut delete = None;
-            let label = ui.label("Load");
-            egui::ComboBox::from_id_salt("templates")
-                .selected_text(format!("{} saved", self.state.templates.len()))
-                .show_ui(ui, |ui| {
-                    for (index, template) in self.state.templates.iter().enumerate() {
-                        ui.horizontal(|ui| {
-                            if ui.selectable_label(false, &template.name).clicked() {
-                                load = Some(index);
-                            }
-                            if ui.small_button("Delete").clicked() {
-                                delete = Some(index);
-                            }
-                        });
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            if let Some(index) = load {
-                let template = &self.state.templates[index];
-                self.state.compose = template.compose.clone();
-                self.state.template_name = template.name.clone();
-            }
-            if let Some(index) = delete {
-                self.state.templates.remove(index);
+            let compose = self.state.compose.clone();
+            if let Some(template) = saved::bar(
+                ui,
+                &saved::Labels {
+                    name: "Template",
+                    load: "Load template",
+                    save: "Save template",
+                },
+                &mut self.state.templates,
+                &mut self.state.template_name,
+                || compose,
+                |_| true,
+            ) {
+                self.state.compose = template.value;
+                self.state.template_name = template.name;
             }
             ui.separator();
             if ui.button("Import .apns…").clicked()
@@ -679,6 +666,29 @@ impl App {
             let label = ui.label("Concurrency");
             ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
                 .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            let list = TokenList {
+                identity: form.identity.clone(),
+                target: form.target,
+                tokens: form.tokens.clone(),
+            };
+            let (identity, target) = (list.identity.clone(), list.target);
+            if let Some(loaded) = saved::bar(
+                ui,
+                &saved::Labels {
+                    name: "Token list",
+                    load: "Load token list",
+                    save: "Save token list",
+                },
+                &mut self.state.token_lists,
+                &mut self.state.token_list_name,
+                || list,
+                |saved| saved.identity == identity && saved.target == target,
+            ) {
+                form.tokens = loaded.value.tokens;
+                self.state.token_list_name = loaded.name;
+            }
         });
         let label = ui.label("Device tokens, one per line");
         if ui.small_button("Import tokens from .txt/.csv…").clicked()

@@ -1,0 +1,81 @@
+//! Things saved under a name (payload templates, token lists): a name field, Save,
+//! and a picker to load or delete, shared so both behave the same.
+
+/// A value saved under a name.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Named<T> {
+    /// The name the user gave it.
+    pub name: String,
+    /// What was saved.
+    pub value: T,
+}
+
+/// Labels of one kind of saved thing, unique in the window so the accessibility
+/// tree can tell the bars apart.
+pub struct Labels {
+    /// Beside the name field, e.g. "Template".
+    pub name: &'static str,
+    /// Beside the picker, e.g. "Load template".
+    pub load: &'static str,
+    /// The Save button, e.g. "Save template".
+    pub save: &'static str,
+}
+
+/// Saves `current()` under the typed name (replacing one of the same name) and
+/// returns the item the user picked to load. Only items for which `fits` holds are
+/// offered, e.g. token lists of the chosen identity and endpoint.
+pub fn bar<T: Clone>(
+    ui: &mut egui::Ui,
+    labels: &Labels,
+    items: &mut Vec<Named<T>>,
+    name: &mut String,
+    current: impl FnOnce() -> T,
+    fits: impl Fn(&T) -> bool,
+) -> Option<Named<T>> {
+    let label = ui.label(labels.name);
+    ui.add(egui::TextEdit::singleline(name).desired_width(140.0))
+        .labelled_by(label.id);
+    let trimmed = name.trim().to_owned();
+    if ui
+        .add_enabled(!trimmed.is_empty(), egui::Button::new(labels.save))
+        .clicked()
+    {
+        let item = Named {
+            name: trimmed.clone(),
+            value: current(),
+        };
+        match items.iter_mut().find(|existing| existing.name == trimmed) {
+            Some(existing) => *existing = item,
+            None => items.push(item),
+        }
+    }
+    let mut load = None;
+    let mut delete = None;
+    let offered = items.iter().filter(|item| fits(&item.value)).count();
+    let label = ui.label(labels.load);
+    egui::ComboBox::from_id_salt(labels.load)
+        .selected_text(format!("{offered} saved"))
+        .show_ui(ui, |ui| {
+            for (index, item) in items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| fits(&item.value))
+            {
+                ui.horizontal(|ui| {
+                    if ui.selectable_label(false, &item.name).clicked() {
+                        load = Some(index);
+                    }
+                    if ui.small_button("Delete").clicked() {
+                        delete = Some(index);
+                    }
+                });
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    let loaded = load.map(|index| items[index].clone());
+    if let Some(index) = delete {
+        items.remove(index);
+    }
+    loaded
+}
