@@ -42,4 +42,4 @@ pub use provider_token::{
 pub use push_type::{Expiration, HeaderValueError, Priority, PushType};
 pub use reason::{Reason, RetryAdvice};
 pub use response::{Rejection, Response, ResponseError, error_body};
-pub use token::{DeviceToken, MAX_TOKEN_LEN, STANDARD_TOKEN_LEN, TokenError};
+pub use token::{DeviceToken, MAX_TOKEN_LEN, STANDARD_TOKEN_LEN, TokenError, TokenList};

@@ -157,6 +157,47 @@ impl fmt::Debug for DeviceToken {
     }
 }
 
+/// Tokens as pasted or exported: one per line, blank lines and `#` comments skipped,
+/// a CSV's first column taken, duplicates dropped.
+///
+/// ```
+/// use push_console::apns::TokenList;
+/// let list = TokenList::parse("# fleet\nabcd,iPhone\nABCD\nxyz\n");
+/// assert_eq!(list.tokens.len(), 1);
+/// assert_eq!((list.duplicates, list.rejects[0].0), (1, 4));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenList {
+    /// The valid tokens, in order, each once.
+    pub tokens: Vec<DeviceToken>,
+    /// Lines that are not tokens: 1-based line number and why.
+    pub rejects: Vec<(usize, TokenError)>,
+    /// Valid tokens left out because they came earlier.
+    pub duplicates: usize,
+}
+
+impl TokenList {
+    /// Reads a list.
+    pub fn parse(text: &str) -> Self {
+        let mut list = Self::default();
+        let mut seen = std::collections::HashSet::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            // A CSV export keeps the token in its first column.
+            let field = line.split([',', ';']).next().unwrap_or(line).trim();
+            match field.parse::<DeviceToken>() {
+                Ok(token) if seen.insert(token.clone()) => list.tokens.push(token),
+                Ok(_) => list.duplicates += 1,
+                Err(error) => list.rejects.push((index + 1, error)),
+            }
+        }
+        list
+    }
+}
+
 impl serde::Serialize for DeviceToken {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

@@ -1,6 +1,6 @@
 //! `push-console send`: deliver a notification to one or many tokens.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{MessageArgs, TransportArgs};
 use super::connection::{ConnectionArgs, read_file};
 use super::{CliError, history, output};
-use crate::apns::{AuthKind, DeviceToken, Severity, Transport, lint};
+use crate::apns::{AuthKind, DeviceToken, Severity, TokenList, Transport, lint};
 use crate::engine::{BatchSender, Job, JobError, execute};
 use crate::net::{
     Batch, BatchReport, Http2Config, Http2Sender, LegacyConfig, LegacySender, OutcomeKind, Pool,
@@ -50,27 +50,18 @@ pub struct SendArgs {
     pub no_history: bool,
 }
 
-fn parse_token_lines(source: &str, text: impl BufRead) -> Result<Vec<DeviceToken>, CliError> {
-    let mut tokens = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.map_err(|error| CliError::ReadTokens {
+/// The tokens of a list file; the first line that is not a token is an error, so
+/// nothing is sent from a list that was not read as meant.
+fn parse_token_lines(source: &str, text: &str) -> Result<(Vec<DeviceToken>, usize), CliError> {
+    let list = TokenList::parse(text);
+    if let Some((line, error)) = list.rejects.into_iter().next() {
+        return Err(CliError::BadTokenLine {
             source_name: source.to_owned(),
-            message: error.to_string(),
-        })?;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        // A CSV export keeps the token in its first column.
-        let field = line.split([',', ';']).next().unwrap_or(line).trim();
-        let token = field.parse().map_err(|error| CliError::BadTokenLine {
-            source_name: source.to_owned(),
-            line: number + 1,
+            line,
             error,
-        })?;
-        tokens.push(token);
+        });
     }
-    Ok(tokens)
+    Ok((list.tokens, list.duplicates))
 }
 
 impl SendArgs {
@@ -83,29 +74,33 @@ impl SendArgs {
                 error,
             })?);
         }
-        match self.token_file.as_deref() {
+        let (source, text) = match self.token_file.as_deref() {
             Some(path) if path.as_os_str() == "-" => {
-                tokens.extend(parse_token_lines(
-                    "standard input",
-                    std::io::stdin().lock(),
-                )?);
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|error| CliError::ReadTokens {
+                        source_name: "standard input".into(),
+                        message: error.to_string(),
+                    })?;
+                ("standard input".to_owned(), text)
             }
-            Some(path) => {
-                let bytes = read_file(path)?;
-                tokens.extend(parse_token_lines(
-                    &path.display().to_string(),
-                    bytes.as_slice(),
-                )?);
-            }
-            None => {}
-        }
+            Some(path) => (
+                path.display().to_string(),
+                String::from_utf8_lossy(&read_file(path)?).into_owned(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let (listed, mut duplicates) = parse_token_lines(&source, &text)?;
+        tokens.extend(listed);
         let before = tokens.len();
         let mut seen = std::collections::HashSet::with_capacity(tokens.len());
         tokens.retain(|token| seen.insert(token.clone()));
-        if tokens.len() < before {
+        duplicates += before - tokens.len();
+        if duplicates > 0 {
             output::warn(&format!(
                 "{} duplicate tokens left out",
-                crate::apns::group_thousands(before - tokens.len())
+                crate::apns::group_thousands(duplicates)
             ));
         }
         if tokens.is_empty() {

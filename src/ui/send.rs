@@ -4,7 +4,7 @@
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::apns::{DeviceToken, Notification, group_thousands};
+use crate::apns::{DeviceToken, Notification, TokenList, group_thousands};
 use crate::engine::Target;
 use crate::net::{Outcome, OutcomeKind, Progress};
 
@@ -105,22 +105,13 @@ impl Default for SendForm {
 
 /// The tokens of the form: valid ones, deduplicated, and the rejects with why.
 pub fn parse_tokens(text: &str) -> (Vec<DeviceToken>, Vec<String>) {
-    let mut tokens = Vec::new();
-    let mut rejects = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let field = line.split([',', ';']).next().unwrap_or(line).trim();
-        match field.parse::<DeviceToken>() {
-            Ok(token) if seen.insert(token.clone()) => tokens.push(token),
-            Ok(_) => {}
-            Err(error) => rejects.push(format!("line {}: {error}", number + 1)),
-        }
-    }
-    (tokens, rejects)
+    let list = TokenList::parse(text);
+    let rejects = list
+        .rejects
+        .iter()
+        .map(|(line, error)| format!("line {line}: {error}"))
+        .collect();
+    (list.tokens, rejects)
 }
 
 impl SendForm {
