@@ -323,6 +323,31 @@ fn ten_thousand_tokens_send_with_progress_and_land_in_history() {
     run_until(&mut harness, "history rows", |h| {
         h.query_all_by_label("accepted").count() >= 10
     });
+    assert!(harness.query_by_label("10,000 sends match").is_some());
+    assert!(
+        harness.query_by_label("0000…270f").is_some(),
+        "the newest send is on top"
+    );
+    // Scrolling to the end fetches the pages there: the first token sent is the oldest row.
+    harness.event(egui::Event::PointerMoved(egui::pos2(700.0, 600.0)));
+    for _ in 0..5 {
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -1_000.0),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        harness.step();
+    }
+    run_until(&mut harness, "the oldest rows", |h| {
+        h.query_by_label("0000…0000").is_some()
+    });
+    assert!(
+        harness.state().history.loaded_rows() <= 2_000,
+        "pages far from the screen are dropped: {} rows held",
+        harness.state().history.loaded_rows()
+    );
 }
 
 #[test]

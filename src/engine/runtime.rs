@@ -20,7 +20,7 @@ use crate::simulator::Rules;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::store::DataPaths;
 use crate::store::history::{
-    ExportFormat, Filter, History, Retention, SendRow, UnregisteredFormat,
+    ExportFormat, Filter, History, HistoryError, Retention, SendRow, UnregisteredFormat,
 };
 use crate::store::identity::{
     Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
@@ -106,14 +106,19 @@ pub enum Command {
         /// The send's request id.
         id: RequestId,
     },
-    /// Load the newest sends matching a filter: answered by `HistoryPage`.
+    /// Load the sends matching a filter, newest first, from a position on: answered by
+    /// `HistoryPage`.
     LoadHistory {
         /// Request id.
         id: RequestId,
         /// Which sends.
         filter: Box<Filter>,
+        /// How many matching sends to skip.
+        offset: u64,
         /// How many at most.
         limit: usize,
+        /// Also count every matching send (a full scan of the matches: once per filter).
+        count: bool,
     },
     /// List identities: answered by `Identities`.
     ListIdentities {
@@ -207,8 +212,12 @@ pub enum Event {
     HistoryPage {
         /// The request id.
         id: RequestId,
+        /// The position of the first row among the matches.
+        offset: u64,
         /// The rows.
         rows: Vec<SendRow>,
+        /// How many sends match, when counting was asked for.
+        total: Option<u64>,
     },
     /// The identities, and which keychain holds their keys.
     Identities {
@@ -351,18 +360,30 @@ impl Engine {
                     cancel.cancel();
                 }
             }
-            Command::LoadHistory { id, filter, limit } => {
+            Command::LoadHistory {
+                id,
+                filter,
+                offset,
+                limit,
+                count,
+            } => {
                 let path = self.settings.paths.history_db();
-                let page = tokio::task::block_in_place(|| {
+                let page = tokio::task::block_in_place(|| -> Result<_, HistoryError> {
                     if !path.exists() {
-                        return Ok(Vec::new());
+                        return Ok((Vec::new(), count.then_some(0)));
                     }
-                    History::open_read_only(&path)
-                        .and_then(|history| history.page(&filter, None, limit))
-                        .map(|page| page.rows)
+                    let history = History::open_read_only(&path)?;
+                    let rows = history.rows_at(&filter, offset, limit)?;
+                    let total = count.then(|| history.matching(&filter)).transpose()?;
+                    Ok((rows, total))
                 });
                 match page {
-                    Ok(rows) => self.emit(Event::HistoryPage { id, rows }),
+                    Ok((rows, total)) => self.emit(Event::HistoryPage {
+                        id,
+                        offset,
+                        rows,
+                        total,
+                    }),
                     Err(error) => self.emit(Event::Failed {
                         id,
                         message: error.to_string(),
@@ -445,7 +466,7 @@ impl Engine {
         write: impl FnOnce(
             &History,
             &mut std::io::BufWriter<std::fs::File>,
-        ) -> Result<u64, crate::store::history::HistoryError>,
+        ) -> Result<u64, HistoryError>,
     ) -> Result<u64, String> {
         let db = self.settings.paths.history_db();
         tokio::task::block_in_place(|| {

@@ -1,7 +1,12 @@
-//! History: the newest sends with their answers, filtered by token or state.
+//! History: every send with its answer, filtered, as a window over the whole list.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
 
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
+
+use crate::engine::RequestId;
 
 use crate::store::history::{Filter, SendRow, SendState, TokenPrefix};
 
@@ -171,13 +176,117 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) {
     ui.monospace(pretty);
 }
 
-/// The rows, newest first; virtualised. Returns the id of a row that was clicked.
-pub fn table(ui: &mut egui::Ui, rows: &[SendRow], selected: Option<i64>) -> Option<i64> {
-    if rows.is_empty() {
-        ui.label(RichText::new("No sends recorded yet.").weak());
-        return None;
+/// Rows fetched per request.
+pub const PAGE_ROWS: usize = 200;
+/// Pages kept around the visible rows; the rest are dropped, so memory stays flat however
+/// far the list scrolls.
+const KEPT_PAGES: u64 = 8;
+
+/// The history list as a window over every matching send: pages are fetched as they scroll
+/// into view and dropped when far away, so a million rows cost a few pages of memory.
+#[derive(Debug, Default)]
+pub struct HistoryWindow {
+    total: Option<u64>,
+    pages: BTreeMap<u64, Vec<SendRow>>,
+    pending: HashMap<RequestId, u64>,
+    /// The row opened in the detail pane, kept even when its page is dropped.
+    pub selected: Option<SendRow>,
+}
+
+impl HistoryWindow {
+    /// Forgets every page (the filters changed, or new sends were recorded).
+    pub fn clear(&mut self) {
+        self.total = None;
+        self.pages.clear();
+        self.pending.clear();
     }
-    let mut clicked = None;
+
+    /// How many sends match, once counted.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// The row at `index` (0 is the newest match), when its page is loaded.
+    pub fn row(&self, index: u64) -> Option<&SendRow> {
+        let rows = self.pages.get(&(index / PAGE_ROWS as u64))?;
+        rows.get((index % PAGE_ROWS as u64) as usize)
+    }
+
+    /// Notes that `request` fetches page `page`.
+    pub fn requested(&mut self, request: RequestId, page: u64) {
+        self.pending.insert(request, page);
+    }
+
+    /// The pages that rows in `visible` need and nobody has asked for yet.
+    pub fn missing(&self, visible: &RangeInclusive<u64>) -> Vec<u64> {
+        let page_of = |index: u64| index / PAGE_ROWS as u64;
+        (page_of(*visible.start())..=page_of(*visible.end()))
+            .filter(|page| {
+                !self.pages.contains_key(page) && !self.pending.values().any(|p| p == page)
+            })
+            .collect()
+    }
+
+    /// Takes a page the engine answered; false when it was not asked for (a request from
+    /// before the filters changed).
+    pub fn accept(&mut self, request: RequestId, rows: Vec<SendRow>, total: Option<u64>) -> bool {
+        let Some(page) = self.pending.remove(&request) else {
+            return false;
+        };
+        if total.is_some() {
+            self.total = total;
+        }
+        self.pages.insert(page, rows);
+        true
+    }
+
+    /// Drops the pages far from the rows on screen.
+    pub fn keep_near(&mut self, visible: &RangeInclusive<u64>) {
+        let centre = (visible.start() + visible.end()) / 2 / PAGE_ROWS as u64;
+        self.pages
+            .retain(|page, _| page.abs_diff(centre) <= KEPT_PAGES / 2);
+    }
+
+    /// How many rows are held in memory.
+    pub fn loaded_rows(&self) -> usize {
+        self.pages.values().map(Vec::len).sum()
+    }
+}
+
+/// What the table reports back: a clicked row and the rows on screen.
+#[derive(Debug, Default)]
+pub struct TableResponse {
+    /// A row the user clicked.
+    pub clicked: Option<SendRow>,
+    /// The indices drawn this frame.
+    pub visible: Option<RangeInclusive<u64>>,
+}
+
+/// The rows, newest first, virtualised over every match: rows whose page has not arrived
+/// yet show as loading.
+pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse {
+    let mut response = TableResponse::default();
+    let total = window.total.unwrap_or(0);
+    match window.total {
+        None => {
+            ui.label(RichText::new("Loading…").weak());
+            return response;
+        }
+        Some(0) => {
+            ui.label(RichText::new("No sends recorded yet.").weak());
+            return response;
+        }
+        Some(count) => {
+            ui.label(
+                RichText::new(format!(
+                    "{} sends match",
+                    crate::apns::group_thousands(count as usize)
+                ))
+                .weak(),
+            );
+        }
+    }
+    let selected = window.selected.as_ref().map(|send| send.id);
     // Cells are for clicking a row open, not for selecting text.
     ui.style_mut().interaction.selectable_labels = false;
     TableBuilder::new(ui)
@@ -205,8 +314,18 @@ pub fn table(ui: &mut egui::Ui, rows: &[SendRow], selected: Option<i64>) -> Opti
             }
         })
         .body(|body| {
-            body.rows(18.0, rows.len(), |mut row| {
-                let send = &rows[row.index()];
+            body.rows(18.0, total as usize, |mut row| {
+                let index = row.index() as u64;
+                response.visible = Some(match &response.visible {
+                    Some(range) => *range.start().min(&index)..=*range.end().max(&index),
+                    None => index..=index,
+                });
+                let Some(send) = window.row(index) else {
+                    row.col(|ui| {
+                        ui.label(RichText::new("…").weak());
+                    });
+                    return;
+                };
                 row.set_selected(selected == Some(send.id));
                 row.col(|ui| {
                     ui.label(crate::store::history::format_time(send.created_ms));
@@ -239,9 +358,9 @@ pub fn table(ui: &mut egui::Ui, rows: &[SendRow], selected: Option<i64>) -> Opti
                     ui.label(format!("{} · {}", send.identity, send.endpoint));
                 });
                 if row.response().clicked() {
-                    clicked = Some(send.id);
+                    response.clicked = Some(send.clone());
                 }
             });
         });
-    clicked
+    response
 }

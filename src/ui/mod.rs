@@ -14,14 +14,14 @@ use std::sync::{Arc, OnceLock};
 use egui::{Color32, RichText};
 
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
-pub use history::HistoryForm;
+pub use history::{HistoryForm, HistoryWindow};
 pub use identities::{IdentitiesView, ImportForm};
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 
 use crate::apns::{AuthKind, Transport};
 use crate::engine::{Command, EngineHandle, EngineSettings, Event, RequestId, SendRequest};
 use crate::store::DataPaths;
-use crate::store::history::{ExportFormat, Retention, SendRow};
+use crate::store::history::{ExportFormat, Retention};
 use crate::store::secrets::SecretStore;
 use identities::IdentityAction;
 
@@ -113,8 +113,8 @@ pub struct App {
     pub state: UiState,
     /// The current or last send.
     pub run: Option<Run>,
-    history_rows: Vec<SendRow>,
-    history_selected: Option<i64>,
+    /// The history list: the pages on screen and the count of matches.
+    pub history: HistoryWindow,
     identities: IdentitiesView,
     message: Option<String>,
     notice: Option<String>,
@@ -145,8 +145,7 @@ impl App {
             context,
             state,
             run: None,
-            history_rows: Vec::new(),
-            history_selected: None,
+            history: HistoryWindow::default(),
             identities: IdentitiesView::default(),
             message: None,
             notice: None,
@@ -160,14 +159,23 @@ impl App {
         id
     }
 
+    /// Starts the history list over: the filters changed or new sends were recorded.
     fn reload_history(&mut self) {
+        self.history.clear();
+        self.load_history_page(0);
+    }
+
+    fn load_history_page(&mut self, page: u64) {
         match self.state.history.filter() {
             Ok(filter) => {
-                self.request(|id| Command::LoadHistory {
+                let id = self.request(|id| Command::LoadHistory {
                     id,
                     filter: Box::new(filter),
-                    limit: 500,
+                    offset: page * history::PAGE_ROWS as u64,
+                    limit: history::PAGE_ROWS,
+                    count: page == 0,
                 });
+                self.history.requested(id, page);
             }
             Err(problem) => self.message = Some(problem),
         }
@@ -223,7 +231,11 @@ impl App {
                 }
                 self.reload_history();
             }
-            Event::HistoryPage { rows, .. } => self.history_rows = rows,
+            Event::HistoryPage {
+                id, rows, total, ..
+            } => {
+                self.history.accept(id, rows, total);
+            }
             Event::Identities {
                 identities,
                 keychain,
@@ -368,24 +380,7 @@ impl App {
             }
             match self.state.view {
                 View::Send => self.send_view(ui),
-                View::History => {
-                    if history::filters(ui, &mut self.state.history) {
-                        self.reload_history();
-                    }
-                    self.history_exports(ui);
-                    let selected = self
-                        .history_selected
-                        .and_then(|id| self.history_rows.iter().find(|row| row.id == id));
-                    if let Some(send) = selected {
-                        egui::CollapsingHeader::new("Selected send")
-                            .default_open(true)
-                            .show(ui, |ui| history::detail(ui, send));
-                    }
-                    if let Some(id) = history::table(ui, &self.history_rows, self.history_selected)
-                    {
-                        self.history_selected = (self.history_selected != Some(id)).then_some(id);
-                    }
-                }
+                View::History => self.history_view(ui),
                 View::Settings => self.settings_view(ui),
                 View::Identities => {
                     match identities::show(ui, &mut self.state.import, &self.identities) {
@@ -418,6 +413,29 @@ impl App {
         if let Some(path) = dropped {
             self.state.import.path = path.display().to_string();
             self.state.view = View::Identities;
+        }
+    }
+
+    fn history_view(&mut self, ui: &mut egui::Ui) {
+        if history::filters(ui, &mut self.state.history) {
+            self.reload_history();
+        }
+        self.history_exports(ui);
+        if let Some(send) = &self.history.selected {
+            egui::CollapsingHeader::new("Selected send")
+                .default_open(true)
+                .show(ui, |ui| history::detail(ui, send));
+        }
+        let table = history::table(ui, &self.history);
+        if let Some(send) = table.clicked {
+            let reopened = self.history.selected.as_ref().map(|s| s.id) == Some(send.id);
+            self.history.selected = (!reopened).then_some(send);
+        }
+        if let Some(visible) = table.visible {
+            for page in self.history.missing(&visible) {
+                self.load_history_page(page);
+            }
+            self.history.keep_near(&visible);
         }
     }
 

@@ -335,27 +335,8 @@ impl History {
         cursor: Option<Cursor>,
         limit: usize,
     ) -> Result<Page, HistoryError> {
-        let live = self.live_batches()?;
-        let mut conditions = self.conditions(filter, &live, true)?;
-        if let Some(cursor) = cursor {
-            conditions.push("s.id < ?", [Value::Integer(cursor.before_id)]);
-        }
         // One row more than asked tells whether there is a next page.
-        conditions.params.push(Value::Integer(limit as i64 + 1));
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} {ROW_FROM} {} ORDER BY s.id DESC LIMIT ?",
-            conditions.where_clause()
-        );
-        let mut statement = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|source| self.error(source))?;
-        let mut rows = statement
-            .query_map(params_from_iter(conditions.params), |row| {
-                Self::row(&live, row)
-            })
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|source| self.error(source))?;
+        let mut rows = self.select(filter, cursor, 0, limit + 1)?;
         let next = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|row| Cursor { before_id: row.id })
@@ -363,6 +344,62 @@ impl History {
             None
         };
         Ok(Page { rows, next })
+    }
+
+    /// The sends that match `filter`, newest first, from position `offset` on: for a view
+    /// that jumps anywhere in the list (a scroll bar), where no cursor is at hand.
+    pub fn rows_at(
+        &self,
+        filter: &Filter,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<SendRow>, HistoryError> {
+        self.select(filter, None, offset, limit)
+    }
+
+    /// How many sends match `filter`, its state included.
+    pub fn matching(&self, filter: &Filter) -> Result<u64, HistoryError> {
+        let counts = self.counts(filter)?;
+        Ok(filter
+            .state
+            .map_or_else(|| counts.total(), |state| counts.get(state)))
+    }
+
+    fn select(
+        &self,
+        filter: &Filter,
+        cursor: Option<Cursor>,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<SendRow>, HistoryError> {
+        let live = self.live_batches()?;
+        let mut conditions = self.conditions(filter, &live, true)?;
+        if let Some(cursor) = cursor {
+            conditions.push("s.id < ?", [Value::Integer(cursor.before_id)]);
+        }
+        conditions.params.push(Value::Integer(limit as i64));
+        conditions.params.push(Value::Integer(offset as i64));
+        // The ids are picked first from `sends` alone (every condition is on its columns), so
+        // skipping to a deep offset walks one index instead of joining every skipped row.
+        let picked = format!(
+            "FROM (SELECT s.id AS picked FROM sends s {} ORDER BY s.id DESC LIMIT ? OFFSET ?) \
+             chosen CROSS JOIN sends s ON s.id = chosen.picked",
+            conditions.where_clause()
+        );
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} {} ORDER BY s.id DESC",
+            ROW_FROM.replacen("FROM sends s", &picked, 1)
+        );
+        let mut statement = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|source| self.error(source))?;
+        statement
+            .query_map(params_from_iter(conditions.params), |row| {
+                Self::row(&live, row)
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|source| self.error(source))
     }
 
     /// Calls `each` for every send that matches `filter`, newest first, reading one row at a

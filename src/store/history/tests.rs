@@ -258,6 +258,18 @@ fn filters_and_keyset_paging_return_exactly_the_matching_rows() {
                 "{filter:?} limit {limit}"
             );
         }
+        // A scroll bar's view: any window by position, and the total it scrolls over.
+        assert_eq!(history.matching(&filter).unwrap(), expected.len() as u64);
+        for (offset, limit) in [(0, 10), (3, 7), (expected.len().saturating_sub(2), 10)] {
+            let window: Vec<i64> = history
+                .rows_at(&filter, offset as u64, limit)
+                .unwrap()
+                .iter()
+                .map(|row| row.id)
+                .collect();
+            let wanted: Vec<i64> = expected.iter().skip(offset).take(limit).copied().collect();
+            assert_eq!(window, wanted, "{filter:?} offset {offset} limit {limit}");
+        }
         let counted = history
             .counts(&Filter {
                 state: None,
