@@ -311,6 +311,12 @@ fn ten_thousand_tokens_send_with_progress_and_land_in_history() {
     let (app, _home) = app(state);
     let mut harness = harness(app);
     harness.run();
+    assert!(
+        harness
+            .query_by_label("10,000 tokens (0.7 MB of text), too many to show here")
+            .is_some(),
+        "a long list is summarised, not laid out as text every frame"
+    );
     harness.get_by_label("Send to 10000 tokens").click();
     run_until(&mut harness, "the batch to finish", |h| {
         h.state().run.as_ref().is_some_and(|run| run.finished)

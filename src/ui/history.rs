@@ -62,39 +62,31 @@ impl HistoryForm {
     }
 }
 
-/// Draws the filters; returns true when they changed or Refresh was clicked.
+/// Draws the filters; returns true when Refresh was clicked.
 pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
-    let mut changed = false;
+    let mut refresh = false;
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Token");
-        changed |= ui
-            .add(
-                egui::TextEdit::singleline(&mut form.token)
-                    .hint_text("hex prefix")
-                    .desired_width(160.0),
-            )
-            .labelled_by(label.id)
-            .changed();
+        ui.add(
+            egui::TextEdit::singleline(&mut form.token)
+                .hint_text("hex prefix")
+                .desired_width(160.0),
+        )
+        .labelled_by(label.id);
         let label = ui.label("Payload text");
-        changed |= ui
-            .add(egui::TextEdit::singleline(&mut form.text).desired_width(160.0))
-            .labelled_by(label.id)
-            .changed();
+        ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(160.0))
+            .labelled_by(label.id);
         let label = ui.label("State");
         egui::ComboBox::from_id_salt("history state")
             .selected_text(form.state.clone().unwrap_or_else(|| "all states".into()))
             .show_ui(ui, |ui| {
-                changed |= ui
-                    .selectable_value(&mut form.state, None, "all states")
-                    .changed();
+                ui.selectable_value(&mut form.state, None, "all states");
                 for state in SendState::ALL {
-                    changed |= ui
-                        .selectable_value(
-                            &mut form.state,
-                            Some(state.as_str().to_owned()),
-                            state.as_str(),
-                        )
-                        .changed();
+                    ui.selectable_value(
+                        &mut form.state,
+                        Some(state.as_str().to_owned()),
+                        state.as_str(),
+                    );
                 }
             })
             .response
@@ -105,18 +97,16 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
             ("Since", &mut form.since, "24h, 7d, 2026-11-25"),
         ] {
             let label = ui.label(name);
-            changed |= ui
-                .add(
-                    egui::TextEdit::singleline(value)
-                        .hint_text(hint)
-                        .desired_width(120.0),
-                )
-                .labelled_by(label.id)
-                .changed();
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id);
         }
-        changed |= ui.button("Refresh").clicked();
+        refresh = ui.button("Refresh").clicked();
     });
-    changed
+    refresh
 }
 
 /// Everything recorded about one send: what left, and what came back.
@@ -189,16 +179,30 @@ pub struct HistoryWindow {
     total: Option<u64>,
     pages: BTreeMap<u64, Vec<SendRow>>,
     pending: HashMap<RequestId, u64>,
+    /// The filters the pages were fetched for.
+    loaded_for: Option<HistoryForm>,
+    /// Why the filters are not a query, shown above the list.
+    problem: Option<String>,
     /// The row opened in the detail pane, kept even when its page is dropped.
     pub selected: Option<SendRow>,
 }
 
 impl HistoryWindow {
-    /// Forgets every page (the filters changed, or new sends were recorded).
-    pub fn clear(&mut self) {
+    /// Forgets every page and returns the filter to fetch anew for `form`, or `None` when
+    /// the form is not one (the problem is then shown above the list).
+    pub fn restart(&mut self, form: &HistoryForm) -> Option<Filter> {
         self.total = None;
         self.pages.clear();
         self.pending.clear();
+        self.loaded_for = Some(form.clone());
+        let filter = form.filter();
+        self.problem = filter.as_ref().err().cloned();
+        filter.ok()
+    }
+
+    /// Whether the pages were fetched for other filters than `form`.
+    pub fn is_stale(&self, form: &HistoryForm) -> bool {
+        self.loaded_for.as_ref() != Some(form)
     }
 
     /// How many sends match, once counted.
@@ -266,6 +270,10 @@ pub struct TableResponse {
 /// yet show as loading.
 pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse {
     let mut response = TableResponse::default();
+    if let Some(problem) = &window.problem {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+        return response;
+    }
     let total = window.total.unwrap_or(0);
     match window.total {
         None => {

@@ -16,9 +16,10 @@ use egui::{Color32, RichText};
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
 pub use history::{HistoryForm, HistoryWindow};
 pub use identities::{IdentitiesView, ImportForm};
+use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 
-use crate::apns::{AuthKind, Transport};
+use crate::apns::{AuthKind, Transport, group_thousands};
 use crate::engine::{Command, EngineHandle, EngineSettings, Event, RequestId, SendRequest};
 use crate::store::DataPaths;
 use crate::store::history::{ExportFormat, Retention};
@@ -116,6 +117,9 @@ pub struct App {
     /// The history list: the pages on screen and the count of matches.
     pub history: HistoryWindow,
     identities: IdentitiesView,
+    parsed_tokens: ParsedTokens,
+    /// The user asked to see a long token list as text despite its cost.
+    edit_large_token_list: bool,
     message: Option<String>,
     notice: Option<String>,
     started: bool,
@@ -147,6 +151,8 @@ impl App {
             run: None,
             history: HistoryWindow::default(),
             identities: IdentitiesView::default(),
+            parsed_tokens: ParsedTokens::default(),
+            edit_large_token_list: false,
             message: None,
             notice: None,
             started: false,
@@ -161,23 +167,21 @@ impl App {
 
     /// Starts the history list over: the filters changed or new sends were recorded.
     fn reload_history(&mut self) {
-        self.history.clear();
-        self.load_history_page(0);
+        if self.history.restart(&self.state.history).is_some() {
+            self.load_history_page(0);
+        }
     }
 
     fn load_history_page(&mut self, page: u64) {
-        match self.state.history.filter() {
-            Ok(filter) => {
-                let id = self.request(|id| Command::LoadHistory {
-                    id,
-                    filter: Box::new(filter),
-                    offset: page * history::PAGE_ROWS as u64,
-                    limit: history::PAGE_ROWS,
-                    count: page == 0,
-                });
-                self.history.requested(id, page);
-            }
-            Err(problem) => self.message = Some(problem),
+        if let Ok(filter) = self.state.history.filter() {
+            let id = self.request(|id| Command::LoadHistory {
+                id,
+                filter: Box::new(filter),
+                offset: page * history::PAGE_ROWS as u64,
+                limit: history::PAGE_ROWS,
+                count: page == 0,
+            });
+            self.history.requested(id, page);
         }
     }
 
@@ -223,8 +227,9 @@ impl App {
                         history_problem
                             .map(|problem| format!("the history is incomplete: {problem}")),
                     );
-                    for (index, outcome) in report.outcomes.into_iter().enumerate() {
-                        if let Some(slot) = run.outcomes.get_mut(index) {
+                    // The report repeats the outcomes already streamed; it fills only gaps.
+                    for (slot, outcome) in run.outcomes.iter_mut().zip(report.outcomes) {
+                        if slot.is_none() {
                             *slot = Some(outcome);
                         }
                     }
@@ -265,7 +270,8 @@ impl App {
     fn start_send(&mut self, transport: Transport) {
         let auth = AuthKind::Certificate;
         let composed = self.state.compose.compose(transport, auth);
-        let (tokens, _) = parse_tokens(&self.state.send.tokens);
+        self.parsed_tokens.update(&self.state.send.tokens);
+        let tokens = self.parsed_tokens.tokens.clone();
         let (Some(template), None, false) =
             (composed.notification, composed.blocker, tokens.is_empty())
         else {
@@ -290,14 +296,19 @@ impl App {
         self.submit(request);
     }
 
-    fn submit(&mut self, request: SendRequest) {
+    fn submit(&mut self, mut request: SendRequest) {
+        // The run keeps the request for "retry failed", which takes its tokens from the
+        // outcomes: copying 100,000 tokens here would only stall this frame.
+        let tokens = std::mem::take(&mut request.tokens);
+        let kept = request.clone();
+        request.tokens = tokens;
         let id = self.request(|id| Command::Send {
             id,
-            request: Box::new(request.clone()),
+            request: Box::new(request),
         });
         self.run = Some(Run {
             id,
-            request: Some(request),
+            request: Some(kept),
             ..Run::default()
         });
     }
@@ -417,7 +428,8 @@ impl App {
     }
 
     fn history_view(&mut self, ui: &mut egui::Ui) {
-        if history::filters(ui, &mut self.state.history) {
+        let refresh = history::filters(ui, &mut self.state.history);
+        if refresh || self.history.is_stale(&self.state.history) {
             self.reload_history();
         }
         self.history_exports(ui);
@@ -686,12 +698,12 @@ impl App {
                 .labelled_by(label.id);
         });
         ui.horizontal(|ui| {
-            let list = TokenList {
+            let (identity, target) = (form.identity.clone(), form.target);
+            let list = || TokenList {
                 identity: form.identity.clone(),
                 target: form.target,
                 tokens: form.tokens.clone(),
             };
-            let (identity, target) = (list.identity.clone(), list.target);
             if let Some(loaded) = saved::bar(
                 ui,
                 &saved::Labels {
@@ -701,7 +713,7 @@ impl App {
                 },
                 &mut self.state.token_lists,
                 &mut self.state.token_list_name,
-                || list,
+                list,
                 |saved| saved.identity == identity && saved.target == target,
             ) {
                 form.tokens = loaded.value.tokens;
@@ -726,41 +738,53 @@ impl App {
                 }
             }
         }
-        // A long list scrolls in place instead of pushing Send off the window.
-        egui::ScrollArea::vertical()
-            .id_salt("tokens scroll")
-            .max_height(110.0)
-            .show(ui, |ui| {
-                ui.add(
-                    egui::TextEdit::multiline(&mut form.tokens)
-                        .code_editor()
-                        .desired_rows(3)
-                        .desired_width(f32::INFINITY)
-                        .id_salt("tokens"),
-                )
+        self.parsed_tokens.update(&form.tokens);
+        let token_count = self.parsed_tokens.tokens.len();
+        if form.tokens.len() > send::LARGE_TOKEN_LIST_BYTES && !self.edit_large_token_list {
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "{} tokens ({:.1} MB of text), too many to show here",
+                    group_thousands(token_count),
+                    form.tokens.len() as f64 / 1e6
+                ))
                 .labelled_by(label.id);
+                self.edit_large_token_list = ui.button("Edit as text").clicked();
+                if ui.button("Clear tokens").clicked() {
+                    form.tokens.clear();
+                }
             });
-        let (tokens, rejects) = parse_tokens(&form.tokens);
-        for reject in rejects.iter().take(5) {
+        } else {
+            // A long list scrolls in place instead of pushing Send off the window.
+            egui::ScrollArea::vertical()
+                .id_salt("tokens scroll")
+                .max_height(110.0)
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::TextEdit::multiline(&mut form.tokens)
+                            .code_editor()
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY)
+                            .id_salt("tokens"),
+                    )
+                    .labelled_by(label.id);
+                });
+        }
+        for reject in self.parsed_tokens.rejects.iter().take(5) {
             ui.label(RichText::new(reject).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
         }
         let running = self.run.as_ref().is_some_and(|run| !run.finished);
         let blocked = composed
             .blocker
             .clone()
-            .or_else(|| {
-                tokens
-                    .is_empty()
-                    .then(|| "add at least one device token".to_owned())
-            })
+            .or_else(|| (token_count == 0).then(|| "add at least one device token".to_owned()))
             .or_else(|| running.then(|| "a send is running".to_owned()));
         let shortcut =
             ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
         ui.horizontal(|ui| {
             let label = format!(
                 "Send to {} token{}",
-                tokens.len(),
-                if tokens.len() == 1 { "" } else { "s" }
+                token_count,
+                if token_count == 1 { "" } else { "s" }
             );
             let clicked = ui
                 .add_enabled(blocked.is_none(), egui::Button::new(label))
@@ -777,7 +801,8 @@ impl App {
         if ui.button("Copy as CLI command").clicked()
             && let Some(notification) = &composed.notification
         {
-            let command = send::cli_command(&self.state.send, notification, &tokens);
+            let command =
+                send::cli_command(&self.state.send, notification, &self.parsed_tokens.tokens);
             ui.ctx().copy_text(command.clone());
             self.notice = Some(format!("Copied: {command}"));
         }
