@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use push_console::apns::DeviceToken;
+use push_console::simulator::{Rules, Simulator, SimulatorConfig};
 use push_console::store::DataPaths;
 use push_console::store::secrets::MemoryStore;
-use push_console::ui::{App, UiState, View};
+use push_console::ui::{App, TargetChoice, UiState, View};
 
 struct Home(std::path::PathBuf);
 
@@ -469,5 +471,69 @@ fn cancel_mid_batch_stops_and_reports_what_was_not_sent() {
     assert_eq!(
         retry.progress.accepted, not_sent,
         "every remaining token delivered"
+    );
+}
+
+#[test]
+fn test_connection_reports_accepted_credentials_and_a_refused_certificate() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let simulator = runtime.block_on(Simulator::start(SimulatorConfig::default()));
+    let simulator = simulator.expect("the simulator starts");
+    // APNs refuses an all-zero token once it has accepted everything else.
+    simulator.set_rules(Rules {
+        bad_tokens: vec![DeviceToken::placeholder()],
+        ..Rules::default()
+    });
+    let (app, home) = app(UiState {
+        view: View::Identities,
+        ..UiState::default()
+    });
+    let (cert, key) = simulator
+        .client_identity_pem(&["com.example.tested"])
+        .expect("a client certificate");
+    std::fs::create_dir_all(&home.0).expect("a folder");
+    let pem = home.0.join("tested.pem");
+    std::fs::write(&pem, format!("{cert}{key}")).expect("written");
+    let ca = home.0.join("ca.pem");
+    std::fs::write(&ca, simulator.ca_pem()).expect("written");
+    let mut harness = harness(app);
+    {
+        let state = &mut harness.state_mut().state;
+        state.import.path = pem.display().to_string();
+        state.send.custom = format!("127.0.0.1:{}", simulator.http2_endpoint().port);
+        state.send.ca = ca.display().to_string();
+        state.connection_test.target = TargetChoice::Custom;
+    }
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the import", |h| {
+        h.query_by_label("Test connection").is_some()
+    });
+    harness.get_by_label("Test connection").click();
+    run_until(&mut harness, "the test", |h| {
+        h.query_by_label_contains("Works: credentials and topic accepted")
+            .is_some()
+    });
+    // The legacy fixture's certificate was not issued by this simulator's CA.
+    harness.state_mut().state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
+    harness.state_mut().state.import.password = "fixture".into();
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the second identity", |h| {
+        h.query_all_by_label("Test connection").count() == 2
+    });
+    harness
+        .query_all_by_label("Test connection")
+        .last()
+        .expect("the second identity's button")
+        .click();
+    run_until(&mut harness, "the refusal", |h| {
+        h.query_by_label_contains("Fails: could not send").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("refused the client certificate")
+            .is_some(),
+        "the refusal says what it means"
     );
 }

@@ -11,7 +11,8 @@ use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::job::{BatchSender, Job, Labels, execute};
-use crate::apns::{DeviceToken, Notification, Transport};
+use super::probe::{self, ProbeVerdict};
+use crate::apns::{DeviceToken, Notification, Topic, Transport};
 use crate::net::{
     Batch, BatchReport, ClientIdentity, Endpoint, Http2Auth, Http2Config, Http2Sender,
     LegacyConfig, LegacySender, Outcome, Pool, Progress, SendEvent, system_clock,
@@ -26,6 +27,9 @@ use crate::store::identity::{
     Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
 };
 use crate::store::secrets::SecretStore;
+
+/// How long a test connection may take, retries included.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Numbers a command so its events can be matched to it.
 pub type RequestId = u64;
@@ -139,6 +143,18 @@ pub enum Command {
         /// Its name.
         name: String,
     },
+    /// Check that an identity can send to an endpoint with one silent push to a placeholder
+    /// device token (see `probe`): answered by `ConnectionTested`.
+    TestConnection {
+        /// Request id.
+        id: RequestId,
+        /// Where to.
+        target: Target,
+        /// The stored identity; `None` is the simulator's own.
+        identity: Option<String>,
+        /// The topic to ask for (a token key needs one; a certificate defaults to its own).
+        topic: Option<Topic>,
+    },
     /// Write the sends matching a filter to a file: answered by `Done`.
     ExportHistory {
         /// Request id.
@@ -234,6 +250,15 @@ pub enum Event {
         id: RequestId,
         /// The result.
         result: Result<(IdentityMetadata, Vec<Finding>), String>,
+    },
+    /// What a test connection found.
+    ConnectionTested {
+        /// The request id.
+        id: RequestId,
+        /// The identity tested.
+        identity: Option<String>,
+        /// Healthy or not, in words.
+        verdict: ProbeVerdict,
     },
     /// A command that changes or writes something finished.
     Done {
@@ -440,6 +465,19 @@ impl Engine {
                 .map_err(|error| error.to_string());
                 self.report(id, result);
             }
+            Command::TestConnection {
+                id,
+                target,
+                identity,
+                topic,
+            } => {
+                let verdict = self.test_connection(target, identity.clone(), topic).await;
+                self.emit(Event::ConnectionTested {
+                    id,
+                    identity,
+                    verdict,
+                });
+            }
             Command::DeleteIdentity { id, name } => {
                 match tokio::task::block_in_place(|| self.identities.delete(&name)) {
                     Ok(_) => self.list_identities(id),
@@ -547,7 +585,8 @@ impl Engine {
     }
 
     /// Resolves the endpoint and credential, builds the job and runs it.
-    async fn send(&self, id: RequestId, request: SendRequest) -> Result<(), String> {
+    /// The job that carries out `request`: its endpoint, credential and sender resolved.
+    async fn job(&self, request: SendRequest) -> Result<Job, String> {
         let (endpoint, credential, identity_label) = self.resolve(&request).await?;
         let SendRequest {
             target,
@@ -593,20 +632,73 @@ impl Engine {
                 return Err("the legacy protocol needs a certificate identity; token keys work only over HTTP/2".into());
             }
         };
-        let total = batch.len();
-        let cancel = CancellationToken::new();
-        if let Ok(mut sends) = self.sends.lock() {
-            sends.insert(id, cancel.clone());
-        }
-        self.emit(Event::SendStarted { id, total });
-        let (events, mut received) = mpsc::unbounded_channel();
-        let job = Job {
+        Ok(Job {
             batch,
             transport,
             sender,
             labels,
             history: record_history.then(|| self.settings.paths.history_db()),
+        })
+    }
+
+    async fn test_connection(
+        &self,
+        target: Target,
+        identity: Option<String>,
+        topic: Option<Topic>,
+    ) -> ProbeVerdict {
+        let request = SendRequest {
+            target,
+            identity,
+            template: probe::probe(topic),
+            tokens: vec![DeviceToken::placeholder()],
+            transport: Transport::Http2,
+            concurrency: 1,
+            record_history: false,
         };
+        let started = std::time::Instant::now();
+        let mut job = match self.job(request).await {
+            Ok(job) => job,
+            Err(problem) => return ProbeVerdict::unsendable(problem),
+        };
+        // The first failure is the one that explains; a retry would only hide it.
+        if let BatchSender::Http2(sender) = &mut job.sender {
+            sender.retry.max_attempts = 1;
+        }
+        // Nobody watches a probe's progress.
+        let (events, _unwatched) = mpsc::unbounded_channel();
+        let run = execute(job, events, CancellationToken::new());
+        match tokio::time::timeout(PROBE_TIMEOUT, run).await {
+            Err(_) => ProbeVerdict::unsendable(format!(
+                "no answer within {} s: check the host, the port and the network",
+                PROBE_TIMEOUT.as_secs()
+            )),
+            Ok(Err(error)) => ProbeVerdict::unsendable(error.to_string()),
+            Ok(Ok(result)) => match result.report.outcomes.first() {
+                Some(outcome) => probe::verdict(outcome, started.elapsed()),
+                None => ProbeVerdict::unsendable(
+                    result
+                        .report
+                        .errors
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "the test push was not sent".into()),
+                ),
+            },
+        }
+    }
+
+    async fn send(&self, id: RequestId, request: SendRequest) -> Result<(), String> {
+        let job = self.job(request).await?;
+        let cancel = CancellationToken::new();
+        if let Ok(mut sends) = self.sends.lock() {
+            sends.insert(id, cancel.clone());
+        }
+        self.emit(Event::SendStarted {
+            id,
+            total: job.batch.len(),
+        });
+        let (events, mut received) = mpsc::unbounded_channel();
         let forward = async {
             while let Some(event) = received.recv().await {
                 match event {

@@ -33,7 +33,7 @@ pub enum TransportError {
     #[error("{0} did not agree to HTTP/2 (ALPN h2); is it an APNs HTTP/2 endpoint?")]
     NotHttp2(String),
     /// The HTTP/2 layer failed (connection reset, GOAWAY, protocol error).
-    #[error("HTTP/2 error: {0}")]
+    #[error("HTTP/2 error: {0}{hint}", hint = closed_by_peer_hint(.0))]
     Http2(#[from] h2::Error),
     /// The connection is closed (GOAWAY received or dropped).
     #[error("the connection is closed")]
@@ -64,6 +64,38 @@ pub enum TransportError {
         /// The socket error.
         source: std::io::Error,
     },
+}
+
+/// With TLS 1.3 a server refuses a client certificate after the client has finished its
+/// handshake, so the refusal arrives on the connection's first read (as an alert) or write
+/// (as a closed pipe): say what that means.
+fn closed_by_peer_hint(error: &h2::Error) -> &'static str {
+    const CERTIFICATE_ALERTS: [&str; 7] = [
+        "BadCertificate",
+        "CertificateUnknown",
+        "UnknownCA",
+        "CertificateRevoked",
+        "CertificateExpired",
+        "CertificateRequired",
+        "AccessDenied",
+    ];
+    let Some(io) = error.get_io() else {
+        return "";
+    };
+    // h2 keeps only the kind and the text of an I/O error, so the alert is read from the text.
+    let text = io.to_string();
+    let certificate_alert = CERTIFICATE_ALERTS
+        .iter()
+        .any(|alert| text.ends_with(&format!("received fatal alert: {alert}")));
+    match io.kind() {
+        _ if certificate_alert => {
+            "; the server refused the client certificate (issued by someone else, for the other environment, expired or revoked)"
+        }
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
+            "; the server closed the connection, which right after connecting usually means it refused the client certificate (issued by someone else, for the other environment, expired or revoked)"
+        }
+        _ => "",
+    }
 }
 
 impl TransportError {

@@ -1,9 +1,12 @@
 //! Identities: import a credential (file dialog, drag-and-drop or a typed path),
 //! see the doctor's findings, list and delete.
 
+use std::collections::HashMap;
+
 use egui::{Color32, RichText};
 
-use crate::engine::ImportRequest;
+use super::TargetChoice;
+use crate::engine::{ImportRequest, ProbeVerdict};
 use crate::store::identity::{Finding, IdentityKind, IdentityMetadata, Level};
 
 /// The import form, as plain data. The password is never persisted.
@@ -38,6 +41,34 @@ impl ImportForm {
     }
 }
 
+/// Where and for which topic "Test connection" tries an identity, as plain data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ConnectionTestForm {
+    /// The endpoint (a custom host is the Send view's).
+    pub target: TargetChoice,
+    /// The topic to ask for; empty: a certificate's own.
+    pub topic: String,
+}
+
+impl Default for ConnectionTestForm {
+    fn default() -> Self {
+        Self {
+            target: TargetChoice::Sandbox,
+            topic: String::new(),
+        }
+    }
+}
+
+/// A test connection's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionTest {
+    /// Waiting for the answer.
+    Running,
+    /// What it found.
+    Finished(ProbeVerdict),
+}
+
 /// What the identities view shows.
 #[derive(Debug, Default)]
 pub struct IdentitiesView {
@@ -47,6 +78,8 @@ pub struct IdentitiesView {
     pub keychain: String,
     /// The last import's result: findings, or why it was refused.
     pub last_import: Option<Result<(String, Vec<Finding>), String>>,
+    /// The latest test connection of each identity, by name.
+    pub tests: HashMap<String, ConnectionTest>,
 }
 
 /// What the user asked for this frame.
@@ -55,6 +88,8 @@ pub enum IdentityAction {
     Import,
     /// Delete this identity.
     Delete(String),
+    /// Test this identity's connection.
+    Test(String),
 }
 
 fn finding_color(level: Level) -> Color32 {
@@ -69,6 +104,7 @@ fn finding_color(level: Level) -> Color32 {
 pub fn show(
     ui: &mut egui::Ui,
     form: &mut ImportForm,
+    test: &mut ConnectionTestForm,
     view: &IdentitiesView,
 ) -> Option<IdentityAction> {
     let mut action = None;
@@ -151,6 +187,8 @@ pub fn show(
     }
     if view.list.is_empty() {
         ui.label("None yet: the built-in simulator needs none.");
+    } else {
+        test_bar(ui, test);
     }
     for identity in &view.list {
         ui.horizontal(|ui| {
@@ -161,6 +199,17 @@ pub fn show(
             });
             if !identity.topics.is_empty() {
                 ui.label(identity.topics.join(", "));
+            }
+            if let (Some(team), Some(key)) = (&identity.team_id, &identity.key_id) {
+                ui.label(format!("team {team} · key {key}"));
+            }
+            if identity.kind == IdentityKind::Certificate {
+                ui.label(match (identity.development, identity.production) {
+                    (true, true) => "sandbox + production",
+                    (true, false) => "sandbox only",
+                    (false, true) => "production only",
+                    (false, false) => "no push environment",
+                });
             }
             if let Some(not_after) = identity.not_after {
                 let now = std::time::SystemTime::now()
@@ -177,10 +226,63 @@ pub fn show(
                 };
                 ui.label(RichText::new(text).color(finding_color(level)));
             }
+            let running = view.tests.get(&identity.name) == Some(&ConnectionTest::Running);
+            if ui
+                .add_enabled(!running, egui::Button::new("Test connection").small())
+                .clicked()
+            {
+                action = Some(IdentityAction::Test(identity.name.clone()));
+            }
             if ui.small_button("Delete").clicked() {
                 action = Some(IdentityAction::Delete(identity.name.clone()));
             }
         });
+        match view.tests.get(&identity.name) {
+            Some(ConnectionTest::Running) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("testing…");
+                });
+            }
+            Some(ConnectionTest::Finished(verdict)) => {
+                let (mark, level) = if verdict.healthy {
+                    ("Works:", Level::Info)
+                } else {
+                    ("Fails:", Level::Error)
+                };
+                ui.label(
+                    RichText::new(format!("{mark} {}", verdict.summary))
+                        .color(finding_color(level)),
+                );
+            }
+            None => {}
+        }
     }
     action
+}
+
+/// Where "Test connection" goes, and for which topic.
+fn test_bar(ui: &mut egui::Ui, test: &mut ConnectionTestForm) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Test against");
+        egui::ComboBox::from_id_salt("test target")
+            .selected_text(format!("{:?}", test.target))
+            .show_ui(ui, |ui| {
+                for choice in TargetChoice::ALL {
+                    ui.selectable_value(&mut test.target, choice, format!("{choice:?}"));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("Topic to test");
+        ui.add(
+            egui::TextEdit::singleline(&mut test.topic)
+                .hint_text("bundle id (a certificate's own if empty; a token key needs one)")
+                .desired_width(330.0),
+        )
+        .labelled_by(label.id);
+        ui.label(
+            RichText::new("one silent push to an all-zero token, which reaches no device").weak(),
+        );
+    });
 }

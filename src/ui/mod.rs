@@ -15,12 +15,14 @@ use egui::{Color32, RichText};
 
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
 pub use history::{HistoryForm, HistoryWindow};
-pub use identities::{IdentitiesView, ImportForm};
+pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm};
 use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 
 use crate::apns::{AuthKind, Transport, group_thousands};
-use crate::engine::{Command, EngineHandle, EngineSettings, Event, RequestId, SendRequest};
+use crate::engine::{
+    Command, EngineHandle, EngineSettings, Event, ProbeVerdict, RequestId, SendRequest,
+};
 use crate::store::DataPaths;
 use crate::store::history::{ExportFormat, Retention};
 use crate::store::secrets::SecretStore;
@@ -54,6 +56,8 @@ pub struct UiState {
     pub history: HistoryForm,
     /// The import form.
     pub import: ImportForm,
+    /// Where "Test connection" tries identities.
+    pub connection_test: ConnectionTestForm,
     /// Light, dark, or the system's.
     pub theme: Theme,
     /// Saved payloads with their headers.
@@ -253,6 +257,15 @@ impl App {
                 self.identities.last_import =
                     Some(result.map(|(identity, findings)| (identity.name, findings)));
             }
+            Event::ConnectionTested {
+                identity: Some(name),
+                verdict,
+                ..
+            } => {
+                self.identities
+                    .tests
+                    .insert(name, ConnectionTest::Finished(verdict));
+            }
             Event::Done { message, .. } => self.notice = Some(message),
             Event::Failed { id, message } => {
                 if let Some(run) = self.run.as_mut().filter(|run| run.id == id) {
@@ -394,7 +407,13 @@ impl App {
                 View::History => self.history_view(ui),
                 View::Settings => self.settings_view(ui),
                 View::Identities => {
-                    match identities::show(ui, &mut self.state.import, &self.identities) {
+                    match identities::show(
+                        ui,
+                        &mut self.state.import,
+                        &mut self.state.connection_test,
+                        &self.identities,
+                    ) {
+                        Some(IdentityAction::Test(name)) => self.test_connection(name),
                         Some(IdentityAction::Import) => {
                             let request = self.state.import.request();
                             self.state.import.password.clear();
@@ -411,6 +430,44 @@ impl App {
                 }
             }
         });
+    }
+
+    fn test_connection(&mut self, name: String) {
+        let form = &self.state.connection_test;
+        let topic = match form.topic.trim() {
+            "" => None,
+            topic => match topic.parse() {
+                Ok(topic) => Some(topic),
+                Err(error) => {
+                    let verdict = ProbeVerdict::unsendable(format!("{error}"));
+                    self.identities
+                        .tests
+                        .insert(name, ConnectionTest::Finished(verdict));
+                    return;
+                }
+            },
+        };
+        // A custom host is the one typed in the Send view.
+        let target = self.state.send.target_for(form.target);
+        match target {
+            Ok(target) => {
+                self.request(|id| Command::TestConnection {
+                    id,
+                    target,
+                    identity: Some(name.clone()),
+                    topic,
+                });
+                self.identities.tests.insert(name, ConnectionTest::Running);
+            }
+            Err(problem) => {
+                self.identities.tests.insert(
+                    name,
+                    ConnectionTest::Finished(ProbeVerdict::unsendable(format!(
+                        "{problem} (set the custom host in the Send view)"
+                    ))),
+                );
+            }
+        }
     }
 
     fn accept_dropped_files(&mut self, ctx: &egui::Context) {
@@ -638,12 +695,7 @@ impl App {
             egui::ComboBox::from_id_salt("target")
                 .selected_text(format!("{:?}", form.target))
                 .show_ui(ui, |ui| {
-                    for choice in [
-                        TargetChoice::Simulator,
-                        TargetChoice::Sandbox,
-                        TargetChoice::Production,
-                        TargetChoice::Custom,
-                    ] {
+                    for choice in TargetChoice::ALL {
                         ui.selectable_value(&mut form.target, choice, format!("{choice:?}"));
                     }
                 })

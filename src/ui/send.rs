@@ -24,6 +24,16 @@ pub enum TargetChoice {
     Custom,
 }
 
+impl TargetChoice {
+    /// Every choice, in picker order.
+    pub const ALL: [TargetChoice; 4] = [
+        TargetChoice::Simulator,
+        TargetChoice::Sandbox,
+        TargetChoice::Production,
+        TargetChoice::Custom,
+    ];
+}
+
 /// The wire protocol, as the picker shows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProtocolChoice {
@@ -142,7 +152,12 @@ impl ParsedTokens {
 impl SendForm {
     /// The engine's target, or why the form does not name one.
     pub fn target(&self) -> Result<Target, String> {
-        Ok(match self.target {
+        self.target_for(self.target)
+    }
+
+    /// The engine's target for `choice`, a custom one being this form's host and CA.
+    pub fn target_for(&self, choice: TargetChoice) -> Result<Target, String> {
+        Ok(match choice {
             TargetChoice::Simulator => Target::Simulator,
             TargetChoice::Sandbox => Target::Sandbox,
             TargetChoice::Production => Target::Production,
