@@ -218,8 +218,20 @@ fn ctrl_or_cmd_enter_sends() {
     );
 }
 
+/// Sends the sample push from the Send view and waits until the results show `answer`.
+/// Steps rather than `run`: the engine's events keep the window repainting.
+fn send_sample(harness: &mut Harness<'_, App>, answer: &str) {
+    harness.get_by_label("Send").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Send to 1 token").click();
+    run_until(harness, answer, |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished) && h.query_by_label(answer).is_some()
+    });
+}
+
 #[test]
-fn simulator_rules_from_settings_apply_to_the_next_send() {
+fn simulator_rules_and_ports_from_settings_apply_at_start_and_when_changed() {
     let state = UiState {
         view: View::Settings,
         simulator_rules: format!(
@@ -230,24 +242,32 @@ fn simulator_rules_from_settings_apply_to_the_next_send() {
     };
     let (app, _home) = app(state);
     let mut harness = harness(app);
-    harness.run();
-    harness.get_by_label("Apply rules").click();
-    run_until(&mut harness, "the rules to be set", |h| {
-        h.query_by_label("the simulator's rules are set").is_some()
+    run_until(&mut harness, "the simulator to listen", |h| {
+        h.query_by_label_contains("Listening on 127.0.0.1: HTTP/2 port")
+            .is_some()
     });
-    harness.get_by_label("Send").click();
-    harness.run();
-    harness.get_by_label("Send to 1 token").click();
-    run_until(&mut harness, "the send to finish", |h| {
-        h.state().run.as_ref().is_some_and(|run| run.finished)
-    });
-    harness.run();
-    assert!(harness.query_by_label("rejected 410").is_some());
+    // The saved rules hold from the start, without clicking Apply.
+    send_sample(&mut harness, "rejected 410");
     assert!(
         harness
             .query_by_label_contains("Unregistered: the device token is no longer registered")
             .is_some()
     );
+    // A chosen port restarts the simulator there; the rules stay.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    harness.get_by_label("Settings").click();
+    harness.state_mut().state.simulator_ports.http2 = free;
+    harness.step();
+    harness.step();
+    harness.get_by_label("Apply ports").click();
+    run_until(&mut harness, "the restart", |h| {
+        h.query_by_label_contains(&format!("HTTP/2 port {free},"))
+            .is_some()
+    });
+    send_sample(&mut harness, "rejected 410");
 }
 
 #[test]

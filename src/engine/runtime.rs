@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rustls_pki_types::pem::PemObject;
-use tokio::sync::{OnceCell, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::job::{BatchSender, Job, Labels, execute};
@@ -27,6 +27,18 @@ use crate::store::identity::{
     Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
 };
 use crate::store::secrets::SecretStore;
+
+/// The built-in simulator's ports on 127.0.0.1; 0 picks any free port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SimulatorPorts {
+    /// The HTTP/2 provider API.
+    pub http2: u16,
+    /// The legacy binary gateway.
+    pub legacy: u16,
+    /// The feedback service.
+    pub feedback: u16,
+}
 
 /// How long a test connection may take, retries included.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -173,12 +185,15 @@ pub enum Command {
         /// Where to write.
         path: PathBuf,
     },
-    /// Change the built-in simulator's rules (now, or when it starts): answered by `Done`.
-    SetSimulatorRules {
+    /// Set the built-in simulator's rules and ports, starting it if it is not running:
+    /// answered by `Done` (and `SimulatorRunning` when it starts), or `Failed`.
+    ConfigureSimulator {
         /// Request id.
         id: RequestId,
-        /// The rules.
+        /// The rules, applied at once.
         rules: Box<Rules>,
+        /// The ports; a change restarts the simulator.
+        ports: SimulatorPorts,
     },
     /// Set how long the history keeps sends: answered by `Done`.
     SetRetention {
@@ -251,6 +266,13 @@ pub enum Event {
         /// The result.
         result: Result<(IdentityMetadata, Vec<Finding>), String>,
     },
+    /// The built-in simulator is listening.
+    SimulatorRunning {
+        /// Its ports on 127.0.0.1.
+        ports: SimulatorPorts,
+        /// Its CA certificate, written for other tools to trust, or why it is not.
+        ca: Result<PathBuf, String>,
+    },
     /// What a test connection found.
     ConnectionTested {
         /// The request id.
@@ -314,10 +336,11 @@ struct Engine {
     settings: EngineSettings,
     identities: IdentityStore,
     pool: Arc<Pool>,
-    simulator: OnceCell<Simulator>,
+    /// The built-in simulator, started on first use or when configured.
+    simulator: tokio::sync::Mutex<Option<Arc<Simulator>>>,
     events: std::sync::mpsc::Sender<Event>,
     sends: Mutex<HashMap<RequestId, CancellationToken>>,
-    simulator_rules: Mutex<Rules>,
+    simulator_config: Mutex<(Rules, SimulatorPorts)>,
 }
 
 /// Starts the engine on its own thread with its own tokio runtime.
@@ -334,10 +357,10 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
         settings,
         identities,
         pool: Arc::new(Pool::new()),
-        simulator: OnceCell::new(),
+        simulator: tokio::sync::Mutex::new(None),
         events,
         sends: Mutex::new(HashMap::new()),
-        simulator_rules: Mutex::new(Rules::default()),
+        simulator_config: Mutex::new((Rules::default(), SimulatorPorts::default())),
     });
     std::thread::Builder::new()
         .name("push-console-engine".into())
@@ -445,14 +468,12 @@ impl Engine {
                     }),
                 );
             }
-            Command::SetSimulatorRules { id, rules } => {
-                if let Some(simulator) = self.simulator.get() {
-                    simulator.set_rules((*rules).clone());
-                }
-                if let Ok(mut stored) = self.simulator_rules.lock() {
-                    *stored = *rules;
-                }
-                self.report(id, Ok("the simulator's rules are set".to_owned()));
+            Command::ConfigureSimulator { id, rules, ports } => {
+                let result = self.configure_simulator(*rules, ports).await;
+                self.report(
+                    id,
+                    result.map(|()| "the simulator's settings are applied".into()),
+                );
             }
             Command::SetRetention { id, retention } => {
                 let path = self.settings.paths.history_db();
@@ -567,24 +588,74 @@ impl Engine {
             .map_err(|error| error.to_string())
     }
 
-    async fn simulator(&self) -> Result<&Simulator, String> {
-        self.simulator
-            .get_or_try_init(|| {
-                let rules = self
-                    .simulator_rules
-                    .lock()
-                    .map(|rules| rules.clone())
-                    .unwrap_or_default();
-                Simulator::start(SimulatorConfig {
-                    rules,
-                    ..SimulatorConfig::default()
-                })
-            })
-            .await
-            .map_err(|error| error.to_string())
+    /// The running simulator, started with the configured rules and ports if it is not.
+    async fn simulator(&self) -> Result<Arc<Simulator>, String> {
+        let mut running = self.simulator.lock().await;
+        if let Some(simulator) = running.as_ref() {
+            return Ok(Arc::clone(simulator));
+        }
+        let (rules, ports) = self
+            .simulator_config
+            .lock()
+            .map(|config| config.clone())
+            .unwrap_or_default();
+        let simulator = Simulator::start(SimulatorConfig {
+            rules,
+            http2_port: ports.http2,
+            legacy_port: ports.legacy,
+            feedback_port: ports.feedback,
+            ..SimulatorConfig::default()
+        })
+        .await
+        .map_err(|error| format!("the built-in simulator cannot start: {error}"))?;
+        let simulator = Arc::new(simulator);
+        *running = Some(Arc::clone(&simulator));
+        self.announce(&simulator);
+        Ok(simulator)
     }
 
-    /// Resolves the endpoint and credential, builds the job and runs it.
+    /// Tells the UI where the simulator listens, and writes its CA where other tools can
+    /// trust it (it is made anew at each start).
+    fn announce(&self, simulator: &Simulator) {
+        let ca = self.settings.paths.data_dir.join("simulator-ca.pem");
+        let ca = crate::store::write_atomically(&ca, simulator.ca_pem().as_bytes())
+            .map(|()| ca)
+            .map_err(|error| format!("cannot write the simulator's CA: {error}"));
+        self.emit(Event::SimulatorRunning {
+            ports: SimulatorPorts {
+                http2: simulator.http2_endpoint().port,
+                legacy: simulator.legacy_endpoint().port,
+                feedback: simulator.feedback_endpoint().port,
+            },
+            ca,
+        });
+    }
+
+    /// Sets the simulator's rules at once, and restarts it when its ports change.
+    async fn configure_simulator(&self, rules: Rules, ports: SimulatorPorts) -> Result<(), String> {
+        let previous_ports = self
+            .simulator_config
+            .lock()
+            .map(|mut config| std::mem::replace(&mut *config, (rules.clone(), ports)).1)
+            .map_err(|_| "the simulator's settings are unavailable".to_owned())?;
+        let mut running = self.simulator.lock().await;
+        match running.take() {
+            Some(simulator) if previous_ports == ports => {
+                simulator.set_rules(rules);
+                *running = Some(simulator);
+                return Ok(());
+            }
+            // Wait for the old listeners to close so their ports can be bound again.
+            Some(simulator) => match Arc::try_unwrap(simulator) {
+                Ok(simulator) => simulator.shutdown().await,
+                Err(shared) => drop(shared),
+            },
+            None => {}
+        }
+        drop(running);
+        self.simulator().await.map(drop)
+    }
+
     /// The job that carries out `request`: its endpoint, credential and sender resolved.
     async fn job(&self, request: SendRequest) -> Result<Job, String> {
         let (endpoint, credential, identity_label) = self.resolve(&request).await?;

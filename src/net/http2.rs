@@ -100,6 +100,8 @@ static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 struct Shared {
     id: u64,
     closed: AtomicBool,
+    /// Why the connection ended, when the driver saw it fail.
+    ended_by: Mutex<Option<Arc<TransportError>>>,
     last_used: Mutex<Instant>,
     authority: String,
     request_timeout: Duration,
@@ -154,6 +156,7 @@ impl Http2Connection {
         let shared = Arc::new(Shared {
             id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
             closed: AtomicBool::new(false),
+            ended_by: Mutex::new(None),
             last_used: Mutex::new(Instant::now()),
             authority: endpoint.address(),
             request_timeout: config.request_timeout,
@@ -163,6 +166,9 @@ impl Http2Connection {
         let driver = tokio::spawn(async move {
             if let Err(error) = connection.await {
                 debug!(connection = driver_shared.id, %error, "HTTP/2 connection ended");
+                if let Ok(mut ended_by) = driver_shared.ended_by.lock() {
+                    *ended_by = Some(Arc::new(TransportError::Http2(error)));
+                }
             }
             driver_shared.closed.store(true, Ordering::Release);
         });
@@ -235,6 +241,14 @@ impl Http2Connection {
     pub async fn send(&self, request: &PreparedRequest) -> Result<Answer, TransportError> {
         let timeout = self.shared.request_timeout;
         match tokio::time::timeout(timeout, self.exchange(request)).await {
+            Ok(Err(error)) if error.is_connection_loss() => {
+                // A stream learns of a lost connection from a symptom (a closed pipe, a
+                // closed connection); the driver, which read the socket, knows the cause,
+                // e.g. the TLS alert of a refused certificate.
+                tokio::task::yield_now().await;
+                let cause = self.shared.ended_by.lock().ok().and_then(|e| e.clone());
+                Err(cause.map_or(error, TransportError::Shared))
+            }
             Ok(answer) => answer,
             Err(_) => {
                 self.mark_closed();

@@ -22,6 +22,7 @@ pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_
 use crate::apns::{AuthKind, Transport, group_thousands};
 use crate::engine::{
     Command, EngineHandle, EngineSettings, Event, ProbeVerdict, RequestId, SendRequest,
+    SimulatorPorts,
 };
 use crate::store::DataPaths;
 use crate::store::history::{ExportFormat, Retention};
@@ -68,6 +69,8 @@ pub struct UiState {
     pub token_list_name: String,
     /// The built-in simulator's rules, as JSON.
     pub simulator_rules: String,
+    /// The built-in simulator's ports.
+    pub simulator_ports: SimulatorPorts,
     /// History retention: days to keep (empty: no limit).
     pub keep_days: String,
     /// History retention: rows to keep (empty: no limit).
@@ -109,6 +112,17 @@ impl Theme {
     }
 }
 
+/// What the Settings view knows of the built-in simulator.
+#[derive(Debug, Default)]
+struct SimulatorStatus {
+    /// Its ports and CA file, once it listens.
+    running: Option<(SimulatorPorts, Result<std::path::PathBuf, String>)>,
+    /// Why the rules typed are not applied.
+    problem: Option<String>,
+    /// The configuration sent at start-up, which the user did not ask to be told about.
+    startup_request: Option<RequestId>,
+}
+
 /// The app: its persisted state, the engine, and what the engine last said.
 pub struct App {
     engine: EngineHandle,
@@ -122,6 +136,7 @@ pub struct App {
     pub history: HistoryWindow,
     identities: IdentitiesView,
     parsed_tokens: ParsedTokens,
+    simulator: SimulatorStatus,
     /// The user asked to see a long token list as text despite its cost.
     edit_large_token_list: bool,
     message: Option<String>,
@@ -156,6 +171,7 @@ impl App {
             history: HistoryWindow::default(),
             identities: IdentitiesView::default(),
             parsed_tokens: ParsedTokens::default(),
+            simulator: SimulatorStatus::default(),
             edit_large_token_list: false,
             message: None,
             notice: None,
@@ -266,6 +282,8 @@ impl App {
                     .tests
                     .insert(name, ConnectionTest::Finished(verdict));
             }
+            Event::SimulatorRunning { ports, ca } => self.simulator.running = Some((ports, ca)),
+            Event::Done { id, .. } if Some(id) == self.simulator.startup_request => {}
             Event::Done { message, .. } => self.notice = Some(message),
             Event::Failed { id, message } => {
                 if let Some(run) = self.run.as_mut().filter(|run| run.id == id) {
@@ -354,6 +372,7 @@ impl App {
             self.started = true;
             ui.ctx().set_theme(self.state.theme.preference());
             self.request(|id| Command::ListIdentities { id });
+            self.simulator.startup_request = self.configure_simulator();
             self.reload_history();
         }
         self.drain_events();
@@ -539,11 +558,67 @@ impl App {
         });
     }
 
+    /// Sends the simulator's rules and ports to the engine, which starts it if need be.
+    fn configure_simulator(&mut self) -> Option<RequestId> {
+        let text = self.state.simulator_rules.trim();
+        let rules = if text.is_empty() {
+            Ok(crate::simulator::Rules::default())
+        } else {
+            crate::simulator::Rules::from_json(text)
+        };
+        let rules = match rules {
+            Ok(rules) => {
+                self.simulator.problem = None;
+                rules
+            }
+            Err(error) => {
+                self.simulator.problem = Some(format!("the rules are not applied: {error}"));
+                return None;
+            }
+        };
+        let ports = self.state.simulator_ports;
+        Some(self.request(|id| Command::ConfigureSimulator {
+            id,
+            rules: Box::new(rules),
+            ports,
+        }))
+    }
+
     fn settings_view(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Simulator rules");
+        ui.heading("Simulator");
+        match &self.simulator.running {
+            Some((ports, ca)) => {
+                ui.label(format!(
+                    "Listening on 127.0.0.1: HTTP/2 port {}, legacy gateway {}, feedback {}",
+                    ports.http2, ports.legacy, ports.feedback
+                ));
+                match ca {
+                    Ok(path) => ui.label(format!("Its CA certificate: {}", path.display())),
+                    Err(problem) => ui.colored_label(ui.visuals().error_fg_color, problem),
+                };
+            }
+            None => {
+                ui.label(RichText::new("Starting…").weak());
+            }
+        }
+        ui.horizontal(|ui| {
+            let ports = &mut self.state.simulator_ports;
+            for (name, port) in [
+                ("HTTP/2 port", &mut ports.http2),
+                ("Legacy port", &mut ports.legacy),
+                ("Feedback port", &mut ports.feedback),
+            ] {
+                let label = ui.label(name);
+                ui.add(egui::DragValue::new(port)).labelled_by(label.id);
+            }
+            ui.label(RichText::new("0 picks any free port").weak());
+            if ui.button("Apply ports").clicked() {
+                let _ = self.configure_simulator();
+            }
+        });
         ui.label(
             RichText::new(
-                "JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
+                "Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
             )
             .weak(),
         );
@@ -557,21 +632,10 @@ impl App {
         )
         .labelled_by(label.id);
         if ui.button("Apply rules").clicked() {
-            let text = self.state.simulator_rules.trim();
-            let rules = if text.is_empty() {
-                Ok(crate::simulator::Rules::default())
-            } else {
-                crate::simulator::Rules::from_json(text)
-            };
-            match rules {
-                Ok(rules) => {
-                    self.request(|id| Command::SetSimulatorRules {
-                        id,
-                        rules: Box::new(rules),
-                    });
-                }
-                Err(error) => self.message = Some(error.to_string()),
-            }
+            let _ = self.configure_simulator();
+        }
+        if let Some(problem) = &self.simulator.problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
         }
         ui.separator();
         ui.heading("History retention");
