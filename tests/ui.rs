@@ -197,6 +197,63 @@ fn a_saved_template_loads_back() {
     harness.get_by_label("welcome").click();
     harness.run();
     assert_eq!(harness.state().state.compose.json, saved);
+    // Duplicate, then rename the copy to the typed name.
+    let open_picker = |harness: &mut Harness<'_, App>| {
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load template")
+            .click();
+        harness.run();
+    };
+    open_picker(&mut harness);
+    harness.get_by_label("Duplicate").click();
+    harness.run();
+    let names = |harness: &Harness<'_, App>| {
+        harness
+            .state()
+            .state
+            .templates
+            .iter()
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&harness), ["welcome", "welcome copy"]);
+    harness.state_mut().state.template_name = "reminder".into();
+    open_picker(&mut harness);
+    harness
+        .query_all_by_label("Rename to the typed name")
+        .last()
+        .expect("the copy's rename button")
+        .click();
+    harness.run();
+    assert_eq!(names(&harness), ["welcome", "reminder"]);
+    assert_eq!(harness.state().state.templates[1].value.json, saved);
+}
+
+#[test]
+fn ctrl_or_cmd_k_switches_identity() {
+    let mut state = UiState {
+        view: View::Identities,
+        ..UiState::default()
+    };
+    state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
+    state.import.password = "fixture".into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the import", |h| {
+        h.query_by_label("Imported com.example.legacy").is_some()
+    });
+    assert_eq!(harness.state().state.send.identity, None);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.step();
+    assert_eq!(
+        harness.state().state.send.identity.as_deref(),
+        Some("com.example.legacy")
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.step();
+    assert_eq!(harness.state().state.send.identity, None, "and round again");
 }
 
 #[test]

@@ -71,6 +71,8 @@ pub struct UiState {
     pub simulator_rules: String,
     /// The built-in simulator's ports.
     pub simulator_ports: SimulatorPorts,
+    /// The endpoint the Send view starts on (`None`: the last used).
+    pub start_on: Option<TargetChoice>,
     /// History retention: days to keep (empty: no limit).
     pub keep_days: String,
     /// History retention: rows to keep (empty: no limit).
@@ -373,10 +375,16 @@ impl App {
             ui.ctx().set_theme(self.state.theme.preference());
             self.request(|id| Command::ListIdentities { id });
             self.simulator.startup_request = self.configure_simulator();
+            if let Some(target) = self.state.start_on {
+                self.state.send.target = target;
+            }
             self.reload_history();
         }
         self.drain_events();
         self.accept_dropped_files(ui.ctx());
+        if ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::K)) {
+            self.next_identity();
+        }
         egui::Panel::top("views").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.heading("Push Console");
@@ -415,8 +423,15 @@ impl App {
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
+            let mut dismissed = false;
             if let Some(message) = &self.message {
-                ui.label(RichText::new(message).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(message).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+                    dismissed = ui.small_button("Dismiss").clicked();
+                });
+            }
+            if dismissed {
+                self.message = None;
             }
             if let Some(notice) = &self.notice {
                 ui.label(RichText::new(notice).weak());
@@ -449,6 +464,23 @@ impl App {
                 }
             }
         });
+    }
+
+    /// Ctrl/Cmd+K: the next identity for sending, the simulator's own after the last.
+    fn next_identity(&mut self) {
+        let names: Vec<Option<String>> = std::iter::once(None)
+            .chain(self.identities.list.iter().map(|i| Some(i.name.clone())))
+            .collect();
+        let current = names
+            .iter()
+            .position(|name| *name == self.state.send.identity)
+            .unwrap_or(0);
+        let next = names[(current + 1) % names.len()].clone();
+        self.notice = Some(format!(
+            "Sending as {} (Ctrl/Cmd+K for the next identity)",
+            next.as_deref().unwrap_or("the simulator's own identity")
+        ));
+        self.state.send.identity = next;
     }
 
     fn test_connection(&mut self, name: String) {
@@ -637,6 +669,26 @@ impl App {
         if let Some(problem) = &self.simulator.problem {
             ui.colored_label(ui.visuals().error_fg_color, problem);
         }
+        ui.separator();
+        ui.heading("Send");
+        ui.horizontal(|ui| {
+            let label = ui.label("Start on endpoint");
+            let name = |choice: Option<TargetChoice>| {
+                choice.map_or_else(|| "the last used".to_owned(), |c| format!("{c:?}"))
+            };
+            egui::ComboBox::from_id_salt("start on")
+                .selected_text(name(self.state.start_on))
+                .show_ui(ui, |ui| {
+                    for choice in std::iter::once(None).chain(TargetChoice::ALL.map(Some)) {
+                        ui.selectable_value(&mut self.state.start_on, choice, name(choice));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.label(
+                RichText::new("e.g. Sandbox, so that a restart never resumes on Production").weak(),
+            );
+        });
         ui.separator();
         ui.heading("History retention");
         ui.horizontal(|ui| {
@@ -896,6 +948,7 @@ impl App {
             .or_else(|| running.then(|| "a send is running".to_owned()));
         let shortcut =
             ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
+        let form_target_is_production = self.state.send.target == TargetChoice::Production;
         ui.horizontal(|ui| {
             let label = format!(
                 "Send to {} token{}",
@@ -905,6 +958,13 @@ impl App {
             let clicked = ui
                 .add_enabled(blocked.is_none(), egui::Button::new(label))
                 .clicked();
+            if form_target_is_production {
+                ui.label(
+                    RichText::new("PRODUCTION: real devices receive this")
+                        .strong()
+                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
+                );
+            }
             if let Some(reason) = &blocked {
                 ui.label(
                     RichText::new(format!("Can't send: {reason}"))

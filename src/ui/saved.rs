@@ -21,8 +21,9 @@ pub struct Labels {
     pub save: &'static str,
 }
 
-/// Saves `current()` under the typed name (replacing one of the same name) and
-/// returns the item the user picked to load. Only items for which `fits` holds are
+/// Saves `current()` under the typed name (replacing one of the same name); in the
+/// picker, duplicates, renames (to the typed name) or deletes an item, and returns the
+/// item the user picked to load. Only items for which `fits` holds are
 /// offered, e.g. token lists of the chosen identity and endpoint.
 pub fn bar<T: Clone>(
     ui: &mut egui::Ui,
@@ -50,7 +51,7 @@ pub fn bar<T: Clone>(
         }
     }
     let mut load = None;
-    let mut delete = None;
+    let mut change = None;
     let offered = items.iter().filter(|item| fits(&item.value)).count();
     let label = ui.label(labels.load);
     egui::ComboBox::from_id_salt(labels.load)
@@ -65,8 +66,18 @@ pub fn bar<T: Clone>(
                     if ui.selectable_label(false, &item.name).clicked() {
                         load = Some(index);
                     }
+                    if ui.small_button("Duplicate").clicked() {
+                        change = Some(Change::Duplicate(index));
+                    }
+                    let free = !trimmed.is_empty() && items.iter().all(|i| i.name != trimmed);
+                    if ui
+                        .add_enabled(free, egui::Button::new("Rename to the typed name").small())
+                        .clicked()
+                    {
+                        change = Some(Change::Rename(index));
+                    }
                     if ui.small_button("Delete").clicked() {
-                        delete = Some(index);
+                        change = Some(Change::Delete(index));
                     }
                 });
             }
@@ -74,8 +85,59 @@ pub fn bar<T: Clone>(
         .response
         .labelled_by(label.id);
     let loaded = load.map(|index| items[index].clone());
-    if let Some(index) = delete {
-        items.remove(index);
+    match change {
+        Some(Change::Duplicate(index)) => {
+            let copy = Named {
+                name: unused_name(items, &format!("{} copy", items[index].name)),
+                value: items[index].value.clone(),
+            };
+            items.insert(index + 1, copy);
+        }
+        Some(Change::Rename(index)) => items[index].name = trimmed,
+        Some(Change::Delete(index)) => {
+            items.remove(index);
+        }
+        None => {}
     }
     loaded
+}
+
+/// What the picker's buttons do to one saved item.
+enum Change {
+    Duplicate(usize),
+    Rename(usize),
+    Delete(usize),
+}
+
+/// `wanted`, or `wanted 2`, `wanted 3`… whichever no item has yet.
+fn unused_name<T>(items: &[Named<T>], wanted: &str) -> String {
+    let taken = |name: &str| items.iter().any(|item| item.name == name);
+    if !taken(wanted) {
+        return wanted.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{wanted} {n}"))
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| wanted.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_gets_a_name_no_item_has() {
+        let items = vec![
+            Named {
+                name: "Sale copy".to_owned(),
+                value: 1,
+            },
+            Named {
+                name: "Sale copy 2".to_owned(),
+                value: 2,
+            },
+        ];
+        assert_eq!(unused_name(&items, "Sale copy"), "Sale copy 3");
+        assert_eq!(unused_name(&items, "Welcome copy"), "Welcome copy");
+    }
 }
