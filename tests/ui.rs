@@ -47,6 +47,24 @@ fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<
     }
 }
 
+/// The app on the Identities view, after importing the checked-in legacy .p12.
+fn with_the_legacy_p12_imported() -> (Harness<'static, App>, Home) {
+    let mut state = UiState {
+        view: View::Identities,
+        ..UiState::default()
+    };
+    state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
+    state.import.password = "fixture".into();
+    let (app, home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the import", |h| {
+        h.query_by_label("Imported com.example.legacy").is_some()
+    });
+    (harness, home)
+}
+
 #[test]
 fn a_first_send_to_the_simulator_shows_in_results_and_history() {
     let (app, _home) = app(UiState::default());
@@ -231,19 +249,7 @@ fn a_saved_template_loads_back() {
 
 #[test]
 fn ctrl_or_cmd_k_switches_identity() {
-    let mut state = UiState {
-        view: View::Identities,
-        ..UiState::default()
-    };
-    state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
-    state.import.password = "fixture".into();
-    let (app, _home) = app(state);
-    let mut harness = harness(app);
-    harness.run();
-    harness.get_by_label("Import").click();
-    run_until(&mut harness, "the import", |h| {
-        h.query_by_label("Imported com.example.legacy").is_some()
-    });
+    let (mut harness, _home) = with_the_legacy_p12_imported();
     assert_eq!(harness.state().state.send.identity, None);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     harness.step();
@@ -354,19 +360,7 @@ fn the_legacy_frame_format_sends_from_the_app() {
 
 #[test]
 fn a_good_p12_imports_with_the_doctors_findings() {
-    let mut state = UiState {
-        view: View::Identities,
-        ..UiState::default()
-    };
-    state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
-    state.import.password = "fixture".into();
-    let (app, _home) = app(state);
-    let mut harness = harness(app);
-    harness.run();
-    harness.get_by_label("Import").click();
-    run_until(&mut harness, "the import", |h| {
-        h.query_by_label("Imported com.example.legacy").is_some()
-    });
+    let (mut harness, _home) = with_the_legacy_p12_imported();
     assert!(
         harness
             .query_by_label("ok: environment: both sandbox and production")
