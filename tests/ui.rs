@@ -360,7 +360,7 @@ fn the_legacy_frame_format_sends_from_the_app() {
 
 #[test]
 fn a_good_p12_imports_with_the_doctors_findings() {
-    let (mut harness, _home) = with_the_legacy_p12_imported();
+    let (harness, _home) = with_the_legacy_p12_imported();
     assert!(
         harness
             .query_by_label("ok: environment: both sandbox and production")

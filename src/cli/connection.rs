@@ -5,16 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 
 use super::CliError;
 use crate::apns::{SigningKey, TokenIssuer};
-use crate::net::{ClientIdentity, Endpoint, Http2Auth, Service, system_clock};
+use crate::engine::{SIMULATOR_TOPIC, simulator_identity};
+use crate::net::{ClientIdentity, Endpoint, Http2Auth, Service, roots_from_pem, system_clock};
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::store::identity::{Credential, IdentityMetadata};
-
-/// The topic of the simulator's own client certificate when none is given.
-pub const SIMULATOR_TOPIC: &str = "com.example.pushconsole";
 
 /// Endpoint and credential flags.
 #[derive(Args, Debug, Clone)]
@@ -132,14 +129,7 @@ impl ConnectionArgs {
         let Some(path) = &self.ca else {
             return Ok(Vec::new());
         };
-        let bytes = read_file(path)?;
-        let roots = CertificateDer::pem_slice_iter(&bytes)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| CliError::BadCa(path.clone()))?;
-        if roots.is_empty() {
-            return Err(CliError::BadCa(path.clone()));
-        }
-        Ok(roots)
+        roots_from_pem(&read_file(path)?).ok_or_else(|| CliError::BadCa(path.clone()))
     }
 
     /// Resolves the flags for `service`, starting the built-in simulator when asked.
@@ -160,17 +150,10 @@ impl ConnectionArgs {
                 };
                 let credentials = match credentials {
                     Some(credentials) => credentials,
-                    None => {
-                        let (cert, key) =
-                            simulator.client_identity_pem(&[topic.unwrap_or(SIMULATOR_TOPIC)])?;
-                        Credential::Certificate(
-                            ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
-                                .map_err(|source| CliError::Identity {
-                                    path: PathBuf::from("(simulator)"),
-                                    source,
-                                })?,
-                        )
-                    }
+                    None => Credential::Certificate(simulator_identity(
+                        &simulator,
+                        topic.unwrap_or(SIMULATOR_TOPIC),
+                    )?),
                 };
                 return Ok(Resolved {
                     endpoint,
@@ -182,27 +165,19 @@ impl ConnectionArgs {
             "production" => true,
             "sandbox" => false,
             custom => {
-                let (host, port) = custom
-                    .rsplit_once(':')
-                    .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
-                    .filter(|(host, _)| !host.is_empty())
+                let (host, port) = Endpoint::parse_host_port(custom)
                     .ok_or_else(|| CliError::BadEndpoint(custom.to_owned()))?;
                 let credentials = credentials.ok_or(CliError::MissingCredentials)?;
                 let extra_roots = self.extra_roots()?;
                 return Ok(Resolved {
-                    endpoint: Endpoint::custom(host.trim_matches(['[', ']']), port, extra_roots),
+                    endpoint: Endpoint::custom(host, port, extra_roots),
                     credentials,
                     simulator: None,
                     identity,
                 });
             }
         };
-        let mut endpoint = match service {
-            Service::Http2 if production => Endpoint::production(),
-            Service::Http2 => Endpoint::sandbox(),
-            Service::LegacyGateway => Endpoint::legacy_gateway(production),
-            Service::Feedback => Endpoint::legacy_feedback(production),
-        };
+        let mut endpoint = Endpoint::apple_service(service, production);
         if self.port_2197 && service == Service::Http2 {
             endpoint = endpoint.on_port_2197();
         }

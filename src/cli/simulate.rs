@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::connection::{SIMULATOR_TOPIC, read_file};
+use super::connection::read_file;
 use super::{CliError, output};
+use crate::engine::SIMULATOR_TOPIC;
 use crate::simulator::{Rules, Simulator, SimulatorConfig};
 
 /// Runs the simulator until Ctrl-C.

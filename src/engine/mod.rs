@@ -9,5 +9,5 @@ pub use job::{BatchSender, Job, JobError, JobResult, Labels, execute};
 pub use probe::ProbeVerdict;
 pub use runtime::{
     Command, EngineHandle, EngineSettings, Event, ImportRequest, RequestId, SIMULATOR_TOPIC,
-    SendRequest, SimulatorPorts, Target, spawn,
+    SendRequest, SimulatorPorts, Target, simulator_identity, spawn,
 };

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rustls_pki_types::pem::PemObject;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -15,10 +14,11 @@ use super::probe::{self, ProbeVerdict};
 use crate::apns::{DeviceToken, Notification, Topic, Transport};
 use crate::net::{
     Batch, BatchReport, ClientIdentity, Endpoint, Http2Auth, Http2Config, Http2Sender,
-    LegacyConfig, LegacySender, Outcome, Pool, Progress, SendEvent, system_clock,
+    LegacyConfig, LegacySender, Outcome, Pool, Progress, SendEvent, Service, roots_from_pem,
+    system_clock,
 };
 use crate::simulator::Rules;
-use crate::simulator::{Simulator, SimulatorConfig};
+use crate::simulator::{Simulator, SimulatorConfig, SimulatorError};
 use crate::store::DataPaths;
 use crate::store::history::{
     ExportFormat, Filter, History, HistoryError, Retention, SendRow, UnregisteredFormat,
@@ -38,6 +38,17 @@ pub struct SimulatorPorts {
     pub legacy: u16,
     /// The feedback service.
     pub feedback: u16,
+}
+
+/// The built-in simulator's own client certificate for `topic`: what a send with no
+/// identity uses.
+pub fn simulator_identity(
+    simulator: &Simulator,
+    topic: &str,
+) -> Result<ClientIdentity, SimulatorError> {
+    let (cert, key) = simulator.client_identity_pem(&[topic])?;
+    ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
+        .map_err(|error| SimulatorError::Tls(error.to_string()))
 }
 
 /// How long a test connection may take, retries included.
@@ -819,19 +830,14 @@ impl Engine {
                 };
                 return match stored {
                     Some((metadata, credential)) => Ok((endpoint, credential, metadata.name)),
-                    None => {
-                        let (cert, key) = simulator
-                            .client_identity_pem(&[SIMULATOR_TOPIC])
-                            .map_err(|error| error.to_string())?;
-                        let identity =
-                            ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
-                                .map_err(|error| error.to_string())?;
-                        Ok((
-                            endpoint,
-                            Credential::Certificate(identity),
-                            "simulator".to_owned(),
-                        ))
-                    }
+                    None => Ok((
+                        endpoint,
+                        Credential::Certificate(
+                            simulator_identity(&simulator, SIMULATOR_TOPIC)
+                                .map_err(|error| error.to_string())?,
+                        ),
+                        "simulator".to_owned(),
+                    )),
                 };
             }
             Target::Sandbox => false,
@@ -843,9 +849,8 @@ impl Engine {
                     Some(path) => {
                         let pem = std::fs::read(path)
                             .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-                        rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
-                            .collect::<Result<Vec<_>, _>>()
-                            .map_err(|_| format!("{} holds no PEM certificate", path.display()))?
+                        roots_from_pem(&pem)
+                            .ok_or_else(|| format!("{} holds no PEM certificate", path.display()))?
                     }
                     None => Vec::new(),
                 };
@@ -858,11 +863,12 @@ impl Engine {
         };
         let (metadata, credential) =
             stored.ok_or("choose an identity: Apple needs a certificate or token key")?;
-        let endpoint = match (legacy, production) {
-            (true, production) => Endpoint::legacy_gateway(production),
-            (false, true) => Endpoint::production(),
-            (false, false) => Endpoint::sandbox(),
+        let service = if legacy {
+            Service::LegacyGateway
+        } else {
+            Service::Http2
         };
+        let endpoint = Endpoint::apple_service(service, production);
         Ok((endpoint, credential, metadata.name))
     }
 }

@@ -68,6 +68,26 @@ impl Endpoint {
         Self::apple(host, 2196)
     }
 
+    /// Apple's endpoint for `service` in production or the sandbox.
+    pub fn apple_service(service: Service, production: bool) -> Self {
+        match service {
+            Service::Http2 if production => Self::production(),
+            Service::Http2 => Self::sandbox(),
+            Service::LegacyGateway => Self::legacy_gateway(production),
+            Service::Feedback => Self::legacy_feedback(production),
+        }
+    }
+
+    /// Reads `HOST:PORT` (an IPv6 host in brackets), as a user types a custom endpoint.
+    pub fn parse_host_port(text: &str) -> Option<(String, u16)> {
+        let (host, port) = text.trim().rsplit_once(':')?;
+        let host = host.trim_matches(['[', ']']);
+        if host.is_empty() {
+            return None;
+        }
+        Some((host.to_owned(), port.parse().ok()?))
+    }
+
     /// Any host and port, trusting the public roots plus `extra_roots`.
     pub fn custom(
         host: impl Into<String>,
@@ -108,5 +128,23 @@ impl fmt::Debug for Endpoint {
             self.address(),
             self.extra_roots.len()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_takes_names_addresses_and_bracketed_ipv6() {
+        let parse = Endpoint::parse_host_port;
+        assert_eq!(
+            parse("push.example:8443"),
+            Some(("push.example".into(), 8443))
+        );
+        assert_eq!(parse(" [::1]:2195 "), Some(("::1".into(), 2195)));
+        assert_eq!(parse("push.example"), None);
+        assert_eq!(parse(":443"), None);
+        assert_eq!(parse("host:99999"), None);
     }
 }

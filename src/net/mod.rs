@@ -22,4 +22,4 @@ pub use http2::{
 pub use legacy::{LegacyConfig, LegacySender};
 pub use pool::{Pool, PoolKey};
 pub use sender::{Http2Sender, RetryPolicy};
-pub use tls::{ClientIdentity, IdentityError, client_config};
+pub use tls::{ClientIdentity, IdentityError, client_config, roots_from_pem};

@@ -136,6 +136,16 @@ impl fmt::Debug for ClientIdentity {
     }
 }
 
+/// The certificates of a PEM file of CA certificates (e.g. a simulator's ca.pem), or
+/// `None` when it holds none.
+pub fn roots_from_pem(pem: &[u8]) -> Option<Vec<CertificateDer<'static>>> {
+    use rustls_pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
+        .filter(|roots| !roots.is_empty())
+}
+
 /// The rustls configuration to reach `endpoint`, presenting `identity` if given,
 /// offering `alpn` protocols (`[b"h2"]` for HTTP/2, none for the legacy services).
 pub fn client_config(

@@ -670,7 +670,7 @@ impl App {
             ui.colored_label(ui.visuals().error_fg_color, problem);
         }
         ui.separator();
-        ui.heading("Send");
+        ui.heading("Sending");
         ui.horizontal(|ui| {
             let label = ui.label("Start on endpoint");
             let name = |choice: Option<TargetChoice>| {

@@ -162,12 +162,7 @@ impl SendForm {
             TargetChoice::Sandbox => Target::Sandbox,
             TargetChoice::Production => Target::Production,
             TargetChoice::Custom => {
-                let (host, port) = self
-                    .custom
-                    .trim()
-                    .rsplit_once(':')
-                    .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
-                    .filter(|(host, _)| !host.is_empty())
+                let (host, port) = crate::net::Endpoint::parse_host_port(&self.custom)
                     .ok_or_else(|| format!("{:?} is not HOST:PORT", self.custom))?;
                 let ca = self.ca.trim();
                 Target::Custom {
