@@ -174,6 +174,50 @@ fn the_form_and_the_json_stay_in_sync() {
 }
 
 #[test]
+fn the_form_edits_rarer_keys_and_keeps_bad_numbers_out_of_the_json() {
+    let mut state = UiState::default();
+    state.compose.json = r#"{"aps":{"alert":"Hi","relevance-score":0.5},"id":7}"#.into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    let json = |harness: &Harness<'_, App>| -> serde_json::Value {
+        serde_json::from_str(&harness.state().state.compose.json).expect("still JSON")
+    };
+    // Delivery starts open because the payload has one of its keys.
+    harness.get_by_label("relevance-score").focus();
+    harness.run();
+    harness.get_by_label("relevance-score").type_text("x");
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("relevance-score takes a number from 0 to 1")
+            .is_some(),
+        "the field says what it takes"
+    );
+    assert_eq!(
+        harness.get_by_label("relevance-score").value().as_deref(),
+        Some("0.5x"),
+        "what was typed stays"
+    );
+    assert_eq!(json(&harness)["aps"]["relevance-score"], 0.5);
+    // Live Activity starts closed; opened, its fields write JSON numbers.
+    assert!(harness.query_by_label("timestamp").is_none());
+    harness.get_by_label("Live Activity").click();
+    harness.run();
+    harness.get_by_label("timestamp").focus();
+    harness.run();
+    harness.get_by_label("timestamp").type_text("1767225600");
+    harness.run();
+    assert_eq!(
+        json(&harness),
+        serde_json::json!({
+            "aps": {"alert": "Hi", "relevance-score": 0.5, "timestamp": 1_767_225_600},
+            "id": 7
+        })
+    );
+}
+
+#[test]
 fn a_saved_template_loads_back() {
     let state = UiState {
         template_name: "welcome".into(),
