@@ -34,6 +34,9 @@ fn app(state: UiState) -> (App, Home) {
 fn harness(app: App) -> Harness<'static, App> {
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
+        // The engine answers from its own thread and each answer asks for a repaint, so a
+        // frame may need a few more steps to settle than a UI alone would.
+        .with_max_steps(64)
         .build_ui_state(|ui, app: &mut App| app.show(ui), app)
 }
 
@@ -190,6 +193,50 @@ fn the_form_and_the_json_stay_in_sync() {
     assert_eq!(
         harness.get_by_label("Body").value().as_deref(),
         Some("Changed")
+    );
+}
+
+#[test]
+fn the_form_edits_rarer_keys_and_keeps_bad_numbers_out_of_the_json() {
+    let mut state = UiState::default();
+    state.compose.json = r#"{"aps":{"alert":"Hi","relevance-score":0.5},"id":7}"#.into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    let json = |harness: &Harness<'_, App>| -> serde_json::Value {
+        serde_json::from_str(&harness.state().state.compose.json).expect("still JSON")
+    };
+    // Delivery starts open because the payload has one of its keys.
+    harness.get_by_label("relevance-score").focus();
+    harness.run();
+    harness.get_by_label("relevance-score").type_text("x");
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("relevance-score takes a number from 0 to 1")
+            .is_some(),
+        "the field says what it takes"
+    );
+    assert_eq!(
+        harness.get_by_label("relevance-score").value().as_deref(),
+        Some("0.5x"),
+        "what was typed stays"
+    );
+    assert_eq!(json(&harness)["aps"]["relevance-score"], 0.5);
+    // Live Activity starts closed; opened, its fields write JSON numbers.
+    assert!(harness.query_by_label("timestamp").is_none());
+    harness.get_by_label("Live Activity").click();
+    harness.run();
+    harness.get_by_label("timestamp").focus();
+    harness.run();
+    harness.get_by_label("timestamp").type_text("1767225600");
+    harness.run();
+    assert_eq!(
+        json(&harness),
+        serde_json::json!({
+            "aps": {"alert": "Hi", "relevance-score": 0.5, "timestamp": 1_767_225_600},
+            "id": 7
+        })
     );
 }
 
@@ -398,7 +445,6 @@ fn ten_thousand_tokens_send_with_progress_and_land_in_history() {
     assert_eq!(run.progress.accepted, 10_000);
     assert_eq!(run.outcomes.iter().flatten().count(), 10_000);
     harness.get_by_label("History").click();
-    harness.run();
     run_until(&mut harness, "history rows", |h| {
         h.query_all_by_label("accepted").count() >= 10
     });

@@ -1,180 +1,217 @@
-//! The aps form: common keys edited as fields, kept in sync with the JSON both
-//! ways. The JSON is the truth; the form reads it every frame and writes back
-//! only the key that changed, so custom keys and key order survive.
+//! The aps form: every key of the `aps` dictionary edited as a field, kept in
+//! sync with the JSON both ways. The JSON is the truth; the form reads it every
+//! frame and writes back only the key that changed, so custom keys and key order
+//! survive. Which keys, and how each is edited, is the table in [`keys`].
 
+mod keys;
+
+use std::collections::HashMap;
+
+use egui::{Color32, RichText};
 use serde_json::{Map, Value};
 
-/// Fields the form shows, read from the payload JSON.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ApsFields {
-    /// aps.alert.title
-    pub title: String,
-    /// aps.alert.subtitle
-    pub subtitle: String,
-    /// aps.alert.body, or aps.alert when it is a string
-    pub body: String,
-    /// aps.badge, empty when absent
-    pub badge: String,
-    /// aps.sound when it is a string
-    pub sound: String,
-    /// aps.thread-id
-    pub thread_id: String,
-    /// aps.category
-    pub category: String,
-    /// aps.content-available = 1
-    pub content_available: bool,
-    /// aps.mutable-content = 1
-    pub mutable_content: bool,
+use keys::{COMMON_ROWS, Check, Field, FieldError, Kind, NO_CHOICE, SECTIONS, Typed};
+
+/// Text typed into a field that the JSON does not show as typed: it does not
+/// parse ("0.5x"), or it parses to a value printed differently ("0.50", "a,").
+/// Kept while the key still holds `value`, so typing is never undone mid-word.
+#[derive(Clone, Debug)]
+struct Draft {
+    text: String,
+    /// The key's value when the text was typed.
+    value: Option<Value>,
+    error: Option<FieldError>,
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> String {
-    map.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+/// The form over one payload for one frame.
+struct Form {
+    root: Map<String, Value>,
+    /// By field label; kept across frames in egui's memory.
+    drafts: HashMap<&'static str, Draft>,
+    changed: bool,
 }
 
-impl ApsFields {
-    /// The fields of `root` (a payload object).
-    pub fn read(root: &Map<String, Value>) -> Self {
-        let empty = Map::new();
-        let aps = root.get("aps").and_then(Value::as_object).unwrap_or(&empty);
-        let (title, subtitle, body) = match aps.get("alert") {
-            Some(Value::String(body)) => (String::new(), String::new(), body.clone()),
-            Some(Value::Object(alert)) => (
-                text(alert, "title"),
-                text(alert, "subtitle"),
-                text(alert, "body"),
-            ),
-            _ => Default::default(),
-        };
-        Self {
-            title,
-            subtitle,
-            body,
-            badge: aps
-                .get("badge")
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            sound: text(aps, "sound"),
-            thread_id: text(aps, "thread-id"),
-            category: text(aps, "category"),
-            content_available: aps.get("content-available").is_some_and(|v| v == 1),
-            mutable_content: aps.get("mutable-content").is_some_and(|v| v == 1),
+impl Form {
+    /// The draft of `field`, unless the JSON moved on since it was typed.
+    fn draft(&mut self, field: &Field) -> Option<&Draft> {
+        let current = field.get(&self.root);
+        if self
+            .drafts
+            .get(field.label)
+            .is_some_and(|draft| draft.value.as_ref() != current)
+        {
+            self.drafts.remove(field.label);
+        }
+        self.drafts.get(field.label)
+    }
+
+    /// What a typed field shows: its draft, else the key's value.
+    fn shown_text(&mut self, field: &Field, typed: Typed) -> String {
+        match self.draft(field) {
+            Some(draft) => draft.text.clone(),
+            None => typed.text(field.get(&self.root)),
         }
     }
 
-    /// Writes the fields that differ from `before` into `root`; an emptied field removes its key.
-    pub fn write(&self, before: &Self, root: &mut Map<String, Value>) {
-        let aps = root
-            .entry("aps")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !aps.is_object() {
-            *aps = Value::Object(Map::new());
-        }
-        let Value::Object(aps) = aps else { return };
-        let set_text = |aps: &mut Map<String, Value>, key: &str, value: &str| {
-            if value.is_empty() {
-                aps.remove(key);
-            } else {
-                aps.insert(key.to_owned(), Value::String(value.to_owned()));
+    /// Takes text typed into a field: written when it parses, else kept with its error.
+    fn take_typed(&mut self, field: &Field, typed: Typed, text: String) {
+        let error = match field.write_typed(typed, &mut self.root, &text) {
+            Ok(changed) => {
+                self.changed |= changed;
+                None
             }
+            Err(error) => Some(error),
         };
-        if (&self.title, &self.subtitle, &self.body)
-            != (&before.title, &before.subtitle, &before.body)
-        {
-            let mut alert = match aps.remove("alert") {
-                Some(Value::Object(alert)) => alert,
-                Some(Value::String(body)) => {
-                    Map::from_iter([("body".to_owned(), Value::String(body))])
-                }
-                _ => Map::new(),
-            };
-            set_text(&mut alert, "title", &self.title);
-            set_text(&mut alert, "subtitle", &self.subtitle);
-            set_text(&mut alert, "body", &self.body);
-            if !alert.is_empty() {
-                aps.insert("alert".to_owned(), Value::Object(alert));
+        let value = field.get(&self.root).cloned();
+        self.drafts
+            .insert(field.label, Draft { text, value, error });
+    }
+
+    fn set(&mut self, field: &Field, value: Option<Value>) {
+        field.set(&mut self.root, value);
+        self.changed = true;
+    }
+
+    /// Draws `field`; `label_width` lines labels up outside a grid.
+    fn field_ui(&mut self, ui: &mut egui::Ui, field: &Field, label_width: Option<f32>) {
+        let label = |ui: &mut egui::Ui| match label_width {
+            Some(width) => {
+                ui.add_sized([width, 18.0], egui::Label::new(field.label))
+                    .id
             }
+            None => ui.label(field.label).id,
+        };
+        match field.kind {
+            Kind::Typed(typed) => {
+                let label = label(ui);
+                ui.horizontal(|ui| self.typed_ui(ui, field, typed, label));
+            }
+            Kind::Choice(options) => {
+                let label = label(ui);
+                self.choice_ui(ui, field, options, label);
+            }
+            Kind::Check(check) => self.checkbox_ui(ui, field, check),
         }
-        if self.badge != before.badge {
-            match self.badge.trim().parse::<u32>() {
-                Ok(badge) => {
-                    aps.insert("badge".to_owned(), badge.into());
-                }
-                Err(_) if self.badge.trim().is_empty() => {
-                    aps.remove("badge");
-                }
-                Err(_) => {}
-            }
+    }
+
+    fn checkbox_ui(&mut self, ui: &mut egui::Ui, field: &Field, check: Check) {
+        let current = field.get(&self.root);
+        let mut on = check.is_on(current);
+        if ui.checkbox(&mut on, field.label).changed() {
+            let value = check.toggled(on, current);
+            self.set(field, value);
         }
-        for (key, now, was) in [
-            ("sound", &self.sound, &before.sound),
-            ("thread-id", &self.thread_id, &before.thread_id),
-            ("category", &self.category, &before.category),
-        ] {
-            if now != was {
-                set_text(aps, key, now);
-            }
+    }
+
+    fn typed_ui(&mut self, ui: &mut egui::Ui, field: &Field, typed: Typed, label: egui::Id) {
+        let mut text = self.shown_text(field, typed);
+        let mut json_layouter = super::json_highlight::layouter;
+        let editor = match typed {
+            Typed::Object => egui::TextEdit::multiline(&mut text)
+                .code_editor()
+                .desired_rows(2)
+                .layouter(&mut json_layouter),
+            _ => egui::TextEdit::singleline(&mut text),
+        };
+        let enabled =
+            typed != Typed::SoundVolume || Check::CriticalSound.is_on(field.get(&self.root));
+        let response = ui
+            .add_enabled(enabled, editor.hint_text(typed.hint()).desired_width(300.0))
+            .labelled_by(label);
+        if response.changed() {
+            self.take_typed(field, typed, text);
         }
-        for (key, now, was) in [
-            (
-                "content-available",
-                self.content_available,
-                before.content_available,
-            ),
-            (
-                "mutable-content",
-                self.mutable_content,
-                before.mutable_content,
-            ),
-        ] {
-            if now != was {
-                if now {
-                    aps.insert(key.to_owned(), 1.into());
-                } else {
-                    aps.remove(key);
+        if let Some(error) = self.drafts.get(field.label).and_then(|d| d.error.as_ref()) {
+            ui.label(RichText::new(error.to_string()).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+        }
+    }
+
+    fn choice_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        field: &Field,
+        options: &[&'static str],
+        label: egui::Id,
+    ) {
+        let current = field
+            .get(&self.root)
+            .map_or_else(|| NO_CHOICE.to_owned(), keys::plain);
+        let mut chosen = current.clone();
+        egui::ComboBox::from_id_salt(field.label)
+            .selected_text(&chosen)
+            .show_ui(ui, |ui| {
+                for option in std::iter::once(&NO_CHOICE).chain(options) {
+                    ui.selectable_value(&mut chosen, (*option).to_owned(), *option);
                 }
-            }
+            })
+            .response
+            .labelled_by(label);
+        if chosen != current {
+            self.set(field, keys::choice_value(chosen));
         }
     }
 }
 
 /// Draws the form over `json`; when a field changes, rewrites `json` (pretty) and returns true.
 pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
-    let Ok(Value::Object(mut root)) = serde_json::from_str::<Value>(json) else {
-        ui.label(egui::RichText::new("Fix the JSON to edit it as a form.").weak());
+    let Ok(Value::Object(root)) = serde_json::from_str::<Value>(json) else {
+        ui.label(RichText::new("Fix the JSON to edit it as a form.").weak());
         return false;
     };
-    let before = ApsFields::read(&root);
-    let mut fields = before.clone();
-    let text_field = |ui: &mut egui::Ui, name: &str, value: &mut String| {
-        let label = ui.add_sized([70.0, 18.0], egui::Label::new(name));
-        ui.add(egui::TextEdit::singleline(value).desired_width(300.0))
-            .labelled_by(label.id);
+    let drafts_id = ui.make_persistent_id("aps form drafts");
+    let mut form = Form {
+        root,
+        drafts: ui.data(|data| data.get_temp(drafts_id)).unwrap_or_default(),
+        changed: false,
     };
-    ui.horizontal(|ui| {
-        text_field(ui, "Title", &mut fields.title);
-        text_field(ui, "Subtitle", &mut fields.subtitle);
-    });
-    ui.horizontal(|ui| {
-        text_field(ui, "Body", &mut fields.body);
-        text_field(ui, "Badge", &mut fields.badge);
-    });
-    ui.horizontal(|ui| {
-        text_field(ui, "Sound", &mut fields.sound);
-        text_field(ui, "Thread id", &mut fields.thread_id);
-    });
-    ui.horizontal(|ui| {
-        text_field(ui, "Category", &mut fields.category);
-        ui.checkbox(&mut fields.content_available, "content-available");
-        ui.checkbox(&mut fields.mutable_content, "mutable-content");
-    });
-    if fields == before {
+    let mut open: Vec<bool> = SECTIONS
+        .iter()
+        .map(|section| {
+            let in_use = section
+                .fields
+                .iter()
+                .any(|field| field.shows_a_value(&form.root));
+            let id = ui.make_persistent_id(section.title);
+            ui.data_mut(|data| *data.get_persisted_mut_or(id, in_use))
+        })
+        .collect();
+    for (index, row) in COMMON_ROWS.iter().enumerate() {
+        ui.horizontal(|ui| {
+            for field in *row {
+                form.field_ui(ui, field, Some(70.0));
+            }
+            // The rarer keys open from the last row, so that the closed form is no
+            // taller than the common keys: the Send button stays in view.
+            if index + 1 == COMMON_ROWS.len() {
+                ui.separator();
+                for (section, open) in SECTIONS.iter().zip(&mut open) {
+                    ui.toggle_value(open, section.title);
+                }
+            }
+        });
+    }
+    for (section, open) in SECTIONS.iter().zip(open) {
+        let id = ui.make_persistent_id(section.title);
+        ui.data_mut(|data| data.insert_persisted(id, open));
+        if open {
+            ui.group(|ui| {
+                egui::Grid::new(section.title)
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for field in section.fields {
+                            form.field_ui(ui, field, None);
+                            ui.end_row();
+                        }
+                    });
+            });
+        }
+    }
+    ui.data_mut(|data| data.insert_temp(drafts_id, form.drafts));
+    if !form.changed {
         return false;
     }
-    fields.write(&before, &mut root);
-    *json = serde_json::to_string_pretty(&Value::Object(root)).unwrap_or_else(|_| json.clone());
+    *json =
+        serde_json::to_string_pretty(&Value::Object(form.root)).unwrap_or_else(|_| json.clone());
     true
 }
 
@@ -182,47 +219,85 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
 mod tests {
     use super::*;
 
-    fn root(json: &str) -> Map<String, Value> {
+    fn form(json: &str) -> Form {
         match serde_json::from_str(json) {
-            Ok(Value::Object(map)) => map,
+            Ok(Value::Object(root)) => Form {
+                root,
+                drafts: HashMap::new(),
+                changed: false,
+            },
             _ => panic!("not an object"),
         }
     }
 
-    #[test]
-    fn reads_string_and_dictionary_alerts() {
-        let fields = ApsFields::read(&root(
-            r#"{"aps":{"alert":"Hi","badge":0,"content-available":1}}"#,
-        ));
-        assert_eq!((fields.body.as_str(), fields.badge.as_str()), ("Hi", "0"));
-        assert!(fields.content_available);
-        let fields = ApsFields::read(&root(r#"{"aps":{"alert":{"title":"T","body":"B"}}}"#));
-        assert_eq!((fields.title.as_str(), fields.body.as_str()), ("T", "B"));
+    fn typed(label: &str) -> (Field, Typed) {
+        let field = keys::field(label);
+        match field.kind {
+            Kind::Typed(typed) => (field, typed),
+            _ => panic!("{label} is not typed into"),
+        }
+    }
+
+    /// Types `text` into the field labelled `label`, as the user would.
+    fn type_into(form: &mut Form, label: &str, text: &str) {
+        let (field, typed) = typed(label);
+        form.take_typed(&field, typed, text.to_owned());
+    }
+
+    fn shown(form: &mut Form, label: &str) -> String {
+        let (field, typed) = typed(label);
+        form.shown_text(&field, typed)
+    }
+
+    fn error(form: &Form, label: &str) -> Option<String> {
+        form.drafts
+            .get(label)
+            .and_then(|draft| draft.error.as_ref())
+            .map(ToString::to_string)
     }
 
     #[test]
-    fn writes_only_what_changed_and_keeps_the_rest() {
-        let mut map = root(r#"{"id":7,"aps":{"alert":"Hi","x-custom":true}}"#);
-        let before = ApsFields::read(&map);
-        let mut after = before.clone();
-        after.title = "Title".into();
-        after.badge = "0".into();
-        after.mutable_content = true;
-        after.write(&before, &mut map);
+    fn typed_text_stays_on_screen_while_the_json_holds_its_value() {
+        let mut form = form(r#"{"aps":{"loc-args":1}}"#);
+        for (label, typed) in [
+            ("relevance-score", "0.50"),
+            ("loc-args", "Ann,"),
+            ("content-state", "{ \"a\": 1 }"),
+        ] {
+            type_into(&mut form, label, typed);
+            assert_eq!(shown(&mut form, label), typed);
+        }
+        assert!(form.changed);
+        form.drafts.clear();
+        assert_eq!(shown(&mut form, "relevance-score"), "0.5");
+        assert_eq!(shown(&mut form, "loc-args"), "Ann");
+    }
+
+    #[test]
+    fn text_that_does_not_parse_stays_with_its_error_and_the_json_keeps_the_old_value() {
+        let mut form = form(r#"{"aps":{"relevance-score":0.5}}"#);
+        type_into(&mut form, "relevance-score", "0.5x");
+        assert_eq!(shown(&mut form, "relevance-score"), "0.5x");
         assert_eq!(
-            Value::Object(map).to_string(),
-            r#"{"id":7,"aps":{"x-custom":true,"alert":{"body":"Hi","title":"Title"},"badge":0,"mutable-content":1}}"#
+            error(&form, "relevance-score").as_deref(),
+            Some("relevance-score takes a number from 0 to 1")
         );
+        assert!(!form.changed);
+        assert_eq!(
+            Value::Object(form.root.clone()).to_string(),
+            r#"{"aps":{"relevance-score":0.5}}"#
+        );
+        type_into(&mut form, "relevance-score", "0.25");
+        assert_eq!(error(&form, "relevance-score"), None);
+        assert!(form.changed);
     }
 
     #[test]
-    fn emptying_a_field_removes_its_key() {
-        let mut map = root(r#"{"aps":{"sound":"default","badge":3}}"#);
-        let before = ApsFields::read(&map);
-        let mut after = before.clone();
-        after.sound.clear();
-        after.badge.clear();
-        after.write(&before, &mut map);
-        assert_eq!(Value::Object(map).to_string(), r#"{"aps":{}}"#);
+    fn a_draft_gives_way_when_the_json_is_edited_elsewhere() {
+        let mut form = form(r#"{"aps":{"relevance-score":0.5}}"#);
+        type_into(&mut form, "relevance-score", "0.5x");
+        form.root = self::form(r#"{"aps":{"relevance-score":0.7}}"#).root;
+        assert_eq!(shown(&mut form, "relevance-score"), "0.7");
+        assert!(form.drafts.is_empty(), "its error goes with it");
     }
 }

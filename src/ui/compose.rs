@@ -301,6 +301,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
             .code_editor()
             .desired_rows(18)
             .desired_width(f32::INFINITY)
+            .layouter(&mut super::json_highlight::layouter)
             .id_salt("payload json"),
     )
     .labelled_by(label.id);

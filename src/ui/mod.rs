@@ -6,6 +6,7 @@ mod aps_form;
 mod compose;
 mod history;
 mod identities;
+mod json_highlight;
 mod saved;
 mod send;
 
@@ -16,6 +17,7 @@ use egui::{Color32, RichText};
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
 pub use history::{HistoryForm, HistoryWindow};
 pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm};
+pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
 use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 
