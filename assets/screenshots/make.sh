@@ -16,7 +16,10 @@ fi
 
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
-# A throwaway home: no history or identities of the user's appear in the pictures.
+# A throwaway home: no history or identities of the user's appear in the pictures; one
+# identity (the test fixture) so that the Identities view shows one.
+PUSH_CONSOLE_HOME=$home HOME=$home "$binary" identities import \
+  tests/fixtures/keychain-legacy-rc2-3des.p12 --password fixture >/dev/null
 PUSH_CONSOLE_HOME=$home HOME=$home "$binary" >"$home/app.log" 2>&1 &
 app=$!
 window=""
@@ -30,13 +33,16 @@ sleep 1.5
 
 click() { xdotool mousemove --window "$window" "$1" "$2" click 1; sleep "${3:-1}"; }
 # "Send to 1 token" (where the default layout puts it; without a window manager Xvfb
-# gives the window no keyboard focus for Ctrl+Enter), then the History and Identities tabs.
+# gives the window no keyboard focus for Ctrl+Enter), then the History, Identities and
+# Settings tabs.
 click 60 691 2
 import -window "$window" "$out/send.png"
 click 213 12
 import -window "$window" "$out/history.png"
 click 285 12
 import -window "$window" "$out/identities.png"
+click 365 12
+import -window "$window" "$out/settings.png"
 kill "$app"
 wait "$app" 2>/dev/null || true
 identify "$out"/*.png

@@ -245,7 +245,8 @@ pub enum Event {
     SendFinished {
         /// The send's request id.
         id: RequestId,
-        /// Every outcome and the errors not tied to a token.
+        /// Its counts and the errors not tied to a token; the outcomes are not in it (each
+        /// came as an `Outcome` event).
         report: Box<BatchReport>,
         /// Set when the history could not record every answer.
         history_problem: Option<String>,
@@ -776,20 +777,24 @@ impl Engine {
         if let Ok(mut sends) = self.sends.lock() {
             sends.insert(id, cancel.clone());
         }
-        self.emit(Event::SendStarted {
-            id,
-            total: job.batch.len(),
-        });
+        let total = job.batch.len();
+        self.emit(Event::SendStarted { id, total });
         let (events, mut received) = mpsc::unbounded_channel();
+        let mut streamed = vec![false; total];
         let forward = async {
             while let Some(event) = received.recv().await {
                 match event {
                     SendEvent::Progress(progress) => self.emit(Event::Progress { id, progress }),
-                    SendEvent::Outcome { index, outcome } => self.emit(Event::Outcome {
-                        id,
-                        index,
-                        outcome: Box::new(outcome),
-                    }),
+                    SendEvent::Outcome { index, outcome } => {
+                        if let Some(seen) = streamed.get_mut(index) {
+                            *seen = true;
+                        }
+                        self.emit(Event::Outcome {
+                            id,
+                            index,
+                            outcome: Box::new(outcome),
+                        });
+                    }
                 }
             }
         };
@@ -797,7 +802,20 @@ impl Engine {
         if let Ok(mut sends) = self.sends.lock() {
             sends.remove(&id);
         }
-        let result = result.map_err(|error| error.to_string())?;
+        let mut result = result.map_err(|error| error.to_string())?;
+        // Every outcome reaches the UI once, as an Outcome event: those the sender did not
+        // stream (e.g. not sent after a cancel) are sent now, and the report goes without
+        // them, so the UI thread never copies or frees 100,000 outcomes in one frame.
+        let outcomes = std::mem::take(&mut result.report.outcomes);
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            if !streamed.get(index).copied().unwrap_or(true) {
+                self.emit(Event::Outcome {
+                    id,
+                    index,
+                    outcome: Box::new(outcome),
+                });
+            }
+        }
         self.emit(Event::SendFinished {
             id,
             report: Box::new(result.report),

@@ -285,9 +285,14 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse {
             return response;
         }
         Some(count) => {
+            let matches = if count == 1 {
+                "send matches"
+            } else {
+                "sends match"
+            };
             ui.label(
                 RichText::new(format!(
-                    "{} sends match",
+                    "{} {matches}",
                     crate::apns::group_thousands(count as usize)
                 ))
                 .weak(),

@@ -251,12 +251,6 @@ impl App {
                         history_problem
                             .map(|problem| format!("the history is incomplete: {problem}")),
                     );
-                    // The report repeats the outcomes already streamed; it fills only gaps.
-                    for (slot, outcome) in run.outcomes.iter_mut().zip(report.outcomes) {
-                        if slot.is_none() {
-                            *slot = Some(outcome);
-                        }
-                    }
                 }
                 self.reload_history();
             }
