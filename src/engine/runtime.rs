@@ -21,7 +21,7 @@ use crate::simulator::Rules;
 use crate::simulator::{Simulator, SimulatorConfig, SimulatorError};
 use crate::store::DataPaths;
 use crate::store::history::{
-    ExportFormat, Filter, History, HistoryError, Retention, SendRow, UnregisteredFormat,
+    Cursor, ExportFormat, Filter, History, HistoryError, Retention, SendRow, UnregisteredFormat,
 };
 use crate::store::identity::{
     Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
@@ -140,6 +140,8 @@ pub enum Command {
         id: RequestId,
         /// Which sends.
         filter: Box<Filter>,
+        /// Only sends older than this.
+        cursor: Option<Cursor>,
         /// How many matching sends to skip.
         offset: u64,
         /// How many at most.
@@ -255,8 +257,6 @@ pub enum Event {
     HistoryPage {
         /// The request id.
         id: RequestId,
-        /// The position of the first row among the matches.
-        offset: u64,
         /// The rows.
         rows: Vec<SendRow>,
         /// How many sends match, when counting was asked for.
@@ -423,6 +423,7 @@ impl Engine {
             Command::LoadHistory {
                 id,
                 filter,
+                cursor,
                 offset,
                 limit,
                 count,
@@ -433,17 +434,12 @@ impl Engine {
                         return Ok((Vec::new(), count.then_some(0)));
                     }
                     let history = History::open_read_only(&path)?;
-                    let rows = history.rows_at(&filter, offset, limit)?;
+                    let rows = history.rows_at(&filter, cursor, offset, limit)?;
                     let total = count.then(|| history.matching(&filter)).transpose()?;
                     Ok((rows, total))
                 });
                 match page {
-                    Ok((rows, total)) => self.emit(Event::HistoryPage {
-                        id,
-                        offset,
-                        rows,
-                        total,
-                    }),
+                    Ok((rows, total)) => self.emit(Event::HistoryPage { id, rows, total }),
                     Err(error) => self.emit(Event::Failed {
                         id,
                         message: error.to_string(),

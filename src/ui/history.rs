@@ -2,13 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
+use std::time::{Duration, Instant};
 
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::RequestId;
 
-use crate::store::history::{Filter, SendRow, SendState, TokenPrefix};
+use crate::store::history::{Cursor, Filter, SendRow, SendState, TokenPrefix};
 
 /// The history filters, as plain data.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -171,6 +172,12 @@ pub const PAGE_ROWS: usize = 200;
 /// Pages kept around the visible rows; the rest are dropped, so memory stays flat however
 /// far the list scrolls.
 const KEPT_PAGES: u64 = 8;
+/// Page requests in flight at once: a fling past thousands of rows asks for the pages it
+/// stops at, not every page it passed.
+const MAX_IN_FLIGHT: usize = 3;
+/// How long the filters must stay unchanged before the list is fetched again, so typing a
+/// token asks the database once rather than once per keystroke.
+pub const FILTER_SETTLE: Duration = Duration::from_millis(300);
 
 /// The history list as a window over every matching send: pages are fetched as they scroll
 /// into view and dropped when far away, so a million rows cost a few pages of memory.
@@ -181,28 +188,85 @@ pub struct HistoryWindow {
     pending: HashMap<RequestId, u64>,
     /// The filters the pages were fetched for.
     loaded_for: Option<HistoryForm>,
-    /// Why the filters are not a query, shown above the list.
+    /// The query every page uses: built once, so a relative "since" does not slide between
+    /// pages.
+    filter: Option<Filter>,
+    /// The newest match when the list was counted; later pages stop there, so sends
+    /// recorded since do not shift them.
+    newest_id: Option<i64>,
+    /// Filters being edited, and since when.
+    edited: Option<(HistoryForm, Instant)>,
+    /// Why the list cannot be shown, above it.
     problem: Option<String>,
     /// The row opened in the detail pane, kept even when its page is dropped.
     pub selected: Option<SendRow>,
 }
 
+/// One page to fetch: the query, where it stops, and which page.
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    /// The filters.
+    pub filter: Filter,
+    /// Only sends older than this (none for the first page).
+    pub cursor: Option<Cursor>,
+    /// The page's first row among the matches.
+    pub offset: u64,
+    /// Whether to count the matches too (the first page).
+    pub count: bool,
+}
+
 impl HistoryWindow {
-    /// Forgets every page and returns the filter to fetch anew for `form`, or `None` when
-    /// the form is not one (the problem is then shown above the list).
-    pub fn restart(&mut self, form: &HistoryForm) -> Option<Filter> {
+    /// Forgets every page and builds the query for `form`; returns the first page to fetch,
+    /// or `None` when the form is not a query (the problem is then shown above the list).
+    pub fn restart(&mut self, form: &HistoryForm) -> Option<PageRequest> {
         self.total = None;
         self.pages.clear();
         self.pending.clear();
+        self.newest_id = None;
+        self.edited = None;
         self.loaded_for = Some(form.clone());
-        let filter = form.filter();
-        self.problem = filter.as_ref().err().cloned();
-        filter.ok()
+        match form.filter() {
+            Ok(filter) => {
+                self.problem = None;
+                self.filter = Some(filter);
+                self.request(0)
+            }
+            Err(problem) => {
+                self.problem = Some(problem);
+                self.filter = None;
+                None
+            }
+        }
     }
 
-    /// Whether the pages were fetched for other filters than `form`.
-    pub fn is_stale(&self, form: &HistoryForm) -> bool {
-        self.loaded_for.as_ref() != Some(form)
+    /// Whether the filters in `form` differ from the list's and have stayed so for
+    /// [`FILTER_SETTLE`]; `None` while they are still being edited.
+    pub fn needs_restart(&mut self, form: &HistoryForm, now: Instant) -> Option<bool> {
+        if self.loaded_for.as_ref() == Some(form) {
+            self.edited = None;
+            return Some(false);
+        }
+        match &self.edited {
+            Some((edited, since)) if edited == form => {
+                (now.duration_since(*since) >= FILTER_SETTLE).then_some(true)
+            }
+            _ => {
+                self.edited = Some((form.clone(), now));
+                None
+            }
+        }
+    }
+
+    /// The request for page `page` of the current query.
+    pub fn request(&self, page: u64) -> Option<PageRequest> {
+        Some(PageRequest {
+            filter: self.filter.clone()?,
+            cursor: self.newest_id.map(|id| Cursor {
+                before_id: id.saturating_add(1),
+            }),
+            offset: page * PAGE_ROWS as u64,
+            count: page == 0,
+        })
     }
 
     /// How many sends match, once counted.
@@ -221,22 +285,27 @@ impl HistoryWindow {
         self.pending.insert(request, page);
     }
 
-    /// The pages that rows in `visible` need and nobody has asked for yet.
+    /// The pages that rows in `visible` need and nobody has asked for yet, as many as may
+    /// be in flight.
     pub fn missing(&self, visible: &RangeInclusive<u64>) -> Vec<u64> {
         let page_of = |index: u64| index / PAGE_ROWS as u64;
         (page_of(*visible.start())..=page_of(*visible.end()))
             .filter(|page| {
                 !self.pages.contains_key(page) && !self.pending.values().any(|p| p == page)
             })
+            .take(MAX_IN_FLIGHT.saturating_sub(self.pending.len()))
             .collect()
     }
 
     /// Takes a page the engine answered; false when it was not asked for (a request from
-    /// before the filters changed).
+    /// before the filters changed, or for a page scrolled past).
     pub fn accept(&mut self, request: RequestId, rows: Vec<SendRow>, total: Option<u64>) -> bool {
         let Some(page) = self.pending.remove(&request) else {
             return false;
         };
+        if page == 0 {
+            self.newest_id = rows.first().map(|row| row.id);
+        }
         if total.is_some() {
             self.total = total;
         }
@@ -244,11 +313,22 @@ impl HistoryWindow {
         true
     }
 
-    /// Drops the pages far from the rows on screen.
+    /// Takes a failed page request: the list says why instead of waiting for it forever.
+    /// False when it was not one of the list's requests.
+    pub fn failed(&mut self, request: RequestId, message: &str) -> bool {
+        if self.pending.remove(&request).is_none() {
+            return false;
+        }
+        self.problem = Some(format!("the history cannot be read: {message}"));
+        true
+    }
+
+    /// Drops the pages far from the rows on screen, and forgets requests for them.
     pub fn keep_near(&mut self, visible: &RangeInclusive<u64>) {
         let centre = (visible.start() + visible.end()) / 2 / PAGE_ROWS as u64;
-        self.pages
-            .retain(|page, _| page.abs_diff(centre) <= KEPT_PAGES / 2);
+        let near = |page: &u64| page.abs_diff(centre) <= KEPT_PAGES / 2;
+        self.pages.retain(|page, _| near(page));
+        self.pending.retain(|_, page| near(page));
     }
 
     /// How many rows are held in memory.
@@ -376,4 +456,66 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse {
             });
         });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(token: &str) -> HistoryForm {
+        HistoryForm {
+            token: token.into(),
+            ..HistoryForm::default()
+        }
+    }
+
+    #[test]
+    fn edited_filters_restart_the_list_once_they_settle() {
+        let mut window = HistoryWindow::default();
+        let start = Instant::now();
+        assert!(window.restart(&form("")).is_some());
+        assert_eq!(window.needs_restart(&form(""), start), Some(false));
+        assert_eq!(window.needs_restart(&form("ab"), start), None, "typing");
+        assert_eq!(
+            window.needs_restart(&form("abc"), start),
+            None,
+            "still typing"
+        );
+        let later = start + FILTER_SETTLE;
+        assert_eq!(window.needs_restart(&form("abc"), later), Some(true));
+    }
+
+    #[test]
+    fn a_filter_that_is_not_a_query_says_why_and_fetches_nothing() {
+        let mut window = HistoryWindow::default();
+        assert!(window.restart(&form("xyz")).is_none());
+        assert!(window.problem.is_some());
+        assert!(window.request(1).is_none());
+    }
+
+    #[test]
+    fn few_pages_are_in_flight_and_a_failed_one_is_reported() {
+        let mut window = HistoryWindow::default();
+        let first = window.restart(&form("")).expect("a query");
+        assert!(first.count && first.cursor.is_none() && first.offset == 0);
+        window.requested(1, 0);
+        assert!(window.accept(1, Vec::new(), Some(100_000)));
+        assert!(!window.accept(1, Vec::new(), None), "answered once");
+        let wanted = window.missing(&(0..=10 * PAGE_ROWS as u64));
+        assert_eq!(
+            wanted,
+            [1, 2, 3],
+            "page 0 is loaded; at most {MAX_IN_FLIGHT} at once"
+        );
+        for (id, page) in (2..).zip(&wanted) {
+            window.requested(id, *page);
+        }
+        assert!(window.missing(&(0..=10 * PAGE_ROWS as u64)).is_empty());
+        assert!(window.failed(3, "disk I/O error"));
+        assert!(!window.failed(99, "not ours"));
+        assert_eq!(
+            window.problem.as_deref(),
+            Some("the history cannot be read: disk I/O error")
+        );
+    }
 }

@@ -191,22 +191,21 @@ impl App {
 
     /// Starts the history list over: the filters changed or new sends were recorded.
     fn reload_history(&mut self) {
-        if self.history.restart(&self.state.history).is_some() {
-            self.load_history_page(0);
+        if let Some(first) = self.history.restart(&self.state.history) {
+            self.load_history_page(0, first);
         }
     }
 
-    fn load_history_page(&mut self, page: u64) {
-        if let Ok(filter) = self.state.history.filter() {
-            let id = self.request(|id| Command::LoadHistory {
-                id,
-                filter: Box::new(filter),
-                offset: page * history::PAGE_ROWS as u64,
-                limit: history::PAGE_ROWS,
-                count: page == 0,
-            });
-            self.history.requested(id, page);
-        }
+    fn load_history_page(&mut self, page: u64, request: history::PageRequest) {
+        let id = self.request(|id| Command::LoadHistory {
+            id,
+            filter: Box::new(request.filter),
+            cursor: request.cursor,
+            offset: request.offset,
+            limit: history::PAGE_ROWS,
+            count: request.count,
+        });
+        self.history.requested(id, page);
     }
 
     /// Applies what the engine reported since the last frame.
@@ -254,9 +253,7 @@ impl App {
                 }
                 self.reload_history();
             }
-            Event::HistoryPage {
-                id, rows, total, ..
-            } => {
+            Event::HistoryPage { id, rows, total } => {
                 self.history.accept(id, rows, total);
             }
             Event::Identities {
@@ -284,6 +281,9 @@ impl App {
             Event::Done { id, .. } if Some(id) == self.simulator.startup_request => {}
             Event::Done { message, .. } => self.notice = Some(message),
             Event::Failed { id, message } => {
+                if self.history.failed(id, &message) {
+                    return;
+                }
                 if let Some(run) = self.run.as_mut().filter(|run| run.id == id) {
                     run.finished = true;
                     run.notes.push(message);
@@ -533,8 +533,14 @@ impl App {
 
     fn history_view(&mut self, ui: &mut egui::Ui) {
         let refresh = history::filters(ui, &mut self.state.history);
-        if refresh || self.history.is_stale(&self.state.history) {
-            self.reload_history();
+        match self
+            .history
+            .needs_restart(&self.state.history, std::time::Instant::now())
+        {
+            _ if refresh => self.reload_history(),
+            Some(true) => self.reload_history(),
+            Some(false) => {}
+            None => ui.ctx().request_repaint_after(history::FILTER_SETTLE),
         }
         self.history_exports(ui);
         if let Some(send) = &self.history.selected {
@@ -548,10 +554,12 @@ impl App {
             self.history.selected = (!reopened).then_some(send);
         }
         if let Some(visible) = table.visible {
-            for page in self.history.missing(&visible) {
-                self.load_history_page(page);
-            }
             self.history.keep_near(&visible);
+            for page in self.history.missing(&visible) {
+                if let Some(request) = self.history.request(page) {
+                    self.load_history_page(page, request);
+                }
+            }
         }
     }
 

@@ -2,9 +2,10 @@
 //! unregistered tokens.
 //!
 //! Every filter is a condition on `sends` alone (lookups in the small tables are scalar
-//! subqueries or resolved first), and `sends` is forced to be the outer loop, so a page walks an index in
-//! id order and stops after `limit` rows instead of sorting everything that matches. Time
-//! ranges become id ranges: the writer never lets `created_ms` go backwards as ids grow.
+//! subqueries or resolved first), so a page picks its ids from `sends` walking an index in
+//! id order, skipping `offset` and stopping after `limit` rows instead of sorting everything
+//! that matches, and only then joins those rows to the small tables. Time ranges become id
+//! ranges: the writer never lets `created_ms` go backwards as ids grow.
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Row, params_from_iter};
@@ -123,9 +124,9 @@ const ROW_COLUMNS: &str = "s.id, s.batch_id, s.created_ms, i.name, e.address, b.
     s.status, s.reason, s.apns_unique_id, s.unregistered_ms, s.attempts, s.latency_us, s.error,
     s.legacy_status, s.answered_ms, p.body";
 
-// CROSS JOIN keeps `sends` the outer loop, so ORDER BY s.id walks an index, not a sort.
-const ROW_FROM: &str = "FROM sends s
-    CROSS JOIN identities i ON i.id = s.identity_id
+// The small tables a send row shows. CROSS JOIN keeps `sends` the outer loop, so ORDER BY
+// s.id walks an index, not a sort.
+const ROW_JOINS: &str = "CROSS JOIN identities i ON i.id = s.identity_id
     CROSS JOIN endpoints e ON e.id = s.endpoint_id
     CROSS JOIN batches b ON b.id = s.batch_id
     CROSS JOIN messages m ON m.id = s.message_id
@@ -336,7 +337,7 @@ impl History {
         limit: usize,
     ) -> Result<Page, HistoryError> {
         // One row more than asked tells whether there is a next page.
-        let mut rows = self.select(filter, cursor, 0, limit + 1)?;
+        let mut rows = self.select(filter, cursor, 0, limit.saturating_add(1))?;
         let next = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|row| Cursor { before_id: row.id })
@@ -346,15 +347,16 @@ impl History {
         Ok(Page { rows, next })
     }
 
-    /// The sends that match `filter`, newest first, from position `offset` on: for a view
-    /// that jumps anywhere in the list (a scroll bar), where no cursor is at hand.
+    /// The sends that match `filter` and come after `cursor`, newest first, from position
+    /// `offset` on: for a view that jumps anywhere in the list (a scroll bar).
     pub fn rows_at(
         &self,
         filter: &Filter,
+        cursor: Option<Cursor>,
         offset: u64,
         limit: usize,
     ) -> Result<Vec<SendRow>, HistoryError> {
-        self.select(filter, None, offset, limit)
+        self.select(filter, cursor, offset, limit)
     }
 
     /// How many sends match `filter`, its state included.
@@ -377,18 +379,19 @@ impl History {
         if let Some(cursor) = cursor {
             conditions.push("s.id < ?", [Value::Integer(cursor.before_id)]);
         }
-        conditions.params.push(Value::Integer(limit as i64));
-        conditions.params.push(Value::Integer(offset as i64));
+        conditions
+            .params
+            .push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        conditions
+            .params
+            .push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
         // The ids are picked first from `sends` alone (every condition is on its columns), so
         // skipping to a deep offset walks one index instead of joining every skipped row.
-        let picked = format!(
-            "FROM (SELECT s.id AS picked FROM sends s {} ORDER BY s.id DESC LIMIT ? OFFSET ?) \
-             chosen CROSS JOIN sends s ON s.id = chosen.picked",
-            conditions.where_clause()
-        );
         let sql = format!(
-            "SELECT {ROW_COLUMNS} {} ORDER BY s.id DESC",
-            ROW_FROM.replacen("FROM sends s", &picked, 1)
+            "SELECT {ROW_COLUMNS} \
+             FROM (SELECT s.id AS picked FROM sends s {} ORDER BY s.id DESC LIMIT ? OFFSET ?) \
+             chosen CROSS JOIN sends s ON s.id = chosen.picked {ROW_JOINS} ORDER BY s.id DESC",
+            conditions.where_clause()
         );
         let mut statement = self
             .conn
@@ -412,7 +415,7 @@ impl History {
         let live = self.live_batches()?;
         let conditions = self.conditions(filter, &live, true)?;
         let sql = format!(
-            "SELECT {ROW_COLUMNS} {ROW_FROM} {} ORDER BY s.id DESC",
+            "SELECT {ROW_COLUMNS} FROM sends s {ROW_JOINS} {} ORDER BY s.id DESC",
             conditions.where_clause()
         );
         let mut statement = self

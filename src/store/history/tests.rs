@@ -262,7 +262,7 @@ fn filters_and_keyset_paging_return_exactly_the_matching_rows() {
         assert_eq!(history.matching(&filter).unwrap(), expected.len() as u64);
         for (offset, limit) in [(0, 10), (3, 7), (expected.len().saturating_sub(2), 10)] {
             let window: Vec<i64> = history
-                .rows_at(&filter, offset as u64, limit)
+                .rows_at(&filter, None, offset as u64, limit)
                 .unwrap()
                 .iter()
                 .map(|row| row.id)
