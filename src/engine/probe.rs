@@ -64,7 +64,13 @@ pub fn verdict(outcome: &Outcome, elapsed: Duration) -> ProbeVerdict {
                 reason.explanation()
             ),
         },
-        (OutcomeKind::Rejected, None) | (OutcomeKind::Failed, _) => ProbeVerdict {
+        (OutcomeKind::Rejected, None) => ProbeVerdict::unsendable(format!(
+            "refused with HTTP {} and no reason: is this an APNs server?",
+            outcome
+                .status
+                .map_or_else(|| "(no status)".to_owned(), |status| status.to_string())
+        )),
+        (OutcomeKind::Failed, _) => ProbeVerdict {
             healthy: false,
             summary: format!(
                 "could not send: {}",

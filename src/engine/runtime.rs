@@ -735,11 +735,12 @@ impl Engine {
             concurrency: 1,
             record_history: false,
         };
-        let started = std::time::Instant::now();
         let mut job = match self.job(request).await {
             Ok(job) => job,
             Err(problem) => return ProbeVerdict::unsendable(problem),
         };
+        // Timed from here: the keychain read and a simulator start are not the network's.
+        let started = std::time::Instant::now();
         // The first failure is the one that explains; a retry would only hide it.
         if let BatchSender::Http2(sender) = &mut job.sender {
             sender.retry.max_attempts = 1;

@@ -81,11 +81,14 @@ impl Endpoint {
     /// Reads `HOST:PORT` (an IPv6 host in brackets), as a user types a custom endpoint.
     pub fn parse_host_port(text: &str) -> Option<(String, u16)> {
         let (host, port) = text.trim().rsplit_once(':')?;
-        let host = host.trim_matches(['[', ']']);
-        if host.is_empty() {
-            return None;
-        }
-        Some((host.to_owned(), port.parse().ok()?))
+        let host = match host.strip_prefix('[') {
+            Some(bracketed) => bracketed.strip_suffix(']')?,
+            // A colon outside brackets means an IPv6 address written without them.
+            None if host.contains([':', ']']) => return None,
+            None => host,
+        };
+        let port = port.parse().ok().filter(|port| *port != 0)?;
+        (!host.is_empty()).then(|| (host.to_owned(), port))
     }
 
     /// Any host and port, trusting the public roots plus `extra_roots`.
@@ -146,5 +149,8 @@ mod tests {
         assert_eq!(parse("push.example"), None);
         assert_eq!(parse(":443"), None);
         assert_eq!(parse("host:99999"), None);
+        assert_eq!(parse("host:0"), None);
+        assert_eq!(parse("::1"), None, "IPv6 needs brackets");
+        assert_eq!(parse("[::1:2195"), None);
     }
 }

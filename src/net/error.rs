@@ -70,6 +70,10 @@ pub enum TransportError {
 /// handshake, so the refusal arrives on the connection's first read (as an alert) or write
 /// (as a closed pipe): say what that means.
 fn closed_by_peer_hint(error: &h2::Error) -> &'static str {
+    error.get_io().map_or("", refused_certificate_hint)
+}
+
+fn refused_certificate_hint(io: &std::io::Error) -> &'static str {
     const CERTIFICATE_ALERTS: [&str; 7] = [
         "BadCertificate",
         "CertificateUnknown",
@@ -79,9 +83,6 @@ fn closed_by_peer_hint(error: &h2::Error) -> &'static str {
         "CertificateRequired",
         "AccessDenied",
     ];
-    let Some(io) = error.get_io() else {
-        return "";
-    };
     // h2 keeps only the kind and the text of an I/O error, so the alert is read from the text.
     let text = io.to_string();
     let certificate_alert = CERTIFICATE_ALERTS
@@ -92,13 +93,21 @@ fn closed_by_peer_hint(error: &h2::Error) -> &'static str {
             "; the server refused the client certificate (issued by someone else, for the other environment, expired or revoked)"
         }
         std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
-            "; the server closed the connection, which right after connecting usually means it refused the client certificate (issued by someone else, for the other environment, expired or revoked)"
+            "; the server closed the connection (right after connecting, that usually means it refused the client certificate: issued by someone else, for the other environment, expired or revoked)"
         }
         _ => "",
     }
 }
 
 impl TransportError {
+    /// The error itself, unwrapped from the sharing of a failure between requests.
+    pub fn root(&self) -> &TransportError {
+        match self {
+            TransportError::Shared(shared) => shared.root(),
+            other => other,
+        }
+    }
+
     /// Whether the same request may succeed on a new connection: the request
     /// never got an answer because the connection went away.
     pub fn is_connection_loss(&self) -> bool {
@@ -114,5 +123,26 @@ impl TransportError {
             TransportError::Connect { .. } => true,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins the rustls alert text the hint reads (h2 keeps only an I/O error's text).
+    #[test]
+    fn a_certificate_alert_says_the_certificate_was_refused() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateUnknown);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, alert.to_string());
+        assert!(refused_certificate_hint(&io).starts_with("; the server refused the client"));
+    }
+
+    #[test]
+    fn other_failures_get_no_certificate_hint() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out");
+        assert_eq!(refused_certificate_hint(&io), "");
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(refused_certificate_hint(&pipe).contains("right after connecting"));
     }
 }

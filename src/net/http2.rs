@@ -97,11 +97,14 @@ pub struct PreparedRequest {
 
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 
+/// How long a failed request waits for its connection's driver to say why it ended.
+const CAUSE_WAIT: Duration = Duration::from_millis(50);
+
 struct Shared {
     id: u64,
     closed: AtomicBool,
-    /// Why the connection ended, when the driver saw it fail.
-    ended_by: Mutex<Option<Arc<TransportError>>>,
+    /// Why the connection ended, once the driver saw it fail.
+    ended_by: tokio::sync::watch::Sender<Option<Arc<TransportError>>>,
     last_used: Mutex<Instant>,
     authority: String,
     request_timeout: Duration,
@@ -156,7 +159,7 @@ impl Http2Connection {
         let shared = Arc::new(Shared {
             id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
             closed: AtomicBool::new(false),
-            ended_by: Mutex::new(None),
+            ended_by: tokio::sync::watch::Sender::new(None),
             last_used: Mutex::new(Instant::now()),
             authority: endpoint.address(),
             request_timeout: config.request_timeout,
@@ -166,9 +169,9 @@ impl Http2Connection {
         let driver = tokio::spawn(async move {
             if let Err(error) = connection.await {
                 debug!(connection = driver_shared.id, %error, "HTTP/2 connection ended");
-                if let Ok(mut ended_by) = driver_shared.ended_by.lock() {
-                    *ended_by = Some(Arc::new(TransportError::Http2(error)));
-                }
+                driver_shared
+                    .ended_by
+                    .send_replace(Some(Arc::new(TransportError::Http2(error))));
             }
             driver_shared.closed.store(true, Ordering::Release);
         });
@@ -244,9 +247,12 @@ impl Http2Connection {
             Ok(Err(error)) if error.is_connection_loss() => {
                 // A stream learns of a lost connection from a symptom (a closed pipe, a
                 // closed connection); the driver, which read the socket, knows the cause,
-                // e.g. the TLS alert of a refused certificate.
-                tokio::task::yield_now().await;
-                let cause = self.shared.ended_by.lock().ok().and_then(|e| e.clone());
+                // e.g. the TLS alert of a refused certificate, and records it a moment later.
+                let mut ended_by = self.shared.ended_by.subscribe();
+                let cause = tokio::time::timeout(CAUSE_WAIT, ended_by.wait_for(Option::is_some))
+                    .await
+                    .ok()
+                    .and_then(|cause| cause.ok().and_then(|cause| cause.clone()));
                 Err(cause.map_or(error, TransportError::Shared))
             }
             Ok(answer) => answer,

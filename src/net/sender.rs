@@ -309,7 +309,7 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
 }
 
 fn describe(error: &TransportError) -> String {
-    match error {
+    match error.root() {
         TransportError::Http2(inner) if inner.is_go_away() => {
             "the server closed the connection (GOAWAY) before answering".into()
         }

@@ -912,6 +912,10 @@ impl App {
         }
         self.parsed_tokens.update(&form.tokens);
         let token_count = self.parsed_tokens.tokens.len();
+        // Asking to see one long list as text is not a wish to see every later one so.
+        if form.tokens.len() <= send::LARGE_TOKEN_LIST_BYTES {
+            self.edit_large_token_list = false;
+        }
         if form.tokens.len() > send::LARGE_TOKEN_LIST_BYTES && !self.edit_large_token_list {
             ui.horizontal(|ui| {
                 ui.label(format!(

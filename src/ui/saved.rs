@@ -45,7 +45,12 @@ pub fn bar<T: Clone>(
             name: trimmed.clone(),
             value: current(),
         };
-        match items.iter_mut().find(|existing| existing.name == trimmed) {
+        // Only an item the picker offers is replaced: a token list of the same name for
+        // another identity or endpoint is another list.
+        match items
+            .iter_mut()
+            .find(|existing| existing.name == trimmed && fits(&existing.value))
+        {
             Some(existing) => *existing = item,
             None => items.push(item),
         }
@@ -115,10 +120,14 @@ fn unused_name<T>(items: &[Named<T>], wanted: &str) -> String {
     if !taken(wanted) {
         return wanted.to_owned();
     }
-    (2..)
-        .map(|n| format!("{wanted} {n}"))
-        .find(|name| !taken(name))
-        .unwrap_or_else(|| wanted.to_owned())
+    let mut n = 2;
+    loop {
+        let name = format!("{wanted} {n}");
+        if !taken(&name) {
+            return name;
+        }
+        n += 1;
+    }
 }
 
 #[cfg(test)]
