@@ -266,6 +266,12 @@ impl Simulator {
         self.state.stats()
     }
 
+    /// Stops listening and closes every connection, without waiting: for a simulator that
+    /// others still hold.
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+
     /// Stops listening, closes every connection and waits until that is done.
     pub async fn shutdown(mut self) {
         self.cancel.cancel();

@@ -230,22 +230,14 @@ mod tests {
         }
     }
 
-    fn typed(label: &str) -> (Field, Typed) {
-        let field = keys::field(label);
-        match field.kind {
-            Kind::Typed(typed) => (field, typed),
-            _ => panic!("{label} is not typed into"),
-        }
-    }
-
     /// Types `text` into the field labelled `label`, as the user would.
     fn type_into(form: &mut Form, label: &str, text: &str) {
-        let (field, typed) = typed(label);
+        let (field, typed) = keys::typed_field(label);
         form.take_typed(&field, typed, text.to_owned());
     }
 
     fn shown(form: &mut Form, label: &str) -> String {
-        let (field, typed) = typed(label);
+        let (field, typed) = keys::typed_field(label);
         form.shown_text(&field, typed)
     }
 

@@ -9,6 +9,8 @@ mod identities;
 mod json_highlight;
 mod saved;
 mod send;
+mod send_view;
+mod settings;
 
 use std::sync::{Arc, OnceLock};
 
@@ -20,14 +22,15 @@ pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportF
 pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
 use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
+use settings::{SettingsAction, SimulatorStatus};
 
-use crate::apns::{AuthKind, Transport, group_thousands};
+use crate::apns::{AuthKind, Transport};
 use crate::engine::{
     Command, EngineHandle, EngineSettings, Event, ProbeVerdict, RequestId, SendRequest,
     SimulatorPorts,
 };
 use crate::store::DataPaths;
-use crate::store::history::{ExportFormat, Retention};
+use crate::store::history::ExportFormat;
 use crate::store::secrets::SecretStore;
 use identities::IdentityAction;
 
@@ -114,17 +117,6 @@ impl Theme {
             Theme::Dark => egui::ThemePreference::Dark,
         }
     }
-}
-
-/// What the Settings view knows of the built-in simulator.
-#[derive(Debug, Default)]
-struct SimulatorStatus {
-    /// Its ports and CA file, once it listens.
-    running: Option<(SimulatorPorts, Result<std::path::PathBuf, String>)>,
-    /// Why the rules typed are not applied.
-    problem: Option<String>,
-    /// The configuration sent at start-up, which the user did not ask to be told about.
-    startup_request: Option<RequestId>,
 }
 
 /// The app: its persisted state, the engine, and what the engine last said.
@@ -278,10 +270,20 @@ impl App {
                     .insert(name, ConnectionTest::Finished(verdict));
             }
             Event::SimulatorRunning { ports, ca } => self.simulator.running = Some((ports, ca)),
-            Event::Done { id, .. } if Some(id) == self.simulator.startup_request => {}
+            // Configuring at start-up is not news.
+            Event::Done { id, .. } if self.simulator.configuring == Some((id, false)) => {}
             Event::Done { message, .. } => self.notice = Some(message),
             Event::Failed { id, message } => {
                 if self.history.failed(id, &message) {
+                    return;
+                }
+                if self
+                    .simulator
+                    .configuring
+                    .is_some_and(|(request, _)| request == id)
+                {
+                    self.simulator.running = None;
+                    self.simulator.problem = Some(message);
                     return;
                 }
                 if let Some(run) = self.run.as_mut().filter(|run| run.id == id) {
@@ -370,7 +372,7 @@ impl App {
             self.started = true;
             ui.ctx().set_theme(self.state.theme.preference());
             self.request(|id| Command::ListIdentities { id });
-            self.simulator.startup_request = self.configure_simulator();
+            self.configure_simulator(true);
             if let Some(target) = self.state.start_on {
                 self.state.send.target = target;
             }
@@ -595,423 +597,46 @@ impl App {
     }
 
     /// Sends the simulator's rules and ports to the engine, which starts it if need be.
-    fn configure_simulator(&mut self) -> Option<RequestId> {
-        let text = self.state.simulator_rules.trim();
-        let rules = if text.is_empty() {
-            Ok(crate::simulator::Rules::default())
-        } else {
-            crate::simulator::Rules::from_json(text)
-        };
-        let rules = match rules {
+    /// Rules that do not parse are not applied; at start-up the simulator then runs with none,
+    /// rather than not at all.
+    fn configure_simulator(&mut self, at_start_up: bool) {
+        let rules = match settings::rules(&self.state.simulator_rules) {
             Ok(rules) => {
                 self.simulator.problem = None;
                 rules
             }
+            Err(error) if at_start_up => {
+                self.simulator.problem = Some(format!(
+                    "the saved rules are not applied, the simulator runs without rules: {error}"
+                ));
+                crate::simulator::Rules::default()
+            }
             Err(error) => {
                 self.simulator.problem = Some(format!("the rules are not applied: {error}"));
-                return None;
+                return;
             }
         };
         let ports = self.state.simulator_ports;
-        Some(self.request(|id| Command::ConfigureSimulator {
+        let id = self.request(|id| Command::ConfigureSimulator {
             id,
             rules: Box::new(rules),
             ports,
-        }))
+        });
+        self.simulator.configuring = Some((id, !at_start_up));
     }
 
     fn settings_view(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Simulator");
-        match &self.simulator.running {
-            Some((ports, ca)) => {
-                ui.label(format!(
-                    "Listening on 127.0.0.1: HTTP/2 port {}, legacy gateway {}, feedback {}",
-                    ports.http2, ports.legacy, ports.feedback
-                ));
-                match ca {
-                    Ok(path) => ui.label(format!("Its CA certificate: {}", path.display())),
-                    Err(problem) => ui.colored_label(ui.visuals().error_fg_color, problem),
-                };
+        let about = settings::About {
+            paths: &self.paths,
+            keychain: &self.identities.keychain,
+        };
+        match settings::show(ui, &mut self.state, &self.simulator, &about) {
+            Some(SettingsAction::ConfigureSimulator) => self.configure_simulator(false),
+            Some(SettingsAction::SetRetention(retention)) => {
+                self.request(|id| Command::SetRetention { id, retention });
             }
-            None => {
-                ui.label(RichText::new("Starting…").weak());
-            }
-        }
-        ui.horizontal(|ui| {
-            let ports = &mut self.state.simulator_ports;
-            for (name, port) in [
-                ("HTTP/2 port", &mut ports.http2),
-                ("Legacy port", &mut ports.legacy),
-                ("Feedback port", &mut ports.feedback),
-            ] {
-                let label = ui.label(name);
-                ui.add(egui::DragValue::new(port)).labelled_by(label.id);
-            }
-            ui.label(RichText::new("0 picks any free port").weak());
-            if ui.button("Apply ports").clicked() {
-                let _ = self.configure_simulator();
-            }
-        });
-        ui.label(
-            RichText::new(
-                "Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
-            )
-            .weak(),
-        );
-        let label = ui.label("Rules (JSON)");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.state.simulator_rules)
-                .code_editor()
-                .desired_rows(6)
-                .desired_width(f32::INFINITY)
-                .hint_text("{\"unregistered\": [\"<hex token>\"]}"),
-        )
-        .labelled_by(label.id);
-        if ui.button("Apply rules").clicked() {
-            let _ = self.configure_simulator();
-        }
-        if let Some(problem) = &self.simulator.problem {
-            ui.colored_label(ui.visuals().error_fg_color, problem);
-        }
-        ui.separator();
-        ui.heading("Sending");
-        ui.horizontal(|ui| {
-            let label = ui.label("Start on endpoint");
-            let name = |choice: Option<TargetChoice>| {
-                choice.map_or_else(|| "the last used".to_owned(), |c| format!("{c:?}"))
-            };
-            egui::ComboBox::from_id_salt("start on")
-                .selected_text(name(self.state.start_on))
-                .show_ui(ui, |ui| {
-                    for choice in std::iter::once(None).chain(TargetChoice::ALL.map(Some)) {
-                        ui.selectable_value(&mut self.state.start_on, choice, name(choice));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.label(
-                RichText::new("e.g. Sandbox, so that a restart never resumes on Production").weak(),
-            );
-        });
-        ui.separator();
-        ui.heading("History retention");
-        ui.horizontal(|ui| {
-            let label = ui.label("Keep days");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.state.keep_days)
-                    .desired_width(60.0)
-                    .hint_text("all"),
-            )
-            .labelled_by(label.id);
-            let label = ui.label("Keep sends");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.state.keep_rows)
-                    .desired_width(100.0)
-                    .hint_text("all"),
-            )
-            .labelled_by(label.id);
-            if ui.button("Apply retention").clicked() {
-                let days = self.state.keep_days.trim();
-                let rows = self.state.keep_rows.trim();
-                match (
-                    (!days.is_empty()).then(|| days.parse::<u32>()).transpose(),
-                    (!rows.is_empty()).then(|| rows.parse::<u64>()).transpose(),
-                ) {
-                    (Ok(max_age_days), Ok(max_rows)) => {
-                        self.request(|id| Command::SetRetention {
-                            id,
-                            retention: Retention {
-                                max_age_days,
-                                max_rows,
-                            },
-                        });
-                    }
-                    _ => {
-                        self.message = Some(
-                            "retention takes whole numbers (or nothing, to keep everything)".into(),
-                        )
-                    }
-                }
-            }
-        });
-        ui.separator();
-        ui.heading("About");
-        ui.label(format!(
-            "Push Console {} · MIT license · keys in the {}",
-            env!("CARGO_PKG_VERSION"),
-            self.identities.keychain
-        ));
-        ui.separator();
-        ui.heading("Folders");
-        ui.label(format!(
-            "Identities and settings: {}",
-            self.paths.config_dir.display()
-        ));
-        ui.label(format!("History: {}", self.paths.history_db().display()));
-        ui.label(
-            RichText::new("Set PUSH_CONSOLE_HOME to keep everything in another folder.").weak(),
-        );
-    }
-
-    /// Templates and .apns files: save, load, delete, import, export.
-    fn templates_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let compose = self.state.compose.clone();
-            if let Some(template) = saved::bar(
-                ui,
-                &saved::Labels {
-                    name: "Template",
-                    load: "Load template",
-                    save: "Save template",
-                },
-                &mut self.state.templates,
-                &mut self.state.template_name,
-                || compose,
-                |_| true,
-            ) {
-                self.state.compose = template.value;
-                self.state.template_name = template.name;
-            }
-            ui.separator();
-            if ui.button("Import .apns…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .add_filter("APNs payload", &["apns", "json"])
-                    .pick_file()
-            {
-                match std::fs::read_to_string(&path)
-                    .map_err(|error| error.to_string())
-                    .and_then(|text| from_apns_file(&text))
-                {
-                    Ok(compose) => self.state.compose = compose,
-                    Err(problem) => self.message = Some(format!("{}: {problem}", path.display())),
-                }
-            }
-            if ui.button("Export .apns…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .set_file_name("payload.apns")
-                    .save_file()
-            {
-                let written = to_apns_file(&self.state.compose).and_then(|text| {
-                    crate::store::write_atomically(&path, text.as_bytes())
-                        .map_err(|error| error.to_string())
-                });
-                match written {
-                    Ok(()) => self.notice = Some(format!("Exported {}", path.display())),
-                    Err(problem) => self.message = Some(problem),
-                }
-            }
-        });
-    }
-
-    fn send_view(&mut self, ui: &mut egui::Ui) {
-        let transport = self.state.send.protocol.transport();
-        self.templates_bar(ui);
-        let composed = self.state.compose.compose(transport, AuthKind::Certificate);
-        compose::show(ui, &mut self.state.compose, &composed);
-        ui.separator();
-        let form = &mut self.state.send;
-        ui.horizontal(|ui| {
-            let endpoint_label = ui.label("Endpoint");
-            egui::ComboBox::from_id_salt("target")
-                .selected_text(format!("{:?}", form.target))
-                .show_ui(ui, |ui| {
-                    for choice in TargetChoice::ALL {
-                        ui.selectable_value(&mut form.target, choice, format!("{choice:?}"));
-                    }
-                })
-                .response
-                .labelled_by(endpoint_label.id);
-            let label = ui.label("Protocol");
-            egui::ComboBox::from_id_salt("protocol")
-                .selected_text(form.protocol.label())
-                .show_ui(ui, |ui| {
-                    for choice in ProtocolChoice::ALL {
-                        ui.selectable_value(&mut form.protocol, choice, choice.label());
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            if form.target == TargetChoice::Custom {
-                ui.add(
-                    egui::TextEdit::singleline(&mut form.custom)
-                        .hint_text("host:port")
-                        .desired_width(160.0),
-                )
-                .labelled_by(endpoint_label.id);
-                let label = ui.label("CA file");
-                ui.add(
-                    egui::TextEdit::singleline(&mut form.ca)
-                        .hint_text("optional, e.g. a simulator's ca.pem")
-                        .desired_width(200.0),
-                )
-                .labelled_by(label.id);
-            }
-            let label = ui.label("Identity");
-            egui::ComboBox::from_id_salt("identity")
-                .selected_text(
-                    form.identity
-                        .clone()
-                        .unwrap_or_else(|| "simulator's own".into()),
-                )
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut form.identity, None, "simulator's own");
-                    for identity in &self.identities.list {
-                        ui.selectable_value(
-                            &mut form.identity,
-                            Some(identity.name.clone()),
-                            &identity.name,
-                        );
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            let label = ui.label("Concurrency");
-            ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
-                .labelled_by(label.id);
-        });
-        ui.horizontal(|ui| {
-            let (identity, target) = (form.identity.clone(), form.target);
-            let list = || TokenList {
-                identity: form.identity.clone(),
-                target: form.target,
-                tokens: form.tokens.clone(),
-            };
-            if let Some(loaded) = saved::bar(
-                ui,
-                &saved::Labels {
-                    name: "Token list",
-                    load: "Load token list",
-                    save: "Save token list",
-                },
-                &mut self.state.token_lists,
-                &mut self.state.token_list_name,
-                list,
-                |saved| saved.identity == identity && saved.target == target,
-            ) {
-                form.tokens = loaded.value.tokens;
-                self.state.token_list_name = loaded.name;
-            }
-        });
-        let label = ui.label("Device tokens, one per line");
-        if ui.small_button("Import tokens from .txt/.csv…").clicked()
-            && let Some(path) = rfd::FileDialog::new()
-                .add_filter("Token lists", &["txt", "csv"])
-                .pick_file()
-        {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    if !form.tokens.ends_with('\n') && !form.tokens.is_empty() {
-                        form.tokens.push('\n');
-                    }
-                    form.tokens.push_str(&text);
-                }
-                Err(error) => {
-                    self.message = Some(format!("cannot read {}: {error}", path.display()))
-                }
-            }
-        }
-        self.parsed_tokens.update(&form.tokens);
-        let token_count = self.parsed_tokens.tokens.len();
-        // Asking to see one long list as text is not a wish to see every later one so.
-        if form.tokens.len() <= send::LARGE_TOKEN_LIST_BYTES {
-            self.edit_large_token_list = false;
-        }
-        if form.tokens.len() > send::LARGE_TOKEN_LIST_BYTES && !self.edit_large_token_list {
-            ui.horizontal(|ui| {
-                ui.label(format!(
-                    "{} tokens ({:.1} MB of text), too many to show here",
-                    group_thousands(token_count),
-                    form.tokens.len() as f64 / 1e6
-                ))
-                .labelled_by(label.id);
-                self.edit_large_token_list = ui.button("Edit as text").clicked();
-                if ui.button("Clear tokens").clicked() {
-                    form.tokens.clear();
-                }
-            });
-        } else {
-            // A long list scrolls in place instead of pushing Send off the window.
-            egui::ScrollArea::vertical()
-                .id_salt("tokens scroll")
-                .max_height(110.0)
-                .show(ui, |ui| {
-                    ui.add(
-                        egui::TextEdit::multiline(&mut form.tokens)
-                            .code_editor()
-                            .desired_rows(3)
-                            .desired_width(f32::INFINITY)
-                            .id_salt("tokens"),
-                    )
-                    .labelled_by(label.id);
-                });
-        }
-        for reject in self.parsed_tokens.rejects.iter().take(5) {
-            ui.label(RichText::new(reject).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
-        }
-        let running = self.run.as_ref().is_some_and(|run| !run.finished);
-        let blocked = composed
-            .blocker
-            .clone()
-            .or_else(|| (token_count == 0).then(|| "add at least one device token".to_owned()))
-            .or_else(|| running.then(|| "a send is running".to_owned()));
-        let shortcut =
-            ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
-        let form_target_is_production = self.state.send.target == TargetChoice::Production;
-        ui.horizontal(|ui| {
-            let label = format!(
-                "Send to {} token{}",
-                token_count,
-                if token_count == 1 { "" } else { "s" }
-            );
-            let clicked = ui
-                .add_enabled(blocked.is_none(), egui::Button::new(label))
-                .clicked();
-            if form_target_is_production {
-                ui.label(
-                    RichText::new("PRODUCTION: real devices receive this")
-                        .strong()
-                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
-                );
-            }
-            if let Some(reason) = &blocked {
-                ui.label(
-                    RichText::new(format!("Can't send: {reason}"))
-                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
-                );
-            } else if clicked || shortcut {
-                self.start_send(transport);
-            }
-        });
-        if ui.button("Copy as CLI command").clicked()
-            && let Some(notification) = &composed.notification
-        {
-            let command =
-                send::cli_command(&self.state.send, notification, &self.parsed_tokens.tokens);
-            ui.ctx().copy_text(command.clone());
-            self.notice = Some(format!("Copied: {command}"));
-        }
-        let mut cancel = None;
-        let mut retry = false;
-        if let Some(run) = &self.run {
-            if send::progress(ui, run) {
-                cancel = Some(run.id);
-            }
-            let retryable = run
-                .outcomes
-                .iter()
-                .flatten()
-                .filter(|o| o.needs_retry())
-                .count();
-            if run.finished && retryable > 0 {
-                retry = ui.button(format!("Retry {retryable} failed")).clicked();
-            }
-            send::results(ui, run);
-        }
-        if let Some(id) = cancel {
-            self.engine.command(Command::Cancel { id });
-        }
-        if retry {
-            self.retry_failed();
+            Some(SettingsAction::Problem(problem)) => self.message = Some(problem),
+            None => {}
         }
     }
 }

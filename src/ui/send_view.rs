@@ -1,0 +1,273 @@
+//! The Send view: templates and .apns files, the compose form, where to and to whom, the
+//! Send button and the run's progress and results.
+
+use egui::{Color32, RichText};
+
+use super::{App, TokenList, compose, from_apns_file, saved, send, to_apns_file};
+use super::{ProtocolChoice, TargetChoice};
+use crate::apns::{AuthKind, group_thousands};
+use crate::engine::Command;
+
+impl App {
+    /// Templates and .apns files: save, load, delete, import, export.
+    fn templates_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let compose = self.state.compose.clone();
+            if let Some(template) = saved::bar(
+                ui,
+                &saved::Labels {
+                    name: "Template",
+                    load: "Load template",
+                    save: "Save template",
+                },
+                &mut self.state.templates,
+                &mut self.state.template_name,
+                || compose,
+                |_| true,
+            ) {
+                self.state.compose = template.value;
+                self.state.template_name = template.name;
+            }
+            ui.separator();
+            if ui.button("Import .apns…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .add_filter("APNs payload", &["apns", "json"])
+                    .pick_file()
+            {
+                match std::fs::read_to_string(&path)
+                    .map_err(|error| error.to_string())
+                    .and_then(|text| from_apns_file(&text))
+                {
+                    Ok(compose) => self.state.compose = compose,
+                    Err(problem) => self.message = Some(format!("{}: {problem}", path.display())),
+                }
+            }
+            if ui.button("Export .apns…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .set_file_name("payload.apns")
+                    .save_file()
+            {
+                let written = to_apns_file(&self.state.compose).and_then(|text| {
+                    crate::store::write_atomically(&path, text.as_bytes())
+                        .map_err(|error| error.to_string())
+                });
+                match written {
+                    Ok(()) => self.notice = Some(format!("Exported {}", path.display())),
+                    Err(problem) => self.message = Some(problem),
+                }
+            }
+        });
+    }
+
+    pub(super) fn send_view(&mut self, ui: &mut egui::Ui) {
+        let transport = self.state.send.protocol.transport();
+        self.templates_bar(ui);
+        let composed = self.state.compose.compose(transport, AuthKind::Certificate);
+        compose::show(ui, &mut self.state.compose, &composed);
+        ui.separator();
+        let form = &mut self.state.send;
+        ui.horizontal(|ui| {
+            let endpoint_label = ui.label("Endpoint");
+            egui::ComboBox::from_id_salt("target")
+                .selected_text(format!("{:?}", form.target))
+                .show_ui(ui, |ui| {
+                    for choice in TargetChoice::ALL {
+                        ui.selectable_value(&mut form.target, choice, format!("{choice:?}"));
+                    }
+                })
+                .response
+                .labelled_by(endpoint_label.id);
+            let label = ui.label("Protocol");
+            egui::ComboBox::from_id_salt("protocol")
+                .selected_text(form.protocol.label())
+                .show_ui(ui, |ui| {
+                    for choice in ProtocolChoice::ALL {
+                        ui.selectable_value(&mut form.protocol, choice, choice.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if form.target == TargetChoice::Custom {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.custom)
+                        .hint_text("host:port")
+                        .desired_width(160.0),
+                )
+                .labelled_by(endpoint_label.id);
+                let label = ui.label("CA file");
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.ca)
+                        .hint_text("optional, e.g. a simulator's ca.pem")
+                        .desired_width(200.0),
+                )
+                .labelled_by(label.id);
+            }
+            let label = ui.label("Identity");
+            egui::ComboBox::from_id_salt("identity")
+                .selected_text(
+                    form.identity
+                        .clone()
+                        .unwrap_or_else(|| "simulator's own".into()),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut form.identity, None, "simulator's own");
+                    for identity in &self.identities.list {
+                        ui.selectable_value(
+                            &mut form.identity,
+                            Some(identity.name.clone()),
+                            &identity.name,
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            let label = ui.label("Concurrency");
+            ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            let (identity, target) = (form.identity.clone(), form.target);
+            let list = || TokenList {
+                identity: form.identity.clone(),
+                target: form.target,
+                tokens: form.tokens.clone(),
+            };
+            if let Some(loaded) = saved::bar(
+                ui,
+                &saved::Labels {
+                    name: "Token list",
+                    load: "Load token list",
+                    save: "Save token list",
+                },
+                &mut self.state.token_lists,
+                &mut self.state.token_list_name,
+                list,
+                |saved| saved.identity == identity && saved.target == target,
+            ) {
+                form.tokens = loaded.value.tokens;
+                self.state.token_list_name = loaded.name;
+            }
+        });
+        let label = ui.label("Device tokens, one per line");
+        if ui.small_button("Import tokens from .txt/.csv…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("Token lists", &["txt", "csv"])
+                .pick_file()
+        {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    if !form.tokens.ends_with('\n') && !form.tokens.is_empty() {
+                        form.tokens.push('\n');
+                    }
+                    form.tokens.push_str(&text);
+                }
+                Err(error) => {
+                    self.message = Some(format!("cannot read {}: {error}", path.display()))
+                }
+            }
+        }
+        self.parsed_tokens.update(&form.tokens);
+        let token_count = self.parsed_tokens.tokens.len();
+        // Asking to see one long list as text is not a wish to see every later one so.
+        if form.tokens.len() <= send::LARGE_TOKEN_LIST_BYTES {
+            self.edit_large_token_list = false;
+        }
+        if form.tokens.len() > send::LARGE_TOKEN_LIST_BYTES && !self.edit_large_token_list {
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "{} tokens ({:.1} MB of text), too many to show here",
+                    group_thousands(token_count),
+                    form.tokens.len() as f64 / 1e6
+                ))
+                .labelled_by(label.id);
+                self.edit_large_token_list = ui.button("Edit as text").clicked();
+                if ui.button("Clear tokens").clicked() {
+                    form.tokens.clear();
+                }
+            });
+        } else {
+            // A long list scrolls in place instead of pushing Send off the window.
+            egui::ScrollArea::vertical()
+                .id_salt("tokens scroll")
+                .max_height(110.0)
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::TextEdit::multiline(&mut form.tokens)
+                            .code_editor()
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY)
+                            .id_salt("tokens"),
+                    )
+                    .labelled_by(label.id);
+                });
+        }
+        for reject in self.parsed_tokens.rejects.iter().take(5) {
+            ui.label(RichText::new(reject).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+        }
+        let running = self.run.as_ref().is_some_and(|run| !run.finished);
+        let blocked = composed
+            .blocker
+            .clone()
+            .or_else(|| (token_count == 0).then(|| "add at least one device token".to_owned()))
+            .or_else(|| running.then(|| "a send is running".to_owned()));
+        let shortcut =
+            ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
+        let form_target_is_production = self.state.send.target == TargetChoice::Production;
+        ui.horizontal(|ui| {
+            let label = format!(
+                "Send to {} token{}",
+                token_count,
+                if token_count == 1 { "" } else { "s" }
+            );
+            let clicked = ui
+                .add_enabled(blocked.is_none(), egui::Button::new(label))
+                .clicked();
+            if form_target_is_production {
+                ui.label(
+                    RichText::new("PRODUCTION: real devices receive this")
+                        .strong()
+                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
+                );
+            }
+            if let Some(reason) = &blocked {
+                ui.label(
+                    RichText::new(format!("Can't send: {reason}"))
+                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
+                );
+            } else if clicked || shortcut {
+                self.start_send(transport);
+            }
+        });
+        if ui.button("Copy as CLI command").clicked()
+            && let Some(notification) = &composed.notification
+        {
+            let command =
+                send::cli_command(&self.state.send, notification, &self.parsed_tokens.tokens);
+            ui.ctx().copy_text(command.clone());
+            self.notice = Some(format!("Copied: {command}"));
+        }
+        let mut cancel = None;
+        let mut retry = false;
+        if let Some(run) = &self.run {
+            if send::progress(ui, run) {
+                cancel = Some(run.id);
+            }
+            let retryable = run
+                .outcomes
+                .iter()
+                .flatten()
+                .filter(|o| o.needs_retry())
+                .count();
+            if run.finished && retryable > 0 {
+                retry = ui.button(format!("Retry {retryable} failed")).clicked();
+            }
+            send::results(ui, run);
+        }
+        if let Some(id) = cancel {
+            self.engine.command(Command::Cancel { id });
+        }
+        if retry {
+            self.retry_failed();
+        }
+    }
+}

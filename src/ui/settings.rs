@@ -1,0 +1,189 @@
+//! Settings: the built-in simulator (where it listens, its ports and rules), the endpoint
+//! to start on, history retention, and where files live.
+
+use std::path::PathBuf;
+
+use egui::RichText;
+
+use super::{TargetChoice, UiState};
+use crate::engine::SimulatorPorts;
+use crate::simulator::{Rules, SimulatorError};
+use crate::store::DataPaths;
+use crate::store::history::Retention;
+
+/// What the Settings view knows of the built-in simulator.
+#[derive(Debug, Default)]
+pub struct SimulatorStatus {
+    /// Its ports and CA file, once it listens.
+    pub running: Option<(SimulatorPorts, Result<PathBuf, String>)>,
+    /// Why the rules typed are not applied, or why it is not running.
+    pub problem: Option<String>,
+    /// The latest configuration request, and whether the user asked for it (start-up's is
+    /// not news).
+    pub configuring: Option<(crate::engine::RequestId, bool)>,
+}
+
+/// What the view shows about the app itself.
+pub struct About<'a> {
+    /// Where files live.
+    pub paths: &'a DataPaths,
+    /// The keychain, in words.
+    pub keychain: &'a str,
+}
+
+/// What the user asked for.
+pub enum SettingsAction {
+    /// Apply the simulator's rules and ports.
+    ConfigureSimulator,
+    /// Apply this history retention.
+    SetRetention(Retention),
+    /// A setting that is not valid, in words.
+    Problem(String),
+}
+
+/// The simulator rules typed as JSON; empty is no rules.
+pub fn rules(text: &str) -> Result<Rules, SimulatorError> {
+    match text.trim() {
+        "" => Ok(Rules::default()),
+        text => Rules::from_json(text),
+    }
+}
+
+/// Draws the view; returns what was asked.
+pub fn show(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    status: &SimulatorStatus,
+    about: &About<'_>,
+) -> Option<SettingsAction> {
+    let mut action = None;
+    ui.heading("Simulator");
+    match &status.running {
+        Some((ports, ca)) => {
+            ui.label(format!(
+                "Listening on 127.0.0.1: HTTP/2 port {}, legacy gateway {}, feedback {}",
+                ports.http2, ports.legacy, ports.feedback
+            ));
+            match ca {
+                Ok(path) => ui.label(format!("Its CA certificate: {}", path.display())),
+                Err(problem) => ui.colored_label(ui.visuals().error_fg_color, problem),
+            };
+        }
+        None if status.problem.is_some() => {
+            ui.label("Not running.");
+        }
+        None => {
+            ui.label(RichText::new("Starting…").weak());
+        }
+    }
+    ui.horizontal(|ui| {
+        let ports = &mut state.simulator_ports;
+        for (name, port) in [
+            ("HTTP/2 port", &mut ports.http2),
+            ("Legacy port", &mut ports.legacy),
+            ("Feedback port", &mut ports.feedback),
+        ] {
+            let label = ui.label(name);
+            ui.add(egui::DragValue::new(port)).labelled_by(label.id);
+        }
+        ui.label(RichText::new("0 picks any free port").weak());
+        if ui.button("Apply ports").clicked() {
+            action = Some(SettingsAction::ConfigureSimulator);
+        }
+    });
+    ui.label(
+        RichText::new(
+            "Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
+        )
+        .weak(),
+    );
+    let label = ui.label("Rules (JSON)");
+    ui.add(
+        egui::TextEdit::multiline(&mut state.simulator_rules)
+            .code_editor()
+            .desired_rows(6)
+            .desired_width(f32::INFINITY)
+            .hint_text("{\"unregistered\": [\"<hex token>\"]}"),
+    )
+    .labelled_by(label.id);
+    if ui.button("Apply rules").clicked() {
+        action = Some(SettingsAction::ConfigureSimulator);
+    }
+    if let Some(problem) = &status.problem {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+    }
+    ui.separator();
+    ui.heading("Sending");
+    ui.horizontal(|ui| {
+        let label = ui.label("Start on endpoint");
+        let name = |choice: Option<TargetChoice>| {
+            choice.map_or_else(|| "the last used".to_owned(), |c| format!("{c:?}"))
+        };
+        egui::ComboBox::from_id_salt("start on")
+            .selected_text(name(state.start_on))
+            .show_ui(ui, |ui| {
+                for choice in std::iter::once(None).chain(TargetChoice::ALL.map(Some)) {
+                    ui.selectable_value(&mut state.start_on, choice, name(choice));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.label(
+            RichText::new("e.g. Sandbox, so that a restart never resumes on Production").weak(),
+        );
+    });
+    ui.separator();
+    ui.heading("History retention");
+    ui.horizontal(|ui| {
+        let label = ui.label("Keep days");
+        ui.add(
+            egui::TextEdit::singleline(&mut state.keep_days)
+                .desired_width(60.0)
+                .hint_text("all"),
+        )
+        .labelled_by(label.id);
+        let label = ui.label("Keep sends");
+        ui.add(
+            egui::TextEdit::singleline(&mut state.keep_rows)
+                .desired_width(100.0)
+                .hint_text("all"),
+        )
+        .labelled_by(label.id);
+        if ui.button("Apply retention").clicked() {
+            let days = state.keep_days.trim();
+            let rows = state.keep_rows.trim();
+            match (
+                (!days.is_empty()).then(|| days.parse::<u32>()).transpose(),
+                (!rows.is_empty()).then(|| rows.parse::<u64>()).transpose(),
+            ) {
+                (Ok(max_age_days), Ok(max_rows)) => {
+                    action = Some(SettingsAction::SetRetention(Retention {
+                        max_age_days,
+                        max_rows,
+                    }));
+                }
+                _ => {
+                    action = Some(SettingsAction::Problem(
+                        "retention takes whole numbers (or nothing, to keep everything)".into(),
+                    ))
+                }
+            }
+        }
+    });
+    ui.separator();
+    ui.heading("About");
+    ui.label(format!(
+        "Push Console {} · MIT license · keys in the {}",
+        env!("CARGO_PKG_VERSION"),
+        about.keychain
+    ));
+    ui.separator();
+    ui.heading("Folders");
+    ui.label(format!(
+        "Identities and settings: {}",
+        about.paths.config_dir.display()
+    ));
+    ui.label(format!("History: {}", about.paths.history_db().display()));
+    ui.label(RichText::new("Set PUSH_CONSOLE_HOME to keep everything in another folder.").weak());
+    action
+}
