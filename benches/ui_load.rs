@@ -101,10 +101,15 @@ fn app(root: &Path, state: UiState) -> App {
     .expect("engine starts")
 }
 
-/// Draws frames (one every 4 ms, as a busy window would) until `done` or `limit`.
+/// Draws frames (one every 4 ms, as a busy window would) until `done`; panics after `limit`
+/// so that a stuck engine is not reported as a result.
 fn draw_until(frames: &mut Frames, app: &mut App, limit: Duration, done: impl Fn(&App) -> bool) {
     let deadline = Instant::now() + limit;
-    while !done(app) && Instant::now() < deadline {
+    while !done(app) {
+        assert!(
+            Instant::now() < deadline,
+            "nothing happened within {limit:?}"
+        );
         frames.draw(app, Vec::new());
         std::thread::sleep(Duration::from_millis(4));
     }

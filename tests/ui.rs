@@ -628,7 +628,7 @@ fn test_connection_reports_accepted_credentials_and_a_refused_certificate() {
     });
     harness.get_by_label("Test connection").click();
     run_until(&mut harness, "the test", |h| {
-        h.query_by_label_contains("Works: credentials and topic accepted")
+        h.query_by_label_contains("Works against Custom: credentials and topic accepted")
             .is_some()
     });
     // The legacy fixture's certificate was not issued by this simulator's CA.
@@ -645,7 +645,8 @@ fn test_connection_reports_accepted_credentials_and_a_refused_certificate() {
         .expect("the second identity's button")
         .click();
     run_until(&mut harness, "the refusal", |h| {
-        h.query_by_label_contains("Fails: could not send").is_some()
+        h.query_by_label_contains("Fails against Custom: could not send")
+            .is_some()
     });
     assert!(
         harness

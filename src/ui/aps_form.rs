@@ -7,9 +7,10 @@ mod keys;
 
 use std::collections::HashMap;
 
-use egui::{Color32, RichText};
+use egui::RichText;
 use serde_json::{Map, Value};
 
+use super::RED;
 use keys::{COMMON_ROWS, Check, Field, FieldError, Kind, NO_CHOICE, SECTIONS, Typed};
 
 /// Text typed into a field that the JSON does not show as typed: it does not
@@ -122,7 +123,7 @@ impl Form {
             self.take_typed(field, typed, text);
         }
         if let Some(error) = self.drafts.get(field.label).and_then(|d| d.error.as_ref()) {
-            ui.label(RichText::new(error.to_string()).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+            ui.label(RichText::new(error.to_string()).color(RED));
         }
     }
 

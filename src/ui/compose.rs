@@ -3,6 +3,7 @@
 
 use egui::{Color32, RichText};
 
+use super::{AMBER, GREEN, RED};
 use crate::apns::{
     AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType, Severity,
     Transport, group_thousands, lint,
@@ -171,11 +172,11 @@ pub fn meter(size: usize, limit: &PayloadLimit) -> (String, Color32) {
         group_thousands(limit.bytes())
     );
     let color = if !limit.allows(size) {
-        Color32::from_rgb(0xdc, 0x26, 0x26)
+        RED
     } else if limit.usage(size) >= 0.9 {
-        Color32::from_rgb(0xd9, 0x77, 0x06)
+        AMBER
     } else {
-        Color32::from_rgb(0x16, 0xa3, 0x4a)
+        GREEN
     };
     (text, color)
 }
@@ -276,19 +277,17 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
         }
     });
     if let Some(problem) = &state.fit_problem {
-        ui.label(RichText::new(problem).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+        ui.label(RichText::new(problem).color(RED));
     }
     if let Some(blocker) = &composed.blocker {
-        ui.label(RichText::new(blocker).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+        ui.label(RichText::new(blocker).color(RED));
     }
     for finding in composed
         .lints
         .iter()
         .filter(|f| f.severity() == Severity::Warning)
     {
-        ui.label(
-            RichText::new(format!("warning: {finding}")).color(Color32::from_rgb(0xd9, 0x77, 0x06)),
-        );
+        ui.label(RichText::new(format!("warning: {finding}")).color(AMBER));
     }
     egui::CollapsingHeader::new("Form")
         .default_open(true)

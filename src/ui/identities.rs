@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use egui::{Color32, RichText};
 
-use super::TargetChoice;
+use super::{AMBER, GREEN, RED, TargetChoice};
 use crate::engine::{ImportRequest, ProbeVerdict};
 use crate::store::identity::{Finding, IdentityKind, IdentityMetadata, Level};
 
@@ -69,6 +69,15 @@ pub enum ConnectionTest {
     Finished(ProbeVerdict),
 }
 
+/// An identity's latest test connection, and where it went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestRecord {
+    /// The endpoint, as the picker names it.
+    pub against: String,
+    /// Running or finished.
+    pub state: ConnectionTest,
+}
+
 /// What the identities view shows.
 #[derive(Debug, Default)]
 pub struct IdentitiesView {
@@ -79,7 +88,7 @@ pub struct IdentitiesView {
     /// The last import's result: findings, or why it was refused.
     pub last_import: Option<Result<(String, Vec<Finding>), String>>,
     /// The latest test connection of each identity, by name.
-    pub tests: HashMap<String, ConnectionTest>,
+    pub tests: HashMap<String, TestRecord>,
 }
 
 /// What the user asked for this frame.
@@ -94,9 +103,9 @@ pub enum IdentityAction {
 
 fn finding_color(level: Level) -> Color32 {
     match level {
-        Level::Info => Color32::from_rgb(0x16, 0xa3, 0x4a),
-        Level::Warning => Color32::from_rgb(0xd9, 0x77, 0x06),
-        Level::Error => Color32::from_rgb(0xdc, 0x26, 0x26),
+        Level::Info => GREEN,
+        Level::Warning => AMBER,
+        Level::Error => RED,
     }
 }
 
@@ -226,7 +235,8 @@ pub fn show(
                 };
                 ui.label(RichText::new(text).color(finding_color(level)));
             }
-            let running = view.tests.get(&identity.name) == Some(&ConnectionTest::Running);
+            let test = view.tests.get(&identity.name);
+            let running = test.is_some_and(|test| test.state == ConnectionTest::Running);
             if ui
                 .add_enabled(!running, egui::Button::new("Test connection").small())
                 .clicked()
@@ -238,20 +248,26 @@ pub fn show(
             }
         });
         match view.tests.get(&identity.name) {
-            Some(ConnectionTest::Running) => {
+            Some(TestRecord {
+                against,
+                state: ConnectionTest::Running,
+            }) => {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label("testing…");
+                    ui.label(format!("testing against {against}…"));
                 });
             }
-            Some(ConnectionTest::Finished(verdict)) => {
+            Some(TestRecord {
+                against,
+                state: ConnectionTest::Finished(verdict),
+            }) => {
                 let (mark, level) = if verdict.healthy {
-                    ("Works:", Level::Info)
+                    ("Works", Level::Info)
                 } else {
-                    ("Fails:", Level::Error)
+                    ("Fails", Level::Error)
                 };
                 ui.label(
-                    RichText::new(format!("{mark} {}", verdict.summary))
+                    RichText::new(format!("{mark} against {against}: {}", verdict.summary))
                         .color(finding_color(level)),
                 );
             }

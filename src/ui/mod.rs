@@ -18,7 +18,7 @@ use egui::{Color32, RichText};
 
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
 pub use history::{HistoryForm, HistoryWindow};
-pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm};
+pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm, TestRecord};
 pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
 use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
@@ -33,6 +33,13 @@ use crate::store::DataPaths;
 use crate::store::history::ExportFormat;
 use crate::store::secrets::SecretStore;
 use identities::IdentityAction;
+
+/// Errors, refusals, and what blocks a send.
+const RED: Color32 = Color32::from_rgb(0xdc, 0x26, 0x26);
+/// Warnings: close to a limit, expiring soon, retried.
+const AMBER: Color32 = Color32::from_rgb(0xd9, 0x77, 0x06);
+/// Accepted, healthy, within limits.
+const GREEN: Color32 = Color32::from_rgb(0x16, 0xa3, 0x4a);
 
 /// The views.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -265,9 +272,9 @@ impl App {
                 verdict,
                 ..
             } => {
-                self.identities
-                    .tests
-                    .insert(name, ConnectionTest::Finished(verdict));
+                if let Some(test) = self.identities.tests.get_mut(&name) {
+                    test.state = ConnectionTest::Finished(verdict);
+                }
             }
             Event::SimulatorRunning { ports, ca } => self.simulator.running = Some((ports, ca)),
             // Configuring at start-up is not news.
@@ -293,7 +300,7 @@ impl App {
                     self.message = Some(message);
                 }
             }
-            // Events of an earlier send that was replaced.
+            // Events of an earlier send that was replaced, and tests of no stored identity.
             _ => {}
         }
     }
@@ -424,7 +431,7 @@ impl App {
             let mut dismissed = false;
             if let Some(message) = &self.message {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(message).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+                    ui.label(RichText::new(message).color(RED));
                     dismissed = ui.small_button("Dismiss").clicked();
                 });
             }
@@ -455,6 +462,7 @@ impl App {
                             });
                         }
                         Some(IdentityAction::Delete(name)) => {
+                            self.identities.tests.remove(&name);
                             self.request(|id| Command::DeleteIdentity { id, name });
                         }
                         None => {}
@@ -483,40 +491,34 @@ impl App {
 
     fn test_connection(&mut self, name: String) {
         let form = &self.state.connection_test;
+        let against = format!("{:?}", form.target);
         let topic = match form.topic.trim() {
-            "" => None,
-            topic => match topic.parse() {
-                Ok(topic) => Some(topic),
-                Err(error) => {
-                    let verdict = ProbeVerdict::unsendable(format!("{error}"));
-                    self.identities
-                        .tests
-                        .insert(name, ConnectionTest::Finished(verdict));
-                    return;
-                }
-            },
+            "" => Ok(None),
+            topic => topic.parse().map(Some).map_err(|error| format!("{error}")),
         };
-        // A custom host is the one typed in the Send view.
-        let target = self.state.send.target_for(form.target);
-        match target {
-            Ok(target) => {
+        // "Custom" tests the host and CA typed in the Send view, not a copy of them.
+        let target = self
+            .state
+            .send
+            .target_for(form.target)
+            .map_err(|problem| format!("{problem} (set the custom host in the Send view)"));
+        let state = match (target, topic) {
+            (Ok(target), Ok(topic)) => {
                 self.request(|id| Command::TestConnection {
                     id,
                     target,
                     identity: Some(name.clone()),
                     topic,
                 });
-                self.identities.tests.insert(name, ConnectionTest::Running);
+                ConnectionTest::Running
             }
-            Err(problem) => {
-                self.identities.tests.insert(
-                    name,
-                    ConnectionTest::Finished(ProbeVerdict::unsendable(format!(
-                        "{problem} (set the custom host in the Send view)"
-                    ))),
-                );
+            (Err(problem), _) | (_, Err(problem)) => {
+                ConnectionTest::Finished(ProbeVerdict::unsendable(problem))
             }
-        }
+        };
+        self.identities
+            .tests
+            .insert(name, TestRecord { against, state });
     }
 
     fn accept_dropped_files(&mut self, ctx: &egui::Context) {

@@ -4,6 +4,7 @@
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
+use super::{AMBER, GREEN, RED};
 use crate::apns::{DeviceToken, Notification, TokenList, group_thousands};
 use crate::engine::Target;
 use crate::net::{Outcome, OutcomeKind, Progress};
@@ -196,11 +197,7 @@ pub struct Run {
 
 fn describe(outcome: &Outcome) -> (String, String, Color32) {
     match outcome.kind {
-        OutcomeKind::Accepted => (
-            "accepted".into(),
-            String::new(),
-            Color32::from_rgb(0x16, 0xa3, 0x4a),
-        ),
+        OutcomeKind::Accepted => ("accepted".into(), String::new(), GREEN),
         OutcomeKind::Rejected => (
             format!(
                 "rejected {}",
@@ -210,12 +207,12 @@ fn describe(outcome: &Outcome) -> (String, String, Color32) {
                 || outcome.error.clone().unwrap_or_default(),
                 |reason| format!("{reason}: {}", reason.explanation()),
             ),
-            Color32::from_rgb(0xdc, 0x26, 0x26),
+            RED,
         ),
         OutcomeKind::Failed => (
             "failed".into(),
             outcome.error.clone().unwrap_or_default(),
-            Color32::from_rgb(0xdc, 0x26, 0x26),
+            RED,
         ),
         OutcomeKind::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
     }
@@ -260,7 +257,7 @@ pub fn progress(ui: &mut egui::Ui, run: &Run) -> bool {
         }
     });
     for note in &run.notes {
-        ui.label(RichText::new(note).color(Color32::from_rgb(0xd9, 0x77, 0x06)));
+        ui.label(RichText::new(note).color(AMBER));
     }
     cancel
 }

@@ -1,10 +1,10 @@
 //! The Send view: templates and .apns files, the compose form, where to and to whom, the
 //! Send button and the run's progress and results.
 
-use egui::{Color32, RichText};
+use egui::RichText;
 
-use super::{App, TokenList, compose, from_apns_file, saved, send, to_apns_file};
-use super::{ProtocolChoice, TargetChoice};
+use super::{App, ProtocolChoice, RED, TargetChoice, TokenList};
+use super::{compose, from_apns_file, saved, send, to_apns_file};
 use crate::apns::{AuthKind, group_thousands};
 use crate::engine::Command;
 
@@ -202,7 +202,7 @@ impl App {
                 });
         }
         for reject in self.parsed_tokens.rejects.iter().take(5) {
-            ui.label(RichText::new(reject).color(Color32::from_rgb(0xdc, 0x26, 0x26)));
+            ui.label(RichText::new(reject).color(RED));
         }
         let running = self.run.as_ref().is_some_and(|run| !run.finished);
         let blocked = composed
@@ -226,14 +226,11 @@ impl App {
                 ui.label(
                     RichText::new("PRODUCTION: real devices receive this")
                         .strong()
-                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
+                        .color(RED),
                 );
             }
             if let Some(reason) = &blocked {
-                ui.label(
-                    RichText::new(format!("Can't send: {reason}"))
-                        .color(Color32::from_rgb(0xdc, 0x26, 0x26)),
-                );
+                ui.label(RichText::new(format!("Can't send: {reason}")).color(RED));
             } else if clicked || shortcut {
                 self.start_send(transport);
             }
