@@ -238,6 +238,34 @@ fn the_form_edits_rarer_keys_and_keeps_bad_numbers_out_of_the_json() {
             "id": 7
         })
     );
+    // Custom fields start open because the payload has one: edit it, add another.
+    harness.get_by_label("id").focus();
+    harness.run();
+    harness.get_by_label("id").type_text("8");
+    harness.run();
+    assert_eq!(json(&harness)["id"], 78, "typed after the 7");
+    let type_into = |harness: &mut Harness<'_, App>, label: &str, text: &str| {
+        harness.get_by_label(label).focus();
+        harness.run();
+        harness.get_by_label(label).type_text(text);
+        harness.run();
+    };
+    type_into(&mut harness, "New field", "link");
+    type_into(&mut harness, "value", r#""app://x""#);
+    harness.get_by_label("Add field").click();
+    harness.run();
+    assert_eq!(json(&harness)["link"], "app://x");
+    type_into(&mut harness, "New field", "note");
+    type_into(&mut harness, "value", "hello");
+    harness.get_by_label("Add field").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("the value is not JSON")
+            .is_some(),
+        "text needs quotes, and the field says so"
+    );
+    assert_eq!(json(&harness).get("note"), None);
 }
 
 #[test]

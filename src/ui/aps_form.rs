@@ -1,8 +1,10 @@
-//! The aps form: every key of the `aps` dictionary edited as a field, kept in
-//! sync with the JSON both ways. The JSON is the truth; the form reads it every
-//! frame and writes back only the key that changed, so custom keys and key order
-//! survive. Which keys, and how each is edited, is the table in [`keys`].
+//! The aps form: every key of the `aps` dictionary edited as a field, and the custom
+//! top-level keys as JSON values, kept in sync with the JSON both ways. The JSON is the
+//! truth; the form reads it every frame and writes back only the key that changed, so
+//! other keys and key order survive. Which aps keys, and how each is edited, is the table
+//! in [`keys`]; custom keys are in [`custom`].
 
+mod custom;
 mod keys;
 
 use std::collections::HashMap;
@@ -176,6 +178,9 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
             ui.data_mut(|data| *data.get_persisted_mut_or(id, in_use))
         })
         .collect();
+    let custom_id = ui.make_persistent_id("custom fields open");
+    let has_custom = form.root.keys().any(|key| key != "aps");
+    let mut custom_open = ui.data_mut(|data| *data.get_persisted_mut_or(custom_id, has_custom));
     for (index, row) in COMMON_ROWS.iter().enumerate() {
         ui.horizontal(|ui| {
             for field in *row {
@@ -188,9 +193,11 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
                 for (section, open) in SECTIONS.iter().zip(&mut open) {
                     ui.toggle_value(open, section.title);
                 }
+                ui.toggle_value(&mut custom_open, "Custom fields");
             }
         });
     }
+    ui.data_mut(|data| data.insert_persisted(custom_id, custom_open));
     for (section, open) in SECTIONS.iter().zip(open) {
         let id = ui.make_persistent_id(section.title);
         ui.data_mut(|data| data.insert_persisted(id, open));
@@ -206,6 +213,14 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
                     });
             });
         }
+    }
+    if custom_open {
+        let custom_drafts_id = ui.make_persistent_id("custom field drafts");
+        let mut drafts: custom::CustomDrafts = ui
+            .data(|data| data.get_temp(custom_drafts_id))
+            .unwrap_or_default();
+        ui.group(|ui| form.changed |= custom::show(ui, &mut form.root, &mut drafts));
+        ui.data_mut(|data| data.insert_temp(custom_drafts_id, drafts));
     }
     ui.data_mut(|data| data.insert_temp(drafts_id, form.drafts));
     if !form.changed {
