@@ -16,9 +16,7 @@ fn main() -> ExitCode {
         None => match push_console::ui::run() {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!(
-                    "error: the window could not open: {error}; the command line still works, see `push-console --help`"
-                );
+                eprintln!("error: {}", push_console::ui::window_error(&error));
                 ExitCode::from(2)
             }
         },

@@ -689,6 +689,13 @@ impl eframe::App for NativeApp {
     }
 }
 
+/// Why the window did not open, and what still works.
+pub fn window_error(error: &eframe::Error) -> String {
+    format!(
+        "the window could not open: {error}; the command line still works, see `push-console --help`"
+    )
+}
+
 /// Opens the window and runs until it is closed.
 pub fn run() -> eframe::Result {
     let options = eframe::NativeOptions {
