@@ -150,12 +150,12 @@ fn history_at_a_million(frames: &mut Frames) {
     frames.report("history, 1M rows: fast scrolling into unloaded pages");
     for state in ["rejected", "failed", "accepted"] {
         app.state.history.state = Some(state.into());
-        // The list starts over once the filters have settled, then counts.
+        // The list starts over once the filters have settled, and shows the new count.
         draw_until(frames, &mut app, Duration::from_secs(10), |app| {
-            app.history.total().is_none()
+            app.history.is_replacing()
         });
         draw_until(frames, &mut app, Duration::from_secs(10), |app| {
-            app.history.total().is_some()
+            !app.history.is_replacing()
         });
         for _ in 0..100 {
             frames.draw(&mut app, wheel(40.0));

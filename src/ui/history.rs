@@ -196,6 +196,8 @@ pub struct HistoryWindow {
     newest_id: Option<i64>,
     /// Filters being edited, and since when.
     edited: Option<(HistoryForm, Instant)>,
+    /// The pages shown are an earlier query's, until the new first page arrives.
+    replacing: bool,
     /// Why the list cannot be shown, above it.
     problem: Option<String>,
     /// The row opened in the detail pane, kept even when its page is dropped.
@@ -219,8 +221,9 @@ impl HistoryWindow {
     /// Forgets every page and builds the query for `form`; returns the first page to fetch,
     /// or `None` when the form is not a query (the problem is then shown above the list).
     pub fn restart(&mut self, form: &HistoryForm) -> Option<PageRequest> {
-        self.total = None;
-        self.pages.clear();
+        // The old rows stay on screen until the new first page replaces them, so a reload
+        // after each send does not flash "Loading…".
+        self.replacing = true;
         self.pending.clear();
         self.newest_id = None;
         self.edited = None;
@@ -234,6 +237,9 @@ impl HistoryWindow {
             Err(problem) => {
                 self.problem = Some(problem);
                 self.filter = None;
+                self.replacing = false;
+                self.total = None;
+                self.pages.clear();
                 None
             }
         }
@@ -269,6 +275,11 @@ impl HistoryWindow {
         })
     }
 
+    /// Whether the rows shown are an earlier query's, waiting for the new first page.
+    pub fn is_replacing(&self) -> bool {
+        self.replacing
+    }
+
     /// How many sends match, once counted.
     pub fn total(&self) -> Option<u64> {
         self.total
@@ -288,6 +299,9 @@ impl HistoryWindow {
     /// The pages that rows in `visible` need and nobody has asked for yet, as many as may
     /// be in flight.
     pub fn missing(&self, visible: &RangeInclusive<u64>) -> Vec<u64> {
+        if self.replacing {
+            return Vec::new();
+        }
         let page_of = |index: u64| index / PAGE_ROWS as u64;
         (page_of(*visible.start())..=page_of(*visible.end()))
             .filter(|page| {
@@ -304,6 +318,10 @@ impl HistoryWindow {
             return false;
         };
         if page == 0 {
+            if self.replacing {
+                self.replacing = false;
+                self.pages.clear();
+            }
             self.newest_id = rows.first().map(|row| row.id);
         }
         if total.is_some() {
@@ -320,15 +338,17 @@ impl HistoryWindow {
             return false;
         }
         self.problem = Some(format!("the history cannot be read: {message}"));
+        self.replacing = false;
         true
     }
 
-    /// Drops the pages far from the rows on screen, and forgets requests for them.
+    /// Drops the pages far from the rows on screen, and forgets requests for them; not the
+    /// first page's, which carries the count (and replaces an earlier query's rows).
     pub fn keep_near(&mut self, visible: &RangeInclusive<u64>) {
         let centre = (visible.start() + visible.end()) / 2 / PAGE_ROWS as u64;
         let near = |page: &u64| page.abs_diff(centre) <= KEPT_PAGES / 2;
         self.pages.retain(|page, _| near(page));
-        self.pending.retain(|_, page| near(page));
+        self.pending.retain(|_, page| *page == 0 || near(page));
     }
 
     /// How many rows are held in memory.
@@ -517,5 +537,24 @@ mod tests {
             window.problem.as_deref(),
             Some("the history cannot be read: disk I/O error")
         );
+    }
+
+    #[test]
+    fn a_reload_keeps_the_old_rows_until_the_new_first_page() {
+        let mut window = HistoryWindow::default();
+        window.restart(&form(""));
+        window.requested(1, 0);
+        window.accept(1, Vec::new(), Some(5));
+        window.restart(&form(""));
+        assert_eq!(window.total(), Some(5), "no flash of Loading…");
+        assert!(
+            window.missing(&(0..=10)).is_empty(),
+            "no pages of the old query"
+        );
+        window.requested(2, 0);
+        // Scrolled far down, the new first page is still awaited.
+        window.keep_near(&(50_000..=50_040));
+        window.accept(2, Vec::new(), Some(6));
+        assert_eq!(window.total(), Some(6));
     }
 }
