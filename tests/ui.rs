@@ -683,3 +683,32 @@ fn test_connection_reports_accepted_credentials_and_a_refused_certificate() {
         "the refusal says what it means"
     );
 }
+
+#[test]
+fn a_followed_history_shows_sends_from_another_process_without_refresh() {
+    let (watcher, home) = app(UiState {
+        view: View::History,
+        history_follow: true,
+        ..UiState::default()
+    });
+    let mut watcher = harness(watcher);
+    run_until(&mut watcher, "the empty list", |h| {
+        h.query_by_label("No sends recorded yet.").is_some()
+    });
+    // Another window on the same data folder sends, as a script or a second app would.
+    let sender = App::new(
+        DataPaths::under(&home.0),
+        Arc::new(MemoryStore::default()),
+        UiState::default(),
+    )
+    .expect("engine starts");
+    let mut sender = harness(sender);
+    sender.run();
+    sender.get_by_label("Send to 1 token").click();
+    run_until(&mut sender, "the send", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    run_until(&mut watcher, "the row, without Refresh", |h| {
+        h.query_by_label("1 send matches").is_some()
+    });
+}

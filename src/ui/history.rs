@@ -178,6 +178,8 @@ const MAX_IN_FLIGHT: usize = 3;
 /// How long the filters must stay unchanged before the list is fetched again, so typing a
 /// token asks the database once rather than once per keystroke.
 pub const FILTER_SETTLE: Duration = Duration::from_millis(300);
+/// How often a list that follows new sends looks again.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 /// The history list as a window over every matching send: pages are fetched as they scroll
 /// into view and dropped when far away, so a million rows cost a few pages of memory.
@@ -198,6 +200,8 @@ pub struct HistoryWindow {
     edited: Option<(HistoryForm, Instant)>,
     /// The pages shown are an earlier query's, until the new first page arrives.
     replacing: bool,
+    /// When the list last started over.
+    restarted_at: Option<Instant>,
     /// Why the list cannot be shown, above it.
     problem: Option<String>,
     /// The row opened in the detail pane, kept even when its page is dropped.
@@ -224,6 +228,7 @@ impl HistoryWindow {
         // The old rows stay on screen until the new first page replaces them, so a reload
         // after each send does not flash "Loading…".
         self.replacing = true;
+        self.restarted_at = Some(Instant::now());
         self.pending.clear();
         self.newest_id = None;
         self.edited = None;
@@ -273,6 +278,15 @@ impl HistoryWindow {
             offset: page * PAGE_ROWS as u64,
             count: page == 0,
         })
+    }
+
+    /// Whether a list that follows new sends is due to start over: `every` has passed since
+    /// it last did, and it is not still waiting for that.
+    pub fn due(&self, every: Duration, now: Instant) -> bool {
+        !self.replacing
+            && self
+                .restarted_at
+                .is_none_or(|at| now.duration_since(at) >= every)
     }
 
     /// Whether the rows shown are an earlier query's, waiting for the new first page.
@@ -537,6 +551,20 @@ mod tests {
             window.problem.as_deref(),
             Some("the history cannot be read: disk I/O error")
         );
+    }
+
+    #[test]
+    fn a_followed_list_is_due_each_period_once_its_last_reload_arrived() {
+        let mut window = HistoryWindow::default();
+        let now = Instant::now();
+        assert!(window.due(FOLLOW_EVERY, now), "never loaded");
+        window.restart(&form(""));
+        window.requested(1, 0);
+        let later = Instant::now() + FOLLOW_EVERY;
+        assert!(!window.due(FOLLOW_EVERY, later), "still waiting for it");
+        window.accept(1, Vec::new(), Some(1));
+        assert!(!window.due(FOLLOW_EVERY, Instant::now()), "just reloaded");
+        assert!(window.due(FOLLOW_EVERY, later + FOLLOW_EVERY));
     }
 
     #[test]

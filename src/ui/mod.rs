@@ -67,6 +67,9 @@ pub struct UiState {
     pub send: SendForm,
     /// History filters.
     pub history: HistoryForm,
+    /// Whether the History list looks for new sends every second (it does anyway while a
+    /// send from this window runs).
+    pub history_follow: bool,
     /// The import form.
     pub import: ImportForm,
     /// Where "Test connection" tries identities.
@@ -547,6 +550,20 @@ impl App {
             None => ui.ctx().request_repaint_after(history::FILTER_SETTLE),
         }
         self.history_exports(ui);
+        let running = self.run.as_ref().is_some_and(|run| !run.finished);
+        ui.checkbox(
+            &mut self.state.history_follow,
+            "Follow new sends (sends from scripts too; always while this window sends)",
+        );
+        if self.state.history_follow || running {
+            if self
+                .history
+                .due(history::FOLLOW_EVERY, std::time::Instant::now())
+            {
+                self.reload_history();
+            }
+            ui.ctx().request_repaint_after(history::FOLLOW_EVERY);
+        }
         if let Some(send) = &self.history.selected {
             egui::CollapsingHeader::new("Selected send")
                 .default_open(true)
