@@ -134,6 +134,9 @@ pub(super) const SECTIONS: &[Section] = &[
             alert("loc-args", LIST),
             alert("action-loc-key", TEXT),
             alert("launch-image", TEXT),
+            // Deprecated by Apple in iOS 15, still sent by older providers being tested.
+            alert("summary-arg", TEXT),
+            alert("summary-arg-count", Kind::Typed(Typed::Count)),
         ],
     },
     Section {
