@@ -337,7 +337,7 @@ impl History {
         limit: usize,
     ) -> Result<Page, HistoryError> {
         // One row more than asked tells whether there is a next page.
-        let mut rows = self.select(filter, cursor, 0, limit.saturating_add(1))?;
+        let mut rows = self.rows_at(filter, cursor, 0, limit.saturating_add(1))?;
         let next = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|row| Cursor { before_id: row.id })
@@ -345,18 +345,6 @@ impl History {
             None
         };
         Ok(Page { rows, next })
-    }
-
-    /// The sends that match `filter` and come after `cursor`, newest first, from position
-    /// `offset` on: for a view that jumps anywhere in the list (a scroll bar).
-    pub fn rows_at(
-        &self,
-        filter: &Filter,
-        cursor: Option<Cursor>,
-        offset: u64,
-        limit: usize,
-    ) -> Result<Vec<SendRow>, HistoryError> {
-        self.select(filter, cursor, offset, limit)
     }
 
     /// How many sends match `filter`, its state included.
@@ -367,7 +355,9 @@ impl History {
             .map_or_else(|| counts.total(), |state| counts.get(state)))
     }
 
-    fn select(
+    /// The sends that match `filter` and come after `cursor`, newest first, from position
+    /// `offset` on: for a view that jumps anywhere in the list (a scroll bar).
+    pub fn rows_at(
         &self,
         filter: &Filter,
         cursor: Option<Cursor>,
