@@ -35,7 +35,7 @@ click() { xdotool mousemove --window "$window" "$1" "$2" click 1; sleep "${3:-1}
 # "Send to 1 token" (where the default layout puts it; without a window manager Xvfb
 # gives the window no keyboard focus for Ctrl+Enter), then the History, Identities and
 # Settings tabs.
-click 60 691 2
+click 60 600 2
 import -window "$window" "$out/send.png"
 click 213 12
 import -window "$window" "$out/history.png"

@@ -298,7 +298,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
     ui.add(
         egui::TextEdit::multiline(&mut state.json)
             .code_editor()
-            .desired_rows(18)
+            .desired_rows(12)
             .desired_width(f32::INFINITY)
             .layouter(&mut super::json_highlight::layouter)
             .id_salt("payload json"),
