@@ -231,18 +231,24 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
     true
 }
 
+/// The payload object `json`, for the form's tests.
+#[cfg(test)]
+fn object(json: &str) -> Map<String, Value> {
+    match serde_json::from_str(json) {
+        Ok(Value::Object(map)) => map,
+        _ => panic!("not an object"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn form(json: &str) -> Form {
-        match serde_json::from_str(json) {
-            Ok(Value::Object(root)) => Form {
-                root,
-                drafts: HashMap::new(),
-                changed: false,
-            },
-            _ => panic!("not an object"),
+        Form {
+            root: object(json),
+            drafts: HashMap::new(),
+            changed: false,
         }
     }
 

@@ -540,14 +540,13 @@ impl App {
 
     fn history_view(&mut self, ui: &mut egui::Ui) {
         let refresh = history::filters(ui, &mut self.state.history);
-        match self
+        let settled = self
             .history
-            .needs_restart(&self.state.history, std::time::Instant::now())
-        {
-            _ if refresh => self.reload_history(),
-            Some(true) => self.reload_history(),
-            Some(false) => {}
-            None => ui.ctx().request_repaint_after(history::FILTER_SETTLE),
+            .needs_restart(&self.state.history, std::time::Instant::now());
+        if refresh || settled == Some(true) {
+            self.reload_history();
+        } else if settled.is_none() {
+            ui.ctx().request_repaint_after(history::FILTER_SETTLE);
         }
         self.history_exports(ui);
         let running = self.run.as_ref().is_some_and(|run| !run.finished);

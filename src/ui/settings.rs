@@ -135,20 +135,18 @@ pub fn show(
     ui.separator();
     ui.heading("History retention");
     ui.horizontal(|ui| {
-        let label = ui.label("Keep days");
-        ui.add(
-            egui::TextEdit::singleline(&mut state.keep_days)
-                .desired_width(60.0)
-                .hint_text("all"),
-        )
-        .labelled_by(label.id);
-        let label = ui.label("Keep sends");
-        ui.add(
-            egui::TextEdit::singleline(&mut state.keep_rows)
-                .desired_width(100.0)
-                .hint_text("all"),
-        )
-        .labelled_by(label.id);
+        for (name, value, width) in [
+            ("Keep days", &mut state.keep_days, 60.0),
+            ("Keep sends", &mut state.keep_rows, 100.0),
+        ] {
+            let label = ui.label(name);
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .desired_width(width)
+                    .hint_text("all"),
+            )
+            .labelled_by(label.id);
+        }
         if ui.button("Apply retention").clicked() {
             let days = state.keep_days.trim();
             let rows = state.keep_rows.trim();

@@ -157,14 +157,8 @@ pub(super) fn show(
 
 #[cfg(test)]
 mod tests {
+    use super::super::object as root;
     use super::*;
-
-    fn root(json: &str) -> Map<String, Value> {
-        match serde_json::from_str(json) {
-            Ok(Value::Object(map)) => map,
-            _ => panic!("not an object"),
-        }
-    }
 
     #[test]
     fn an_edit_that_is_json_is_written_in_place() {

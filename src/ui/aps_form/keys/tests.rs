@@ -1,13 +1,7 @@
 //! The key table's reads and writes against payload JSON.
 
+use super::super::object as root;
 use super::*;
-
-fn root(json: &str) -> Map<String, Value> {
-    match serde_json::from_str(json) {
-        Ok(Value::Object(map)) => map,
-        _ => panic!("not an object"),
-    }
-}
 
 fn json(root: &Map<String, Value>) -> String {
     Value::Object(root.clone()).to_string()
