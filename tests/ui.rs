@@ -726,3 +726,40 @@ fn a_followed_history_shows_sends_from_another_process_without_refresh() {
         h.query_by_label("1 send matches").is_some()
     });
 }
+
+#[test]
+fn the_app_starts_on_the_chosen_endpoint_and_marks_production() {
+    let mut state = UiState {
+        start_on: Some(TargetChoice::Sandbox),
+        ..UiState::default()
+    };
+    state.send.target = TargetChoice::Production;
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    assert_eq!(harness.state().state.send.target, TargetChoice::Sandbox);
+    let warning = "PRODUCTION: real devices receive this";
+    assert!(harness.query_by_label(warning).is_none());
+    harness.state_mut().state.send.target = TargetChoice::Production;
+    harness.run();
+    assert!(harness.query_by_label(warning).is_some());
+}
+
+#[test]
+fn an_error_says_what_to_do_and_can_be_dismissed() {
+    let state = UiState {
+        view: View::Settings,
+        keep_days: "a week".into(),
+        ..UiState::default()
+    };
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Apply retention").click();
+    harness.run();
+    let message = "retention takes whole numbers (or nothing, to keep everything)";
+    assert!(harness.query_by_label(message).is_some());
+    harness.get_by_label("Dismiss").click();
+    harness.run();
+    assert!(harness.query_by_label(message).is_none());
+}
