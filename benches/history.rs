@@ -12,7 +12,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use push_console::apns::{DeviceToken, Notification, Payload, Reason, Transport};
-use push_console::net::{Batch, BatchReport, Outcome, OutcomeKind};
+use push_console::apns::{
+    Batch, BatchReport, DisconnectCause, FailureCause, Outcome, Refusal, Verdict,
+};
 use push_console::store::history::{
     BatchContext, Filter, History, OutcomeRecorder, SendState, now_ms,
 };
@@ -55,31 +57,27 @@ fn batch(number: usize) -> Batch {
 
 /// 97.4 % accepted, 1 % 410 Unregistered, 1 % BadDeviceToken, 0.3 % failed, 0.3 % cancelled.
 fn outcome(batch: &Batch, index: usize, answered_ms: i64) -> Outcome {
-    let mut outcome = Outcome::pending(&batch.items()[index], OutcomeKind::Accepted);
+    let item = &batch.items()[index];
+    let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
     outcome.attempts = 1;
     outcome.latency = Duration::from_micros(800 + (index % 5_000) as u64);
-    match (index as u64).wrapping_mul(2_654_435_761) % 1000 {
-        0..=9 => {
-            outcome.kind = OutcomeKind::Rejected;
-            outcome.status = Some(410);
-            outcome.reason = Some(Reason::Unregistered);
-            outcome.timestamp_ms = Some(answered_ms as u64);
-        }
-        10..=19 => {
-            outcome.kind = OutcomeKind::Rejected;
-            outcome.status = Some(400);
-            outcome.reason = Some(Reason::BadDeviceToken);
-        }
-        20..=22 => {
-            outcome.kind = OutcomeKind::Failed;
-            outcome.error = Some("connection reset by peer".into());
-        }
-        23..=25 => outcome.kind = OutcomeKind::NotSent,
-        _ => {
-            outcome.status = Some(200);
-            outcome.apns_unique_id = Some(uuid::Uuid::new_v4().to_string());
-        }
-    }
+    let refused = |status, reason, timestamp_ms| {
+        Verdict::Rejected(Refusal::Http2 {
+            status,
+            reason,
+            timestamp_ms,
+            apns_unique_id: None,
+        })
+    };
+    outcome.verdict = match (index as u64).wrapping_mul(2_654_435_761) % 1000 {
+        0..=9 => refused(410, Reason::Unregistered, Some(answered_ms as u64)),
+        10..=19 => refused(400, Reason::BadDeviceToken, None),
+        20..=22 => Verdict::Failed(FailureCause::Disconnected(DisconnectCause::SilentClose)),
+        23..=25 => Verdict::NotSent,
+        _ => Verdict::Accepted {
+            apns_unique_id: Some(uuid::Uuid::new_v4().to_string()),
+        },
+    };
     outcome
 }
 

@@ -11,10 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use push_console::apns::{DeviceToken, LegacyFormat, Notification, Payload, Transport};
+use push_console::apns::{
+    Batch, ClientIdentity, DeviceToken, LegacyFormat, Notification, Payload, Transport,
+};
 use push_console::net::{
-    Batch, ClientIdentity, Endpoint, Http2Auth, Http2Config, Http2Sender, LegacyConfig,
-    LegacySender, Pool,
+    Endpoint, Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool,
 };
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -126,7 +127,6 @@ async fn http2_run(
 ) {
     let mut sender = Http2Sender::new(
         Arc::new(Pool::new()),
-        "bench",
         Http2Config::new(endpoint, Http2Auth::Certificate(identity)),
     );
     sender.concurrency = 500;
@@ -275,7 +275,6 @@ async fn nghttp2_comparison(count: usize, identity: ClientIdentity) {
         endpoint.public_roots = false;
         let mut sender = Http2Sender::new(
             Arc::new(Pool::new()),
-            "bench",
             Http2Config::new(endpoint, Http2Auth::Certificate(identity.clone())),
         );
         sender.concurrency = 100;
@@ -288,7 +287,7 @@ async fn nghttp2_comparison(count: usize, identity: ClientIdentity) {
         ratios.push(ratio);
         println!(
             "  round {round}: h2load (1 connection, 100 streams, nghttpd's limit) {h2load_rate:.0} req/s; push-console (1 connection, 100 in flight) {rate:.0}/s, {} accepted; ratio {:.0} %",
-            report.count(push_console::net::OutcomeKind::Accepted),
+            report.count(push_console::apns::OutcomeKind::Accepted),
             ratio * 100.0
         );
     }

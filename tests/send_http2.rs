@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::*;
 use push_console::apns::{Reason, Transport};
-use push_console::net::{Clock, OutcomeKind, SendEvent, system_clock};
+use push_console::apns::{OutcomeKind, SendEvent, Verdict};
+use push_console::net::{Clock, system_clock};
 use push_console::simulator::{FlakyToken, ReceivedVia, Rules};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -42,9 +43,9 @@ async fn certificate_auth_delivers_and_the_simulator_received_exactly_that() {
         );
     }
     for outcome in &report.outcomes {
-        assert_eq!(outcome.status, Some(200));
+        assert_eq!(outcome.kind(), OutcomeKind::Accepted);
         assert_eq!(outcome.attempts, 1);
-        assert!(outcome.apns_unique_id.is_some());
+        assert!(outcome.apns_unique_id().is_some());
     }
 }
 
@@ -150,16 +151,13 @@ async fn an_expired_provider_token_that_is_too_young_to_renew_blames_the_clock()
         )
         .await;
     let outcome = &report.outcomes[0];
-    assert_eq!(outcome.kind, OutcomeKind::Rejected);
-    assert_eq!(outcome.reason, Some(Reason::ExpiredProviderToken));
+    assert_eq!(outcome.kind(), OutcomeKind::Rejected);
+    assert_eq!(outcome.reason().cloned(), Some(Reason::ExpiredProviderToken));
     assert!(
-        outcome
-            .error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("clock"),
+        matches!(&outcome.verdict, Verdict::Rejected(refusal) if refusal.to_string().contains("clock")),
         "{outcome:?}"
     );
+    assert_eq!(outcome.attempts, 1, "a token too young to renew is not renewed");
     assert!(simulator.received().is_empty());
 }
 
@@ -185,35 +183,35 @@ async fn every_rule_gives_its_reason_and_retries_follow_the_protocol() {
         )
         .await;
     let by_index = |index: usize| &report.outcomes[index];
-    assert_eq!(by_index(0).kind, OutcomeKind::Accepted);
+    assert_eq!(by_index(0).kind(), OutcomeKind::Accepted);
     assert_eq!(
-        (by_index(1).status, by_index(1).reason.clone()),
+        (by_index(1).http_status(), by_index(1).reason().cloned()),
         (Some(400), Some(Reason::BadDeviceToken))
     );
     assert_eq!(by_index(1).attempts, 1, "BadDeviceToken is never retried");
     assert_eq!(
-        (by_index(2).status, by_index(2).reason.clone()),
+        (by_index(2).http_status(), by_index(2).reason().cloned()),
         (Some(410), Some(Reason::Unregistered))
     );
-    let timestamp = by_index(2).timestamp_ms.expect("410 carries a timestamp");
+    let timestamp = by_index(2).unregistered_since_ms().expect("410 carries a timestamp");
     assert!(
         timestamp / 1000 + 60 >= now() && timestamp / 1000 <= now() + 60,
         "milliseconds near now"
     );
     assert_eq!(by_index(2).attempts, 1);
-    assert_eq!(by_index(3).reason, Some(Reason::TooManyRequests));
+    assert_eq!(by_index(3).reason().cloned(), Some(Reason::TooManyRequests));
     assert_eq!(
         by_index(3).attempts,
         4,
         "429 retried after a delay up to max_attempts"
     );
     assert_eq!(
-        by_index(4).kind,
+        by_index(4).kind(),
         OutcomeKind::Accepted,
         "503 twice, then accepted"
     );
     assert_eq!(by_index(4).attempts, 3);
-    assert_eq!(by_index(5).kind, OutcomeKind::Accepted);
+    assert_eq!(by_index(5).kind(), OutcomeKind::Accepted);
     let counts = received_counts(&simulator);
     assert_eq!(counts.len(), 3);
     assert!([0, 4, 5].iter().all(|&i| counts[&all[i]] == 1));
@@ -316,7 +314,7 @@ async fn cancel_mid_batch_reports_exactly_what_was_not_sent() {
     let accepted_tokens: HashSet<_> = report
         .outcomes
         .iter()
-        .filter(|o| o.kind == OutcomeKind::Accepted)
+        .filter(|o| o.kind() == OutcomeKind::Accepted)
         .map(|o| o.token.clone())
         .collect();
     assert_eq!(
@@ -373,8 +371,8 @@ async fn an_unreachable_endpoint_fails_every_token_with_a_reason() {
     for outcome in &report.outcomes {
         assert!(
             outcome
-                .error
-                .as_deref()
+                .failure()
+                .map(ToString::to_string)
                 .unwrap_or_default()
                 .contains("cannot connect"),
             "{outcome:?}"
@@ -399,10 +397,7 @@ async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
     );
     // Pings every 50 ms keep an idle connection alive and prove it still answers.
     config.keepalive_interval = std::time::Duration::from_millis(50);
-    let key = PoolKey {
-        identity: "test".into(),
-        endpoint: simulator.http2_endpoint().address(),
-    };
+    let key = PoolKey::of(&config);
     let first = pool.get(&key, &config).await.unwrap();
     let again = pool.get(&key, &config).await.unwrap();
     assert_eq!(first.id(), again.id());

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use push_console::apns::{LegacyFormat, Transport};
-use push_console::net::{LegacyConfig, LegacySender, OutcomeKind, read_feedback};
+use push_console::apns::OutcomeKind;
+use push_console::net::{LegacyConfig, LegacySender, read_feedback};
 use push_console::simulator::{ReceivedVia, Rules};
 use tokio_util::sync::CancellationToken;
 
@@ -71,8 +72,11 @@ async fn the_first_of_a_thousand_is_bad_and_the_other_999_arrive_exactly_once() 
             CancellationToken::new(),
         )
         .await;
-    assert_eq!(report.outcomes[0].kind, OutcomeKind::Rejected);
-    assert_eq!(report.outcomes[0].legacy_status, Some(8));
+    assert_eq!(report.outcomes[0].kind(), OutcomeKind::Rejected);
+    assert_eq!(
+        report.outcomes[0].legacy_status().map(|status| status.code()),
+        Some(8)
+    );
     assert_eq!(report.count(OutcomeKind::Accepted), 999);
     let counts = received_counts(&simulator);
     assert_eq!(counts.len(), 999);

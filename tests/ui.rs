@@ -610,7 +610,7 @@ fn cancel_mid_batch_stops_and_reports_what_was_not_sent() {
             .outcomes
             .iter()
             .flatten()
-            .filter(|outcome| outcome.kind == push_console::net::OutcomeKind::NotSent)
+            .filter(|outcome| outcome.kind() == push_console::apns::OutcomeKind::NotSent)
             .count();
         (not_sent, run.outcomes.iter().flatten().count())
     };

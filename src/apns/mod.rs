@@ -1,11 +1,15 @@
 //! The sans-IO APNs protocol core: tokens, payloads, limits, reasons, provider
-//! tokens, the HTTP/2 request model and the legacy binary codec.
+//! tokens, client identities, the HTTP/2 request model, the legacy binary codec, and
+//! the plain types of a batch and its outcomes that the senders, the history and the
+//! front ends share.
 //!
 //! Nothing here opens a socket, reads a clock or touches a file: time is passed
 //! in, and every function maps values to values, so each is tested with exact
 //! bytes.
 
+mod batch;
 mod certificate;
+mod client_identity;
 mod feedback;
 mod fit;
 mod ids;
@@ -14,6 +18,7 @@ mod legacy_decode;
 mod limit;
 mod lint;
 mod notification;
+mod outcome;
 mod payload;
 mod provider_token;
 mod push_type;
@@ -21,10 +26,12 @@ mod reason;
 mod response;
 mod token;
 
+pub use batch::{Batch, BatchItem, BatchReport, PreparedRequest, Progress, SendEvent};
 pub use certificate::{
     CertificateError, OID_DEVELOPMENT, OID_PRODUCTION, OID_TOPICS, OID_USER_ID, PushCertificate,
     civil_from_days, format_date, parse_topics_extension,
 };
+pub use client_identity::{ClientIdentity, IdentityError};
 pub use feedback::{FeedbackDecoder, FeedbackError, FeedbackTuple};
 pub use fit::{ELLIPSIS, FitError, Fitted};
 pub use ids::{ApnsId, CollapseId, IdError, KeyId, TeamId, Topic};
@@ -32,6 +39,9 @@ pub use legacy_decode::{DecodedNotification, LegacyDecodeError, LegacyDecoder};
 pub use limit::{LegacyFormat, PayloadLimit, Transport, group_thousands};
 pub use lint::{AuthKind, Lint, Severity, lint};
 pub use notification::{Http2Request, Notification, NotificationError};
+pub use outcome::{
+    DisconnectCause, Disconnection, FailureCause, Outcome, OutcomeKind, Refusal, Verdict,
+};
 pub use payload::{
     Alert, InterruptionLevel, LiveActivityEvent, Payload, PayloadBuilder, PayloadError, Sound,
 };

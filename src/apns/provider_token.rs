@@ -333,6 +333,23 @@ impl TokenIssuer {
     pub fn team_id(&self) -> &TeamId {
         &self.team_id
     }
+
+    /// The public half of the signing key, as a server verifies the tokens with.
+    pub fn public_key(&self) -> &[u8] {
+        self.key.public_key()
+    }
+
+    /// A SHA-256 over the key and its ids: issuers with the same fingerprint sign the
+    /// same tokens, so a connection authenticated by one serves the other.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        context.update(self.key.pkcs8_der());
+        context.update(self.key_id.as_str().as_bytes());
+        context.update(self.team_id.as_str().as_bytes());
+        let mut fingerprint = [0; 32];
+        fingerprint.copy_from_slice(context.finish().as_ref());
+        fingerprint
+    }
 }
 
 #[cfg(test)]

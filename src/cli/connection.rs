@@ -9,7 +9,8 @@ use rustls_pki_types::CertificateDer;
 use super::CliError;
 use crate::apns::{SigningKey, TokenIssuer};
 use crate::engine::{SIMULATOR_TOPIC, simulator_identity};
-use crate::net::{ClientIdentity, Endpoint, Http2Auth, Service, roots_from_pem, system_clock};
+use crate::apns::ClientIdentity;
+use crate::net::{Endpoint, Http2Auth, Service, roots_from_pem, system_clock};
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::store::identity::{Credential, IdentityMetadata};
 

@@ -18,7 +18,8 @@ use clap::{Parser, Subcommand};
 use crate::apns::{
     HeaderValueError, IdError, NotificationError, PayloadError, ProviderTokenError, TokenError,
 };
-use crate::net::{FeedbackClientError, IdentityError, TransportError};
+use crate::apns::IdentityError;
+use crate::net::{FeedbackClientError, TransportError};
 use crate::simulator::SimulatorError;
 use crate::store::history::{HistoryError, TimeError};
 

@@ -4,7 +4,7 @@
 use tokio::sync::mpsc;
 
 use crate::apns::{FeedbackTuple, Http2Request, group_thousands};
-use crate::net::{BatchReport, Outcome, OutcomeKind, SendEvent};
+use crate::apns::{BatchReport, Outcome, OutcomeKind, SendEvent, Verdict};
 use crate::store::history::{Counts, SendRow, format_time};
 
 /// A warning on stderr, prefixed so scripts can tell it from output.
@@ -64,7 +64,7 @@ pub async fn follow_send(mut events: mpsc::UnboundedReceiver<SendEvent>, show_pr
 
 /// One outcome as a JSON object on one line.
 pub fn outcome_json(outcome: &Outcome) {
-    let kind = match outcome.kind {
+    let kind = match outcome.kind() {
         OutcomeKind::Accepted => "accepted",
         OutcomeKind::Rejected => "rejected",
         OutcomeKind::Failed => "failed",
@@ -73,15 +73,15 @@ pub fn outcome_json(outcome: &Outcome) {
     let line = serde_json::json!({
         "token": outcome.token.to_string(),
         "outcome": kind,
-        "status": outcome.status,
-        "reason": outcome.reason.as_ref().map(|reason| reason.as_str().to_owned()),
-        "legacy_status": outcome.legacy_status,
+        "status": outcome.http_status(),
+        "reason": outcome.reason().map(|reason| reason.as_str().to_owned()),
+        "legacy_status": outcome.legacy_status().map(|status| status.code()),
         "apns_id": outcome.apns_id.to_string(),
-        "apns_unique_id": outcome.apns_unique_id,
-        "timestamp": outcome.timestamp_ms,
+        "apns_unique_id": outcome.apns_unique_id(),
+        "timestamp": outcome.unregistered_since_ms(),
         "attempts": outcome.attempts,
         "latency_ms": outcome.latency.as_secs_f64() * 1000.0,
-        "error": outcome.error,
+        "error": outcome.failure().map(ToString::to_string),
     });
     println!("{line}");
 }
@@ -89,31 +89,17 @@ pub fn outcome_json(outcome: &Outcome) {
 /// One outcome as a line of text.
 pub fn outcome_line(outcome: &Outcome) {
     let latency = format!("{:.0} ms", outcome.latency.as_secs_f64() * 1000.0);
-    let detail = match (&outcome.kind, &outcome.reason) {
-        (OutcomeKind::Accepted, _) => format!(
+    let detail = match &outcome.verdict {
+        Verdict::Accepted { apns_unique_id } => format!(
             "accepted  apns-id {}{}",
             outcome.apns_id,
-            outcome
-                .apns_unique_id
+            apns_unique_id
                 .as_deref()
                 .map_or_else(String::new, |id| format!("  apns-unique-id {id}"))
         ),
-        (OutcomeKind::Rejected, Some(reason)) => format!(
-            "rejected  {} {}: {}",
-            outcome.status.unwrap_or_default(),
-            reason,
-            reason.explanation()
-        ),
-        (OutcomeKind::NotSent, _) => "not sent (cancelled)".to_owned(),
-        _ => format!(
-            "{}  {}",
-            if outcome.kind == OutcomeKind::Rejected {
-                "rejected"
-            } else {
-                "failed"
-            },
-            outcome.error.as_deref().unwrap_or("no answer")
-        ),
+        Verdict::Rejected(refusal) => format!("rejected  {refusal}"),
+        Verdict::Failed(cause) => format!("failed  {cause}"),
+        Verdict::NotSent => "not sent (cancelled)".to_owned(),
     };
     let retries = if outcome.attempts > 1 {
         format!(", {} attempts", outcome.attempts)

@@ -14,10 +14,8 @@ use super::connection::{ConnectionArgs, read_file};
 use super::{CliError, history, output};
 use crate::apns::{AuthKind, DeviceToken, Severity, TokenList, Transport, lint};
 use crate::engine::{BatchSender, Job, JobError, execute};
-use crate::net::{
-    Batch, BatchReport, Http2Config, Http2Sender, LegacyConfig, LegacySender, OutcomeKind, Pool,
-    Service,
-};
+use crate::apns::{Batch, BatchReport, OutcomeKind};
+use crate::net::{Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service};
 use crate::store::DataPaths;
 use crate::store::identity::Credential;
 
@@ -147,11 +145,8 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     let (sender, _simulator) = match transport {
         Transport::Http2 => {
             let (endpoint, auth, simulator) = resolved.http2_auth();
-            let mut sender = Http2Sender::new(
-                Arc::new(Pool::new()),
-                "cli",
-                Http2Config::new(endpoint, auth),
-            );
+            let mut sender =
+                Http2Sender::new(Arc::new(Pool::new()), Http2Config::new(endpoint, auth));
             sender.concurrency = args.concurrency;
             (BatchSender::Http2(sender), simulator)
         }
@@ -214,7 +209,7 @@ fn print_report(report: &BatchReport, json: bool) {
     } else {
         let verbose = report.outcomes.len() <= 20;
         for outcome in &report.outcomes {
-            if verbose || outcome.kind != OutcomeKind::Accepted {
+            if verbose || outcome.kind() != OutcomeKind::Accepted {
                 output::outcome_line(outcome);
             }
         }

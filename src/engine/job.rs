@@ -5,7 +5,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::apns::Transport;
-use crate::net::{Batch, BatchReport, Http2Sender, LegacySender, SendEvent};
+use crate::apns::{Batch, BatchReport, SendEvent};
+use crate::net::{Http2Sender, LegacySender};
 use crate::store::history::{BatchContext, History, HistoryError, OutcomeRecorder, now_ms};
 
 /// How a send's identity and endpoint are named in the history.

@@ -2,13 +2,17 @@
 //! import needs, and the events that answer them.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use super::connection::{Connection, Labels, Target};
+use super::error::Failure;
 use super::probe::ProbeVerdict;
-use crate::apns::{DeviceToken, Notification, Topic, Transport};
-use crate::net::{BatchReport, Outcome, Progress};
+use crate::apns::{
+    BatchReport, DeviceToken, FeedbackTuple, Lint, Notification, Outcome, Progress, Topic,
+};
 use crate::simulator::Rules;
 use crate::store::history::{Cursor, ExportFormat, Filter, Retention, SendRow};
-use crate::store::identity::{Finding, IdentityMetadata};
+use crate::store::identity::{CredentialFiles, Finding, IdentityMetadata};
 
 /// The built-in simulator's ports on 127.0.0.1; 0 picks any free port.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -25,63 +29,37 @@ pub struct SimulatorPorts {
 /// Numbers a command so its events can be matched to it.
 pub type RequestId = u64;
 
-/// The topic of the built-in simulator's own certificate.
-pub const SIMULATOR_TOPIC: &str = "com.example.pushconsole";
-
-/// Where to send.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Target {
-    /// The built-in simulator (the default: works with no Apple account).
-    Simulator,
-    /// Apple's development environment.
-    Sandbox,
-    /// Apple's production environment.
-    Production,
-    /// Any host, e.g. an in-house gateway or a simulator elsewhere.
-    Custom {
-        /// Host name or address.
-        host: String,
-        /// Port.
-        port: u16,
-        /// A PEM file of extra CA certificates to trust (a simulator's ca.pem).
-        ca: Option<PathBuf>,
-    },
-}
-
 /// Everything a send needs.
 #[derive(Clone, Debug)]
 pub struct SendRequest {
-    /// Where to.
-    pub target: Target,
-    /// A stored identity; `None` uses the simulator's own certificate (simulator only).
-    pub identity: Option<String>,
-    /// The notification; its token is replaced by each of `tokens`.
+    /// Where to, with what, over which protocol.
+    pub connection: Connection,
+    /// The notification; its token is replaced by each of `tokens`. Without a topic, the
+    /// identity's certificate names it.
     pub template: Notification,
     /// The devices.
     pub tokens: Vec<DeviceToken>,
-    /// HTTP/2 or a legacy format.
-    pub transport: Transport,
     /// Notifications in flight at once (HTTP/2).
     pub concurrency: usize,
+    /// Legacy: how long the gateway must stay quiet after the last write.
+    pub legacy_tail: Duration,
     /// Whether to record the send in the history.
     pub record_history: bool,
 }
 
-/// A credential file to import.
-#[derive(Clone, Debug, Default)]
-pub struct ImportRequest {
-    /// The .p12/.pfx/.pem/.p8 file.
-    pub path: PathBuf,
-    /// A separate PEM key file.
-    pub key_path: Option<PathBuf>,
-    /// The .p12 password.
-    pub password: Option<String>,
-    /// The .p8 key id.
-    pub key_id: Option<String>,
-    /// The team id.
-    pub team_id: Option<String>,
-    /// The name to give it.
-    pub name: Option<String>,
+impl SendRequest {
+    /// A send of `template` to `tokens` over `connection`, with the defaults every front
+    /// end starts from.
+    pub fn new(connection: Connection, template: Notification, tokens: Vec<DeviceToken>) -> Self {
+        Self {
+            connection,
+            template,
+            tokens,
+            concurrency: 100,
+            legacy_tail: Duration::from_secs(1),
+            record_history: true,
+        }
+    }
 }
 
 /// What the UI (or a script) asks the engine to do. Each carries a request id;
@@ -89,14 +67,16 @@ pub struct ImportRequest {
 #[derive(Debug)]
 pub enum Command {
     /// Send a batch: answered by `SendStarted`, `Progress` and `Outcome`s, then
-    /// `SendFinished`, or `Failed` if it could not start.
+    /// `SendFinished`; or by `Failed` alone if it could not start (nothing was sent).
     Send {
         /// Request id.
         id: RequestId,
         /// What to send.
         request: Box<SendRequest>,
     },
-    /// Stop starting new notifications of send `id`; what is in flight finishes.
+    /// Stop starting new notifications of send `id`; what is in flight finishes. Honoured
+    /// whenever it arrives after the send: before it has resolved its credentials, nothing
+    /// is sent and every notification is reported not sent. Answers nothing itself.
     Cancel {
         /// The send's request id.
         id: RequestId,
@@ -122,12 +102,14 @@ pub enum Command {
         /// Request id.
         id: RequestId,
     },
-    /// Import a credential: answered by `Imported`, then `Identities`.
+    /// Import a credential into the keychain: answered by `Imported`, then `Identities`.
     ImportIdentity {
         /// Request id.
         id: RequestId,
         /// The file and its passwords.
-        request: Box<ImportRequest>,
+        files: Box<CredentialFiles>,
+        /// The name to give it (default: the certificate's bundle id, or "TEAM key KEYID").
+        name: Option<String>,
     },
     /// Delete an identity: answered by `Identities`, or `Failed`.
     DeleteIdentity {
@@ -141,12 +123,19 @@ pub enum Command {
     TestConnection {
         /// Request id.
         id: RequestId,
-        /// Where to.
-        target: Target,
-        /// The stored identity; `None` is the simulator's own.
-        identity: Option<String>,
+        /// Where to and with what; always over a fresh connection.
+        connection: Box<Connection>,
         /// The topic to ask for (a token key needs one; a certificate defaults to its own).
         topic: Option<Topic>,
+    },
+    /// Read the legacy feedback service: answered by `Feedback`, or `Failed`.
+    ReadFeedback {
+        /// Request id.
+        id: RequestId,
+        /// The feedback service (for a custom target, its own HOST:PORT) and a certificate.
+        connection: Box<Connection>,
+        /// Whether to record the entries in the history.
+        record_history: bool,
     },
     /// Write the sends matching a filter to a file: answered by `Done`.
     ExportHistory {
@@ -188,12 +177,18 @@ pub enum Command {
 /// What the engine reports; after each one it asks the UI to repaint.
 #[derive(Debug)]
 pub enum Event {
-    /// A send started with this many notifications.
+    /// A send started: its connection is resolved and its notifications are about to leave.
     SendStarted {
         /// The send's request id.
         id: RequestId,
         /// Notifications in the batch.
         total: usize,
+        /// How the history names it (identity, endpoint, auth kind).
+        labels: Labels,
+        /// The topic it goes out with.
+        topic: Option<Topic>,
+        /// The linter's warnings (errors stop a send before it starts).
+        warnings: Vec<Lint>,
     },
     /// Counts while a send runs.
     Progress {
@@ -219,7 +214,7 @@ pub enum Event {
         /// came as an `Outcome` event).
         report: Box<BatchReport>,
         /// Set when the history could not record every answer.
-        history_problem: Option<String>,
+        history_problem: Option<Failure>,
     },
     /// A page of the history, newest first.
     HistoryPage {
@@ -244,7 +239,7 @@ pub enum Event {
         /// The request id.
         id: RequestId,
         /// The result.
-        result: Result<(IdentityMetadata, Vec<Finding>), String>,
+        result: Result<(IdentityMetadata, Vec<Finding>), Failure>,
     },
     /// The built-in simulator is listening.
     SimulatorRunning {
@@ -257,7 +252,7 @@ pub enum Event {
     ConnectionTested {
         /// The request id.
         id: RequestId,
-        /// The identity tested.
+        /// The stored identity tested; `None` for the simulator's own or credential files.
         identity: Option<String>,
         /// Healthy or not, in words.
         verdict: ProbeVerdict,
@@ -269,11 +264,25 @@ pub enum Event {
         /// What happened, in words.
         message: String,
     },
-    /// A command failed; the message says what to do.
+    /// What the feedback service reported, and why the read ended early if it did (the
+    /// entries read before are kept: the service does not send them again).
+    Feedback {
+        /// The request id.
+        id: RequestId,
+        /// The entries, in the order read.
+        tuples: Vec<FeedbackTuple>,
+        /// Entries with an unusable token, left out.
+        skipped: usize,
+        /// Why the read stopped before the service closed the connection.
+        problem: Option<Failure>,
+        /// Set when the history could not record the entries.
+        history_problem: Option<Failure>,
+    },
+    /// A command failed; the failure says what about, and what to do.
     Failed {
         /// The request id.
         id: RequestId,
         /// What went wrong.
-        message: String,
+        error: Failure,
     },
 }

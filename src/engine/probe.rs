@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use crate::apns::{DeviceToken, Notification, Payload, Priority, PushType, Reason, Topic};
-use crate::net::{Outcome, OutcomeKind};
+use crate::apns::{
+    DeviceToken, Notification, Outcome, Payload, Priority, PushType, Reason, Refusal, Topic, Verdict,
+};
 
 /// What a test connection found, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,72 +42,61 @@ pub fn probe(topic: Option<Topic>) -> Notification {
 /// Reads the probe's outcome, which took `elapsed`.
 pub fn verdict(outcome: &Outcome, elapsed: Duration) -> ProbeVerdict {
     let took = format!("{} ms", elapsed.as_millis());
-    match (&outcome.kind, &outcome.reason) {
-        (OutcomeKind::Accepted, _) => ProbeVerdict {
+    match &outcome.verdict {
+        Verdict::Accepted { .. } => ProbeVerdict {
             healthy: true,
             summary: format!(
                 "connected, and the server accepted a push to a placeholder token (only a test server does that) in {took}"
             ),
         },
-        (OutcomeKind::Rejected, Some(Reason::BadDeviceToken)) => ProbeVerdict {
+        Verdict::Rejected(Refusal::Http2 {
+            reason: Reason::BadDeviceToken,
+            ..
+        }) => ProbeVerdict {
             healthy: true,
             summary: format!(
                 "credentials and topic accepted in {took}; APNs refused only the placeholder device token, as a test expects"
             ),
         },
-        (OutcomeKind::Rejected, Some(reason)) => ProbeVerdict {
+        Verdict::Rejected(refusal) => ProbeVerdict {
             healthy: false,
-            summary: format!(
-                "refused with {} {reason}: {}",
-                outcome
-                    .status
-                    .map_or_else(String::new, |status| status.to_string()),
-                reason.explanation()
-            ),
+            summary: format!("refused with {refusal}"),
         },
-        (OutcomeKind::Rejected, None) => ProbeVerdict::unsendable(format!(
-            "refused with HTTP {} and no reason: is this an APNs server?",
-            outcome
-                .status
-                .map_or_else(|| "(no status)".to_owned(), |status| status.to_string())
-        )),
-        (OutcomeKind::Failed, _) => ProbeVerdict {
+        Verdict::Failed(cause) => ProbeVerdict {
             healthy: false,
-            summary: format!(
-                "could not send: {}",
-                outcome.error.as_deref().unwrap_or("no reason given")
-            ),
+            summary: format!("could not send: {cause}"),
         },
-        (OutcomeKind::NotSent, _) => ProbeVerdict::unsendable("the test was cancelled"),
+        Verdict::NotSent => ProbeVerdict::unsendable("the test was cancelled"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apns::Transport;
-    use crate::net::Batch;
+    use crate::apns::{DisconnectCause, FailureCause};
 
-    fn outcome(kind: OutcomeKind, status: Option<u16>, reason: Option<Reason>) -> Outcome {
-        let batch = Batch::same_payload(
-            &probe(None),
-            vec![DeviceToken::placeholder()],
-            Transport::Http2,
-        )
-        .unwrap();
-        let mut outcome = Outcome::pending(&batch.items()[0], kind);
-        outcome.status = status;
-        outcome.reason = reason;
-        outcome
+    fn outcome(verdict: Verdict) -> Outcome {
+        Outcome {
+            verdict,
+            ..Outcome::not_sent(
+                DeviceToken::placeholder(),
+                crate::apns::ApnsId::from_uuid(uuid::Uuid::nil()),
+            )
+        }
+    }
+
+    fn refused(status: u16, reason: Reason) -> Outcome {
+        outcome(Verdict::Rejected(Refusal::Http2 {
+            status,
+            reason,
+            timestamp_ms: None,
+            apns_unique_id: None,
+        }))
     }
 
     #[test]
     fn bad_device_token_is_the_healthy_answer() {
-        let answer = outcome(
-            OutcomeKind::Rejected,
-            Some(400),
-            Some(Reason::BadDeviceToken),
-        );
+        let answer = refused(400, Reason::BadDeviceToken);
         let verdict = verdict(&answer, Duration::from_millis(412));
         assert!(verdict.healthy);
         assert!(
@@ -118,11 +108,7 @@ mod tests {
 
     #[test]
     fn a_credential_refusal_says_which_and_why() {
-        let answer = outcome(
-            OutcomeKind::Rejected,
-            Some(403),
-            Some(Reason::InvalidProviderToken),
-        );
+        let answer = refused(403, Reason::InvalidProviderToken);
         let verdict = verdict(&answer, Duration::ZERO);
         assert!(!verdict.healthy);
         assert!(
@@ -136,11 +122,18 @@ mod tests {
 
     #[test]
     fn a_network_failure_carries_its_error() {
-        let mut answer = outcome(OutcomeKind::Failed, None, None);
-        answer.error = Some("connection refused".into());
+        let answer = outcome(Verdict::Failed(FailureCause::Disconnected(
+            DisconnectCause::ConnectFailed {
+                endpoint: "127.0.0.1:9".into(),
+                detail: "connection refused".into(),
+            },
+        )));
         let verdict = verdict(&answer, Duration::ZERO);
         assert!(!verdict.healthy);
-        assert_eq!(verdict.summary, "could not send: connection refused");
+        assert_eq!(
+            verdict.summary,
+            "could not send: cannot connect to 127.0.0.1:9: connection refused"
+        );
     }
 
     #[test]

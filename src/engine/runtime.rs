@@ -14,10 +14,10 @@ use super::messages::{
     Command, Event, ImportRequest, RequestId, SIMULATOR_TOPIC, SendRequest, SimulatorPorts, Target,
 };
 use super::probe::{self, ProbeVerdict};
-use crate::apns::{DeviceToken, Topic, Transport};
+use crate::apns::{Batch, ClientIdentity, DeviceToken, SendEvent, Topic, Transport};
 use crate::net::{
-    Batch, ClientIdentity, Endpoint, Http2Auth, Http2Config, Http2Sender, LegacyConfig,
-    LegacySender, Pool, SendEvent, Service, roots_from_pem, system_clock,
+    Endpoint, Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service,
+    roots_from_pem, system_clock,
 };
 use crate::simulator::Rules;
 use crate::simulator::{Simulator, SimulatorConfig, SimulatorError};
@@ -437,11 +437,8 @@ impl Engine {
                         clock: system_clock(),
                     },
                 };
-                let mut sender = Http2Sender::new(
-                    Arc::clone(&self.pool),
-                    identity_label,
-                    Http2Config::new(endpoint, auth),
-                );
+                let mut sender =
+                    Http2Sender::new(Arc::clone(&self.pool), Http2Config::new(endpoint, auth));
                 sender.concurrency = concurrency.max(1);
                 BatchSender::Http2(sender)
             }

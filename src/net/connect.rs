@@ -7,7 +7,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::{ClientIdentity, Endpoint, TransportError, client_config};
+use super::{Endpoint, TransportError, client_config};
+use crate::apns::ClientIdentity;
 
 /// Connects over TCP and completes a TLS handshake presenting `identity`, within `timeout`.
 pub async fn connect_tls(

@@ -1,9 +1,9 @@
 //! Transport errors: what went wrong between us and the server. An APNs
 //! rejection is an answer, not one of these.
 
-use crate::apns::{ProviderTokenError, ResponseError};
+use crate::apns::{DisconnectCause, FailureCause, ProviderTokenError, ResponseError};
 
-use super::IdentityError;
+use super::TlsSetupError;
 
 /// A failure to reach the server or to get an answer from it.
 #[derive(Debug, thiserror::Error)]
@@ -17,9 +17,7 @@ pub enum TransportError {
         source: std::io::Error,
     },
     /// The TLS handshake failed.
-    #[error(
-        "TLS handshake with {endpoint} failed: {source}; for the simulator, trust its CA (--ca), for Apple check the certificate"
-    )]
+    #[error("TLS handshake with {endpoint} failed: {source}")]
     Tls {
         /// host:port.
         endpoint: String,
@@ -33,20 +31,17 @@ pub enum TransportError {
     #[error("{0} did not agree to HTTP/2 (ALPN h2); is it an APNs HTTP/2 endpoint?")]
     NotHttp2(String),
     /// The HTTP/2 layer failed (connection reset, GOAWAY, protocol error).
-    #[error("HTTP/2 error: {0}{hint}", hint = closed_by_peer_hint(.0))]
+    #[error("HTTP/2 error: {0}")]
     Http2(#[from] h2::Error),
     /// The connection is closed (GOAWAY received or dropped).
     #[error("the connection is closed")]
     Closed,
-    /// The connection did not answer a keep-alive ping in time.
-    #[error("the connection stopped answering (keep-alive ping timed out)")]
-    PingTimeout,
     /// The server's answer could not be understood.
     #[error(transparent)]
     Response(#[from] ResponseError),
     /// The TLS configuration could not be built.
     #[error(transparent)]
-    Identity(#[from] IdentityError),
+    TlsSetup(#[from] TlsSetupError),
     /// A provider token could not be made.
     #[error(transparent)]
     ProviderToken(#[from] ProviderTokenError),
@@ -64,39 +59,6 @@ pub enum TransportError {
         /// The socket error.
         source: std::io::Error,
     },
-}
-
-/// With TLS 1.3 a server refuses a client certificate after the client has finished its
-/// handshake, so the refusal arrives on the connection's first read (as an alert) or write
-/// (as a closed pipe): say what that means.
-fn closed_by_peer_hint(error: &h2::Error) -> &'static str {
-    error.get_io().map_or("", refused_certificate_hint)
-}
-
-fn refused_certificate_hint(io: &std::io::Error) -> &'static str {
-    const CERTIFICATE_ALERTS: [&str; 7] = [
-        "BadCertificate",
-        "CertificateUnknown",
-        "UnknownCA",
-        "CertificateRevoked",
-        "CertificateExpired",
-        "CertificateRequired",
-        "AccessDenied",
-    ];
-    // h2 keeps only the kind and the text of an I/O error, so the alert is read from the text.
-    let text = io.to_string();
-    let certificate_alert = CERTIFICATE_ALERTS
-        .iter()
-        .any(|alert| text.ends_with(&format!("received fatal alert: {alert}")));
-    match io.kind() {
-        _ if certificate_alert => {
-            "; the server refused the client certificate (issued by someone else, for the other environment, expired or revoked)"
-        }
-        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
-            "; the server closed the connection (right after connecting, that usually means it refused the client certificate: issued by someone else, for the other environment, expired or revoked)"
-        }
-        _ => "",
-    }
 }
 
 impl TransportError {
@@ -118,11 +80,80 @@ impl TransportError {
             TransportError::Http2(_)
             | TransportError::Timeout(_)
             | TransportError::Closed
-            | TransportError::PingTimeout
+
             | TransportError::Io { .. } => true,
             TransportError::Connect { .. } => true,
             _ => false,
         }
+    }
+
+    /// How the connection ended, when this error is the end of one; `None` for problems
+    /// that are not about the connection (credentials, settings, an unreadable answer).
+    pub fn disconnect_cause(&self) -> Option<DisconnectCause> {
+        Some(match self {
+            TransportError::Shared(shared) => return shared.disconnect_cause(),
+            TransportError::Connect { endpoint, source } | TransportError::Tls { endpoint, source } => {
+                match io_cause(source) {
+                    alert @ DisconnectCause::TlsAlert { .. } => alert,
+                    _ => DisconnectCause::ConnectFailed {
+                        endpoint: endpoint.clone(),
+                        detail: source.to_string(),
+                    },
+                }
+            }
+            TransportError::NotHttp2(endpoint) => DisconnectCause::ConnectFailed {
+                endpoint: endpoint.clone(),
+                detail: "the server did not agree to HTTP/2 (ALPN h2); is it an APNs HTTP/2 endpoint?".into(),
+            },
+            TransportError::Http2(error) if error.is_go_away() => {
+                let reason = error.reason().unwrap_or(h2::Reason::NO_ERROR);
+                DisconnectCause::GoAway {
+                    code: reason.into(),
+                    name: format!("{reason:?}"),
+                }
+            }
+            TransportError::Http2(error) => match error.get_io() {
+                Some(io) => io_cause(io),
+                None => DisconnectCause::Io {
+                    detail: error.to_string(),
+                },
+            },
+            TransportError::Io { source, .. } => io_cause(source),
+            TransportError::Closed => DisconnectCause::SilentClose,
+            TransportError::Timeout(after) => DisconnectCause::IdleTimeout { after: *after },
+            TransportError::BadHost(_)
+            | TransportError::Response(_)
+            | TransportError::TlsSetup(_)
+            | TransportError::ProviderToken(_) => return None,
+        })
+    }
+
+    /// What a notification that met this error became.
+    pub fn failure(&self) -> FailureCause {
+        match (self.disconnect_cause(), self.root()) {
+            (Some(cause), _) => FailureCause::Disconnected(cause),
+            (None, TransportError::Response(error)) => FailureCause::BadAnswer(error.to_string()),
+            (None, other) => FailureCause::Setup(other.to_string()),
+        }
+    }
+}
+
+/// How a connection ended, read from the I/O error that ended it.
+pub(super) fn io_cause(io: &std::io::Error) -> DisconnectCause {
+    // rustls reports a received alert only as text ("received fatal alert: X"), and h2
+    // keeps only an I/O error's kind and text.
+    let text = io.to_string();
+    if let Some(alert) = text.split("received fatal alert: ").nth(1) {
+        return DisconnectCause::TlsAlert {
+            alert: alert.trim().to_owned(),
+        };
+    }
+    match io.kind() {
+        std::io::ErrorKind::BrokenPipe
+        | std::io::ErrorKind::ConnectionReset
+        | std::io::ErrorKind::ConnectionAborted
+        | std::io::ErrorKind::UnexpectedEof => DisconnectCause::SilentClose,
+        _ => DisconnectCause::Io { detail: text },
     }
 }
 
@@ -130,19 +161,28 @@ impl TransportError {
 mod tests {
     use super::*;
 
-    /// Pins the rustls alert text the hint reads (h2 keeps only an I/O error's text).
+    /// Pins the rustls alert text the cause is read from (h2 keeps only an I/O error's text).
     #[test]
-    fn a_certificate_alert_says_the_certificate_was_refused() {
+    fn a_certificate_alert_is_a_tls_alert_cause() {
         let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateUnknown);
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, alert.to_string());
-        assert!(refused_certificate_hint(&io).starts_with("; the server refused the client"));
+        let error = TransportError::Io {
+            endpoint: "127.0.0.1:1".into(),
+            source: io,
+        };
+        let cause = error.disconnect_cause().unwrap();
+        assert!(cause.refused_certificate(), "{cause:?}");
     }
 
     #[test]
-    fn other_failures_get_no_certificate_hint() {
-        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out");
-        assert_eq!(refused_certificate_hint(&io), "");
-        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-        assert!(refused_certificate_hint(&pipe).contains("right after connecting"));
+    fn a_closed_pipe_is_a_silent_close_and_settings_are_no_disconnection() {
+        let pipe = TransportError::Io {
+            endpoint: "127.0.0.1:1".into(),
+            source: std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+        };
+        assert_eq!(pipe.disconnect_cause(), Some(DisconnectCause::SilentClose));
+        let host = TransportError::BadHost("a b".into());
+        assert_eq!(host.disconnect_cause(), None);
+        assert!(matches!(host.failure(), FailureCause::Setup(_)));
     }
 }

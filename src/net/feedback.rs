@@ -6,7 +6,8 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
 use super::connect::connect_tls;
-use super::{ClientIdentity, Endpoint, TransportError};
+use super::{Endpoint, TransportError};
+use crate::apns::ClientIdentity;
 use crate::apns::{FeedbackDecoder, FeedbackError, FeedbackTuple};
 
 /// Why reading feedback failed.

@@ -10,8 +10,8 @@ use http::{HeaderValue, Method, Request, Uri};
 use tracing::{debug, trace};
 
 use super::connect::connect_tls;
-use super::{ClientIdentity, Endpoint, TransportError};
-use crate::apns::{DeviceToken, Response, TokenIssuer};
+use super::{Endpoint, TransportError};
+use crate::apns::{ClientIdentity, PreparedRequest, Response, TokenIssuer};
 
 /// Seconds since the UNIX epoch, as the provider-token policy needs it. Tests
 /// inject their own to check renewal without waiting an hour.
@@ -80,19 +80,6 @@ impl Http2Config {
             request_timeout: Duration::from_secs(30),
         }
     }
-}
-
-/// One prepared request: everything but the connection.
-#[derive(Clone, Debug)]
-pub struct PreparedRequest {
-    /// The device.
-    pub token: DeviceToken,
-    /// apns-* headers, without authorization (the connection adds it).
-    pub headers: Arc<Vec<(&'static str, String)>>,
-    /// The apns-id header, per notification.
-    pub apns_id: Option<String>,
-    /// The payload, shared between the notifications of a batch.
-    pub body: Bytes,
 }
 
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);

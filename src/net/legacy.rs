@@ -9,10 +9,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use super::batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
 use super::connect::connect_tls;
-use super::{ClientIdentity, Endpoint};
-use crate::apns::LegacyFormat;
+use super::Endpoint;
+use super::error::io_cause;
+use crate::apns::{
+    Batch, BatchItem, BatchReport, ClientIdentity, DisconnectCause, Disconnection, FailureCause,
+    LegacyFormat, Outcome, OutcomeKind, Progress, Refusal, SendEvent, Verdict,
+};
 use crate::apns::legacy::{
     self, ERROR_RESPONSE_LEN, ErrorResponse, LegacyNotification, LegacyStatus,
 };
@@ -52,8 +55,13 @@ impl LegacyConfig {
 /// How a connection ended, as its reader saw it.
 enum ConnectionEnd {
     ErrorResponse(ErrorResponse),
-    Closed(String),
+    Closed(DisconnectCause),
 }
+
+/// What the gateway's silence or an error-response naming a later notification says.
+const ACCEPTED: Verdict = Verdict::Accepted {
+    apns_unique_id: None,
+};
 
 /// Bytes per write call: large enough to keep the socket busy, small enough
 /// to notice an error-response quickly.
@@ -88,7 +96,7 @@ struct Run<'a> {
     /// Per item: silent closes while it was the only notification in flight.
     solo_closes: Vec<u32>,
     silent_closes: usize,
-    last_close_cause: String,
+    last_close_cause: Option<DisconnectCause>,
     /// Silent closes with one notification in flight since anything was accepted.
     solo_streak: usize,
     started: Instant,
@@ -127,7 +135,7 @@ impl LegacySender {
             window: None,
             solo_closes: vec![0; items.len()],
             silent_closes: 0,
-            last_close_cause: String::new(),
+            last_close_cause: None,
             solo_streak: 0,
             started: Instant::now(),
             last_progress: Instant::now(),
@@ -148,13 +156,12 @@ impl LegacySender {
                     if run.solo_streak
                         >= GIVE_UP_AFTER_SOLO_CLOSES * self.config.max_attempts as usize
                     {
-                        let message = format!(
-                            "not sent: the gateway closed every connection without accepting anything (last: {}); check that the certificate is for this gateway and environment",
-                            run.last_close_cause
+                        let cause = FailureCause::GatewayRefusedAll(
+                            run.last_close_cause.clone().unwrap_or(DisconnectCause::SilentClose),
                         );
-                        run.report.errors.push(message.clone());
+                        run.report.errors.push(cause.to_string());
                         while let Some(index) = run.queue.pop_front() {
-                            run.finish(index, OutcomeKind::Failed, None, Some(message.clone()));
+                            run.finish(index, Verdict::Failed(cause.clone()));
                         }
                         break;
                     }
@@ -171,10 +178,16 @@ impl LegacySender {
                 Err(error) => {
                     connect_failures += 1;
                     if connect_failures >= self.config.max_attempts {
-                        run.report.errors.push(error.to_string());
-                        let message = format!("not sent: {error}");
+                        let cause = error.failure();
+                        run.report.errors.push(cause.to_string());
+                        if let Some(disconnect) = error.disconnect_cause() {
+                            run.report.disconnections.push(Disconnection {
+                                cause: disconnect,
+                                index: run.queue.front().copied(),
+                            });
+                        }
                         while let Some(index) = run.queue.pop_front() {
-                            run.finish(index, OutcomeKind::Failed, None, Some(message.clone()));
+                            run.finish(index, Verdict::Failed(cause.clone()));
                         }
                         break;
                     }
@@ -187,12 +200,12 @@ impl LegacySender {
             }
         }
         while let Some(index) = run.queue.pop_front() {
-            run.finish(index, OutcomeKind::NotSent, None, None);
+            run.finish(index, Verdict::NotSent);
         }
-        if run.silent_closes > 0 {
+        if let (true, Some(last)) = (run.silent_closes > 0, &run.last_close_cause) {
             let message = format!(
-                "the gateway closed the connection {} times without an error-response (last: {}); {} notifications were sent again",
-                run.silent_closes, run.last_close_cause, run.report.possible_duplicates
+                "the gateway closed the connection {} times without an error-response (last: {last}); {} notifications were sent again",
+                run.silent_closes, run.report.possible_duplicates
             );
             run.report.errors.push(message);
         }
@@ -207,24 +220,19 @@ impl LegacySender {
 
 impl Run<'_> {
     fn outcome_mut(&mut self, index: usize) -> &mut Outcome {
-        self.outcomes[index]
-            .get_or_insert_with(|| Outcome::pending(&self.items[index], OutcomeKind::NotSent))
+        self.outcomes[index].get_or_insert_with(|| {
+            let item = &self.items[index];
+            Outcome::not_sent(item.request.token.clone(), item.apns_id)
+        })
     }
 
-    fn finish(
-        &mut self,
-        index: usize,
-        kind: OutcomeKind,
-        status: Option<LegacyStatus>,
-        error: Option<String>,
-    ) {
+    fn finish(&mut self, index: usize, verdict: Verdict) {
         let started = self.started;
         let outcome = self.outcome_mut(index);
-        outcome.kind = kind;
-        outcome.legacy_status = status.map(LegacyStatus::code);
-        outcome.error = error;
+        outcome.verdict = verdict;
         outcome.latency = started.elapsed();
         let outcome = outcome.clone();
+        let kind = outcome.kind();
         self.progress.count(kind);
         if kind == OutcomeKind::Accepted {
             self.solo_streak = 0;
@@ -259,9 +267,11 @@ impl Run<'_> {
             let end = match reader.read_exact(&mut bytes).await {
                 Ok(_) => match ErrorResponse::decode(&bytes) {
                     Ok(response) => ConnectionEnd::ErrorResponse(response),
-                    Err(error) => ConnectionEnd::Closed(error.to_string()),
+                    Err(error) => ConnectionEnd::Closed(DisconnectCause::Io {
+                        detail: error.to_string(),
+                    }),
                 },
-                Err(error) => ConnectionEnd::Closed(error.to_string()),
+                Err(error) => ConnectionEnd::Closed(io_cause(&error)),
             };
             let _ = end_tx.send(end);
         });
@@ -273,10 +283,10 @@ impl Run<'_> {
                 // Wait out the tail: a late error-response or close, or silence,
                 // which means everything written so far was delivered.
                 tokio::select! {
-                    end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed("reader stopped".into())),
+                    end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed(DisconnectCause::SilentClose)),
                     _ = tokio::time::sleep(self.config.tail) => {
                         for index in written.drain(..) {
-                            self.finish(index, OutcomeKind::Accepted, None, None);
+                            self.finish(index, ACCEPTED);
                         }
                         if cancel.is_cancelled() || self.queue.is_empty() {
                             let _ = writer.shutdown().await;
@@ -310,7 +320,7 @@ impl Run<'_> {
                     priority: item.priority,
                 };
                 if let Err(error) = legacy::encode(self.config.format, &notification, &mut buffer) {
-                    self.finish(index, OutcomeKind::Failed, None, Some(error.to_string()));
+                    self.finish(index, Verdict::Failed(FailureCause::Unencodable(error.to_string())));
                     continue;
                 }
                 self.outcome_mut(index).attempts += 1;
@@ -328,11 +338,11 @@ impl Run<'_> {
                         let end = tokio::time::timeout(self.config.tail, &mut end_rx).await;
                         break match end {
                             Ok(Ok(end)) => end,
-                            _ => ConnectionEnd::Closed(error.to_string()),
+                            _ => ConnectionEnd::Closed(io_cause(&error)),
                         };
                     }
                 }
-                end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed("reader stopped".into())),
+                end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed(DisconnectCause::SilentClose)),
             }
         };
         reader_task.abort();
@@ -350,15 +360,21 @@ impl Run<'_> {
         };
         match failed_at {
             Some((position, status)) => {
+                self.report.disconnections.push(Disconnection {
+                    cause: DisconnectCause::ErrorResponse {
+                        status,
+                        identifier: written[position] as u32,
+                    },
+                    index: Some(written[position]),
+                });
                 for &index in &written[..position] {
-                    self.finish(index, OutcomeKind::Accepted, None, None);
+                    self.finish(index, ACCEPTED);
                 }
                 let failed = written[position];
                 if status.named_was_processed() || status == LegacyStatus::NoErrors {
-                    self.finish(failed, OutcomeKind::Accepted, None, None);
+                    self.finish(failed, ACCEPTED);
                 } else {
-                    let message = format!("the gateway answered: {status}");
-                    self.finish(failed, OutcomeKind::Rejected, Some(status), Some(message));
+                    self.finish(failed, Verdict::Rejected(Refusal::Legacy(status)));
                 }
                 let rest = &written[position + 1..];
                 if status.retry_rest() {
@@ -371,26 +387,35 @@ impl Run<'_> {
                     }
                     self.progress.retried += rest.len() as u64;
                 } else {
-                    let message = format!(
-                        "not delivered: the gateway stopped at an earlier notification with \"{status}\", which would fail these too"
-                    );
+                    let cause = FailureCause::StoppedEarlier(status);
                     for &index in rest {
-                        self.finish(index, OutcomeKind::Failed, None, Some(message.clone()));
+                        self.finish(index, Verdict::Failed(cause.clone()));
                     }
-                    self.report.errors.push(message);
+                    if !rest.is_empty() {
+                        self.report.errors.push(format!(
+                            "{} notifications were not delivered: the gateway stopped at an earlier one with \"{status}\", which would fail them too",
+                            rest.len()
+                        ));
+                    }
                 }
             }
             None => {
+                // An error-response naming an identifier not sent on this connection says
+                // nothing about what was read: it counts as a silent close.
                 let cause = match end {
-                    ConnectionEnd::ErrorResponse(response) => format!(
-                        "an error-response named identifier {} that was not sent on this connection",
-                        response.identifier
-                    ),
-                    ConnectionEnd::Closed(reason) => reason,
+                    ConnectionEnd::ErrorResponse(response) => DisconnectCause::ErrorResponse {
+                        status: response.status,
+                        identifier: response.identifier,
+                    },
+                    ConnectionEnd::Closed(cause) => cause,
                 };
                 debug!(unconfirmed = written.len(), %cause, "connection closed without an error-response");
+                self.report.disconnections.push(Disconnection {
+                    cause: cause.clone(),
+                    index: written.first().copied(),
+                });
                 self.silent_closes += 1;
-                self.last_close_cause = cause;
+                self.last_close_cause = Some(cause);
                 // Nothing says which of these the gateway read: send them all again,
                 // with a smaller write window. A notification that was alone in
                 // flight when the connection closed is the likely cause; after
@@ -399,11 +424,8 @@ impl Run<'_> {
                     self.solo_streak += 1;
                     self.solo_closes[index] += 1;
                     if self.solo_closes[index] >= self.config.max_attempts {
-                        let message = format!(
-                            "gave up: the gateway closed the connection {} times when this was the only notification in flight",
-                            self.solo_closes[index]
-                        );
-                        self.finish(index, OutcomeKind::Failed, None, Some(message));
+                        let closes = self.solo_closes[index];
+                        self.finish(index, Verdict::Failed(FailureCause::GaveUp { closes }));
                         return;
                     }
                 }

@@ -1,7 +1,6 @@
 //! Network IO with tokio and rustls: the HTTP/2 client, the legacy gateway and
 //! feedback clients, the connection pool and the batch sender.
 
-mod batch;
 mod connect;
 mod endpoint;
 mod error;
@@ -12,14 +11,11 @@ mod pool;
 mod sender;
 mod tls;
 
-pub use batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
 pub use endpoint::{Endpoint, Service};
 pub use error::TransportError;
 pub use feedback::{FeedbackClientError, FeedbackRead, read_feedback};
-pub use http2::{
-    Answer, Clock, Http2Auth, Http2Config, Http2Connection, PreparedRequest, system_clock,
-};
+pub use http2::{Answer, Clock, Http2Auth, Http2Config, Http2Connection, system_clock};
 pub use legacy::{LegacyConfig, LegacySender};
 pub use pool::{Pool, PoolKey};
 pub use sender::{Http2Sender, RetryPolicy};
-pub use tls::{ClientIdentity, IdentityError, client_config, roots_from_pem};
+pub use tls::{TlsSetupError, client_config, roots_from_pem};

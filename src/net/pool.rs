@@ -1,4 +1,4 @@
-//! Cached HTTP/2 connections, one per (identity, endpoint), connected lazily.
+//! Cached HTTP/2 connections, one per (credential, endpoint), connected lazily.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -6,15 +6,34 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::{Http2Config, Http2Connection, TransportError};
+use super::{Endpoint, Http2Auth, Http2Config, Http2Connection, TransportError};
 
-/// What a cached connection is keyed by.
+/// What a cached connection is keyed by: what it authenticates with and whom it trusts,
+/// never a name. Deleting an identity and importing another under the same name, or
+/// trusting another CA file, so never reuses a connection made with the old one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PoolKey {
-    /// The identity's name (certificate or token key).
-    pub identity: String,
-    /// `host:port`.
-    pub endpoint: String,
+    /// The credential's fingerprint (certificate chain and key, or token key and ids).
+    credential: [u8; 32],
+    /// Host, port and the certificates trusted for it.
+    endpoint: Endpoint,
+}
+
+impl PoolKey {
+    /// The key of connections made with `config`.
+    pub fn of(config: &Http2Config) -> Self {
+        let credential = match &config.auth {
+            Http2Auth::Certificate(identity) => identity.fingerprint(),
+            Http2Auth::Token { issuer, .. } => issuer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .fingerprint(),
+        };
+        Self {
+            credential,
+            endpoint: config.endpoint.clone(),
+        }
+    }
 }
 
 /// One key's connection, and the last failure to connect, which callers that

@@ -10,9 +10,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span};
 
-use super::batch::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind, Progress, SendEvent};
 use super::{Http2Config, Pool, PoolKey, TransportError};
-use crate::apns::{Reason, RetryAdvice};
+use crate::apns::{
+    Batch, BatchItem, BatchReport, Disconnection, FailureCause, Outcome, Progress, Reason,
+    Refusal, RetryAdvice, SendEvent, Verdict,
+};
 
 /// How often and how patiently to retry.
 #[derive(Clone, Copy, Debug)]
@@ -65,15 +67,43 @@ struct Shared {
     retry: RetryPolicy,
     retried: AtomicU64,
     cancel: CancellationToken,
+    /// Connections that ended under the batch, by connection id, with the first
+    /// notification each left unanswered.
+    disconnections: std::sync::Mutex<Vec<(Option<u64>, Disconnection)>>,
+}
+
+impl Shared {
+    /// Keeps one row per connection that ended (`connection` = its id), or per distinct
+    /// failure to connect (`None`: the waiters of one connect share its failure).
+    fn note_disconnection(&self, connection: Option<u64>, error: &TransportError, index: usize) {
+        let Some(cause) = error.disconnect_cause() else {
+            return;
+        };
+        let mut seen = self
+            .disconnections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = seen.iter().any(|(id, disconnection)| match connection {
+            Some(_) => *id == connection,
+            None => id.is_none() && disconnection.cause == cause,
+        });
+        if !known {
+            seen.push((
+                connection,
+                Disconnection {
+                    cause,
+                    index: Some(index),
+                },
+            ));
+        }
+    }
 }
 
 impl Http2Sender {
-    /// A sender using connections from `pool` cached under `identity`.
-    pub fn new(pool: Arc<Pool>, identity: impl Into<String>, config: Http2Config) -> Self {
-        let key = PoolKey {
-            identity: identity.into(),
-            endpoint: config.endpoint.address(),
-        };
+    /// A sender using connections from `pool`, shared with every sender of the same
+    /// credential and endpoint.
+    pub fn new(pool: Arc<Pool>, config: Http2Config) -> Self {
+        let key = PoolKey::of(&config);
         Self {
             pool,
             key,
@@ -99,6 +129,7 @@ impl Http2Sender {
             retry: self.retry,
             retried: AtomicU64::new(0),
             cancel: cancel.clone(),
+            disconnections: std::sync::Mutex::new(Vec::new()),
         });
         let items: Arc<[BatchItem]> = batch.items().into();
         let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
@@ -113,7 +144,7 @@ impl Http2Sender {
         let mut next = 0;
 
         let mut record = |index: usize, outcome: Outcome, progress: &mut Progress| {
-            progress.count(outcome.kind);
+            progress.count(outcome.kind());
             if let Some(events) = &events {
                 let _ = events.send(SendEvent::Outcome {
                     index,
@@ -136,8 +167,9 @@ impl Http2Sender {
                         // A task that died may have sent its notification: say so, don't call it unsent.
                         Err(error) => {
                             if let Some(index) = task_items.remove(&error.id()) {
-                                let mut outcome = Outcome::pending(&items[index], OutcomeKind::Failed);
-                                outcome.error = Some(format!("internal error while sending, outcome unknown: {error}"));
+                                let item: &BatchItem = &items[index];
+                                let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
+                                outcome.verdict = Verdict::Failed(FailureCause::Internal(error.to_string()));
                                 record(index, outcome, &mut progress);
                             }
                         }
@@ -151,7 +183,7 @@ impl Http2Sender {
                     let items = Arc::clone(&items);
                     let span = info_span!("push", apns_id = %items[index].apns_id, token = %items[index].request.token.masked());
                     let task = tasks.spawn(async move {
-                        let outcome = deliver(&shared, &items[index]).await;
+                        let outcome = deliver(&shared, index, &items[index]).await;
                         drop(permit);
                         (index, outcome)
                     }.instrument(span));
@@ -176,7 +208,7 @@ impl Http2Sender {
         };
         for (index, slot) in outcomes.iter_mut().enumerate() {
             if slot.is_none() {
-                let outcome = Outcome::pending(&items[index], OutcomeKind::NotSent);
+                let outcome = Outcome::not_sent(items[index].request.token.clone(), items[index].apns_id);
                 if let Some(events) = &events {
                     let _ = events.send(SendEvent::Outcome {
                         index,
@@ -187,6 +219,15 @@ impl Http2Sender {
             }
         }
         report.outcomes = outcomes.into_iter().flatten().collect();
+        report.disconnections = std::mem::take(
+            &mut *shared
+                .disconnections
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+        .into_iter()
+        .map(|(_, disconnection)| disconnection)
+        .collect();
         report.elapsed = started.elapsed();
         if let Some(events) = &events {
             progress.retried = shared.retried.load(Ordering::Relaxed);
@@ -206,9 +247,9 @@ async fn wait_or_cancel(shared: &Shared, delay: Duration) -> bool {
 }
 
 /// Delivers one notification, retrying per the protocol's rules.
-async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
+async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
     let started = Instant::now();
-    let mut outcome = Outcome::pending(item, OutcomeKind::Failed);
+    let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
     let mut renewed_token = false;
     let retry = &shared.retry;
     loop {
@@ -223,14 +264,17 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
         };
         let delay = match connection {
             Err(_) if shared.cancel.is_cancelled() => {
+                // Cancelled before it left: whatever an earlier attempt met stands only if
+                // it was an answer; a notification never written is not sent.
                 outcome.attempts -= 1;
-                outcome.kind = OutcomeKind::NotSent;
-                outcome.error = Some("cancelled before it could be sent".into());
+                if outcome.attempts == 0 || matches!(outcome.verdict, Verdict::NotSent) {
+                    outcome.verdict = Verdict::NotSent;
+                }
                 break;
             }
             Err(error) => {
-                outcome.kind = OutcomeKind::Failed;
-                outcome.error = Some(error.to_string());
+                shared.note_disconnection(None, &error, index);
+                outcome.verdict = Verdict::Failed(error.failure());
                 // A certificate or host that is wrong will not become right.
                 if !(error.is_connection_loss() && attempts_left) {
                     break;
@@ -240,20 +284,20 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
             Ok(connection) => match connection.send(&item.request).await {
                 Ok(answer) => {
                     let response = answer.response;
-                    outcome.status = Some(response.status);
-                    outcome.apns_unique_id = response.apns_unique_id.clone();
-                    outcome.error = None;
                     let Some(rejection) = response.rejection else {
-                        outcome.kind = OutcomeKind::Accepted;
-                        outcome.reason = None;
-                        outcome.timestamp_ms = None;
+                        outcome.verdict = Verdict::Accepted {
+                            apns_unique_id: response.apns_unique_id,
+                        };
                         break;
                     };
-                    outcome.kind = OutcomeKind::Rejected;
-                    outcome.timestamp_ms = rejection.timestamp_ms;
                     let advice = rejection.reason.retry_advice();
                     let closing = rejection.reason == Reason::Shutdown;
-                    outcome.reason = Some(rejection.reason);
+                    outcome.verdict = Verdict::Rejected(Refusal::Http2 {
+                        status: response.status,
+                        reason: rejection.reason,
+                        timestamp_ms: rejection.timestamp_ms,
+                        apns_unique_id: response.apns_unique_id,
+                    });
                     if closing {
                         shared.pool.discard(&shared.key, &connection).await;
                     }
@@ -266,8 +310,10 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
                         RetryAdvice::RenewTokenOnce => {
                             renewed_token = true;
                             let rejected = answer.token_issued_at.unwrap_or_default();
+                            // Too young to renew: the refusal stands, and its explanation
+                            // names the likely cause (this computer's clock).
                             if let Err(error) = connection.renew_token_after_expiry(rejected) {
-                                outcome.error = Some(error.to_string());
+                                debug!(%error, "the provider token cannot be renewed");
                                 break;
                             }
                             Duration::ZERO
@@ -278,14 +324,11 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
                     debug!(%error, "request failed without an answer");
                     let retryable = error.is_connection_loss();
                     if retryable {
+                        shared.note_disconnection(Some(connection.id()), &error, index);
                         shared.pool.discard(&shared.key, &connection).await;
                     }
                     // What an earlier attempt was told no longer describes this one.
-                    outcome.status = None;
-                    outcome.reason = None;
-                    outcome.timestamp_ms = None;
-                    outcome.kind = OutcomeKind::Failed;
-                    outcome.error = Some(describe(&error));
+                    outcome.verdict = Verdict::Failed(error.failure());
                     if !(retryable && attempts_left) {
                         break;
                     }
@@ -298,21 +341,12 @@ async fn deliver(shared: &Shared, item: &BatchItem) -> Outcome {
                 }
             },
         };
+        // Cancelled while waiting to resend: the last attempt's verdict stands (a lost
+        // connection may have delivered it, so it is not called unsent).
         if !delay.is_zero() && wait_or_cancel(shared, delay).await {
-            outcome.kind = OutcomeKind::NotSent;
-            outcome.error = Some("cancelled before it could be sent again".into());
             break;
         }
     }
     outcome.latency = started.elapsed();
     outcome
-}
-
-fn describe(error: &TransportError) -> String {
-    match error.root() {
-        TransportError::Http2(inner) if inner.is_go_away() => {
-            "the server closed the connection (GOAWAY) before answering".into()
-        }
-        other => other.to_string(),
-    }
 }

@@ -1,139 +1,22 @@
 //! TLS settings: which servers to trust and which client certificate to present.
 
-use std::fmt;
 use std::sync::Arc;
 
 use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::CertificateDer;
 
 use super::Endpoint;
+use crate::apns::ClientIdentity;
 
-/// A TLS client certificate with its private key. The key is never printed.
-pub struct ClientIdentity {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-/// Why a client identity or TLS configuration could not be made.
+/// Why a TLS configuration could not be made from an identity and an endpoint's trust.
 #[derive(Debug, thiserror::Error)]
-pub enum IdentityError {
-    /// No certificate in the PEM text.
-    #[error("no certificate found (expected \"-----BEGIN CERTIFICATE-----\")")]
-    NoCertificate,
-    /// No private key in the PEM text.
-    #[error(
-        "no private key found (expected \"-----BEGIN PRIVATE KEY-----\", \"RSA PRIVATE KEY\" or \"EC PRIVATE KEY\"); pass the key file with --key"
-    )]
-    NoPrivateKey,
-    /// The PEM text is damaged.
-    #[error("the PEM file is damaged: {0}")]
-    BadPem(String),
+pub enum TlsSetupError {
     /// rustls refused the certificate and key (for example they do not match).
     #[error("the certificate and key cannot be used together: {0}")]
     Rejected(#[from] rustls::Error),
-    /// The .p12 password is wrong.
-    #[error("the .p12 password is wrong (an empty password is tried when none is given)")]
-    WrongP12Password,
-    /// The .p12 file could not be read.
-    #[error("the .p12 file cannot be read: {0}")]
-    BadP12(String),
-    /// The .p12 file holds no certificate with its private key.
-    #[error(
-        "the .p12 file holds no certificate together with its private key; export the certificate and key from Keychain Access together"
-    )]
-    P12WithoutIdentity,
     /// An extra CA certificate could not be trusted.
     #[error("the CA certificate cannot be trusted: {0}")]
     BadRoot(String),
-}
-
-impl ClientIdentity {
-    /// Reads a certificate chain and its key from PEM text: both in one file
-    /// (`key_pem` = `None`) or in two.
-    pub fn from_pem(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Self, IdentityError> {
-        let chain = CertificateDer::pem_slice_iter(cert_pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| IdentityError::BadPem(error.to_string()))?;
-        if chain.is_empty() {
-            return Err(IdentityError::NoCertificate);
-        }
-        let key =
-            PrivateKeyDer::from_pem_slice(key_pem.unwrap_or(cert_pem)).map_err(
-                |error| match error {
-                    rustls_pki_types::pem::Error::NoItemsFound => IdentityError::NoPrivateKey,
-                    other => IdentityError::BadPem(other.to_string()),
-                },
-            )?;
-        Ok(Self { chain, key })
-    }
-
-    /// Reads a .p12/.pfx file (including the legacy RC2/3DES encryption that
-    /// macOS Keychain Access exports), with `password` ("" for none).
-    pub fn from_p12(bytes: &[u8], password: &str) -> Result<Self, IdentityError> {
-        use p12_keystore::error::Error as P12Error;
-        use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
-        let store = KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Relaxed).map_err(
-            |error| match error {
-                P12Error::MacError(_) => IdentityError::WrongP12Password,
-                other => IdentityError::BadP12(other.to_string()),
-            },
-        )?;
-        let chain = store
-            .entries()
-            .find_map(|(_, entry)| match entry {
-                KeyStoreEntry::PrivateKeyChain(chain) if !chain.certs().is_empty() => Some(chain),
-                _ => None,
-            })
-            .ok_or(IdentityError::P12WithoutIdentity)?;
-        let certificates = chain
-            .certs()
-            .iter()
-            .map(|cert| CertificateDer::from(cert.as_der().to_vec()))
-            .collect();
-        let key = PrivateKeyDer::try_from(chain.key().as_der().to_vec())
-            .map_err(|error| IdentityError::BadP12(error.to_string()))?;
-        Ok(Self::from_der(certificates, key))
-    }
-
-    /// Wraps DER parts already parsed (from a .p12 or the keychain).
-    pub fn from_der(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Self {
-        Self { chain, key }
-    }
-
-    /// The certificate chain, leaf first.
-    pub fn chain(&self) -> &[CertificateDer<'static>] {
-        &self.chain
-    }
-
-    /// The private key, for storing it in the keychain.
-    pub(crate) fn key(&self) -> &PrivateKeyDer<'static> {
-        &self.key
-    }
-
-    /// The leaf certificate.
-    pub fn leaf(&self) -> &CertificateDer<'static> {
-        &self.chain[0]
-    }
-}
-
-impl Clone for ClientIdentity {
-    fn clone(&self) -> Self {
-        Self {
-            chain: self.chain.clone(),
-            key: self.key.clone_key(),
-        }
-    }
-}
-
-impl fmt::Debug for ClientIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ClientIdentity({} certificates, key hidden)",
-            self.chain.len()
-        )
-    }
 }
 
 /// The certificates of a PEM file of CA certificates (e.g. a simulator's ca.pem), or
@@ -152,7 +35,7 @@ pub fn client_config(
     endpoint: &Endpoint,
     identity: Option<&ClientIdentity>,
     alpn: &[&[u8]],
-) -> Result<Arc<ClientConfig>, IdentityError> {
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let mut roots = RootCertStore::empty();
     if endpoint.public_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -160,12 +43,12 @@ pub fn client_config(
     for root in &endpoint.extra_roots {
         roots
             .add(root.clone())
-            .map_err(|error| IdentityError::BadRoot(error.to_string()))?;
+            .map_err(|error| TlsSetupError::BadRoot(error.to_string()))?;
     }
     let builder = ClientConfig::builder().with_root_certificates(roots);
     let mut config = match identity {
         Some(identity) => {
-            builder.with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())?
+            builder.with_client_auth_cert(identity.chain().to_vec(), identity.key().clone_key())?
         }
         None => builder.with_no_client_auth(),
     };

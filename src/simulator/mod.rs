@@ -39,15 +39,17 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::apns::ClientIdentity;
 use crate::net::Endpoint;
 
 pub use error::SimulatorError;
-pub use pki::{SIMULATOR_KEY_ID, SIMULATOR_TEAM_ID, TokenKey};
+pub use pki::{SIMULATOR_KEY_ID, SIMULATOR_TEAM_ID, SIMULATOR_TOPIC, TokenKey};
 pub use record::{Received, ReceivedVia, Stats};
 pub use rules::{FlakyToken, Rules};
 
 use pki::Pki;
 use record::State;
+pub use request::TrustedKey;
 use request::{ConnectionAuth, TokenCheck};
 use tls::ClientAuth;
 
@@ -103,7 +105,8 @@ impl Service {
 #[derive(Debug)]
 struct Shared {
     state: Arc<State>,
-    token_public_key: Vec<u8>,
+    /// The simulator's own token key and those a user's identities were trusted with.
+    trusted_keys: std::sync::RwLock<Vec<TrustedKey>>,
 }
 
 /// A running simulator. Dropping it, or [`shutdown`](Simulator::shutdown),
@@ -112,6 +115,7 @@ struct Shared {
 pub struct Simulator {
     pki: Pki,
     state: Arc<State>,
+    shared: Arc<Shared>,
     host: String,
     http2_port: u16,
     legacy_port: u16,
@@ -163,7 +167,11 @@ impl Simulator {
         let state = Arc::new(State::new(config.rules));
         let shared = Arc::new(Shared {
             state: Arc::clone(&state),
-            token_public_key: pki.token_public_key().to_vec(),
+            trusted_keys: std::sync::RwLock::new(vec![TrustedKey {
+                public_key: pki.token_public_key().to_vec(),
+                key_id: SIMULATOR_KEY_ID.to_owned(),
+                team_id: SIMULATOR_TEAM_ID.to_owned(),
+            }]),
         });
         let cancel = CancellationToken::new();
         let listeners = [
@@ -191,6 +199,7 @@ impl Simulator {
         Ok(Simulator {
             pki,
             state,
+            shared,
             host: host_for(config.bind),
             http2_port,
             legacy_port,
@@ -234,9 +243,28 @@ impl Simulator {
         self.pki.client_identity(topics)
     }
 
+    /// The simulator's own client certificate for `topic`: what a send with no identity
+    /// presents.
+    pub fn client_identity(&self, topic: &str) -> Result<ClientIdentity, SimulatorError> {
+        let (cert, key) = self.client_identity_pem(&[topic])?;
+        ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
+            .map_err(|error| SimulatorError::Tls(error.to_string()))
+    }
+
     /// The .p8 key, key id and team id whose provider tokens the simulator accepts.
     pub fn token_key(&self) -> TokenKey {
         self.pki.token_key().clone()
+    }
+
+    /// Accepts provider tokens signed with `key` from now on (connections made after this),
+    /// as APNs accepts any key made in the team's account: what lets a user's own .p8
+    /// identity send to the simulator.
+    pub fn trust_token_key(&self, key: TrustedKey) {
+        if let Ok(mut keys) = self.shared.trusted_keys.write()
+            && !keys.contains(&key)
+        {
+            keys.push(key);
+        }
     }
 
     /// Replaces the rules. Requests that start afterwards follow the new ones;
@@ -355,9 +383,11 @@ async fn serve_connection(
             let auth = match topics {
                 Some(topics) => ConnectionAuth::Certificate(topics),
                 None => ConnectionAuth::Token(TokenCheck::new(
-                    shared.token_public_key.clone(),
-                    SIMULATOR_KEY_ID,
-                    SIMULATOR_TEAM_ID,
+                    shared
+                        .trusted_keys
+                        .read()
+                        .map(|keys| keys.clone())
+                        .unwrap_or_default(),
                 )),
             };
             http2::serve(tls, auth, connection, state).await;

@@ -25,6 +25,9 @@ const OID_USER_ID: &[u64] = &[0, 9, 2342, 19200300, 100, 1, 1];
 
 /// The key id the simulator's token key is registered under.
 pub const SIMULATOR_KEY_ID: &str = "SIMKEY0001";
+/// The topic of the certificate a send with no identity presents to the simulator.
+pub const SIMULATOR_TOPIC: &str = "com.example.pushconsole";
+
 /// The team id the simulator's token key belongs to.
 pub const SIMULATOR_TEAM_ID: &str = "SIMTEAM001";
 

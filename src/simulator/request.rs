@@ -24,26 +24,50 @@ pub(crate) enum ConnectionAuth {
     Token(TokenCheck),
 }
 
+/// A token signing key the simulator accepts provider tokens from, as APNs accepts the
+/// keys made in a team's developer account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedKey {
+    /// The key's public half (uncompressed P-256 point).
+    pub public_key: Vec<u8>,
+    /// The 10-character key id the tokens name.
+    pub key_id: String,
+    /// The 10-character team id the tokens name.
+    pub team_id: String,
+}
+
 /// Verifies provider tokens for one connection. APNs checks a team's token once
 /// and then only its age, so the last good token is remembered: verifying an
 /// ES256 signature per request would cost more than everything else here.
 #[derive(Debug)]
 pub(crate) struct TokenCheck {
-    public_key: Vec<u8>,
-    key_id: String,
-    team_id: String,
+    keys: Vec<TrustedKey>,
     /// The last token that verified, with its `iat`.
     verified: Mutex<Option<(String, u64)>>,
 }
 
 impl TokenCheck {
-    pub(crate) fn new(public_key: Vec<u8>, key_id: &str, team_id: &str) -> Self {
+    pub(crate) fn new(keys: Vec<TrustedKey>) -> Self {
         Self {
-            public_key,
-            key_id: key_id.to_owned(),
-            team_id: team_id.to_owned(),
+            keys,
             verified: Mutex::new(None),
         }
+    }
+
+    /// The claims of `jwt` when one of the trusted keys signed it for its own ids.
+    fn verify(&self, jwt: &str, now: u64) -> Result<u64, Reason> {
+        let mut refusal = Reason::InvalidProviderToken;
+        for key in &self.keys {
+            match verify_provider_token(jwt, &key.public_key, now, FUTURE_LEEWAY_SECS) {
+                Ok(claims) if claims.key_id == key.key_id && claims.team_id == key.team_id => {
+                    return Ok(claims.issued_at);
+                }
+                Ok(_) => {}
+                Err(ProviderTokenError::Expired { .. }) => refusal = Reason::ExpiredProviderToken,
+                Err(_) => {}
+            }
+        }
+        Err(refusal)
     }
 
     fn check(&self, jwt: &str, now: u64) -> Result<(), Reason> {
@@ -58,18 +82,11 @@ impl TokenCheck {
         let issued_at = match remembered {
             Some(issued_at) => issued_at,
             None => {
-                let claims = verify_provider_token(jwt, &self.public_key, now, FUTURE_LEEWAY_SECS)
-                    .map_err(|error| match error {
-                        ProviderTokenError::Expired { .. } => Reason::ExpiredProviderToken,
-                        _ => Reason::InvalidProviderToken,
-                    })?;
-                if claims.key_id != self.key_id || claims.team_id != self.team_id {
-                    return Err(Reason::InvalidProviderToken);
-                }
+                let issued_at = self.verify(jwt, now)?;
                 if let Ok(mut verified) = self.verified.lock() {
-                    *verified = Some((jwt.to_owned(), claims.issued_at));
+                    *verified = Some((jwt.to_owned(), issued_at));
                 }
-                claims.issued_at
+                issued_at
             }
         };
         if now.saturating_sub(issued_at) > MAX_TOKEN_AGE_SECS {
@@ -321,7 +338,11 @@ mod tests {
             .unwrap()
             .serialize_pem();
         let key = SigningKey::from_p8_pem(&pem).unwrap();
-        let check = TokenCheck::new(key.public_key().to_vec(), "SIMKEY0001", "SIMTEAM001");
+        let check = TokenCheck::new(vec![TrustedKey {
+            public_key: key.public_key().to_vec(),
+            key_id: "SIMKEY0001".into(),
+            team_id: "SIMTEAM001".into(),
+        }]);
         (ConnectionAuth::Token(check), key)
     }
 

@@ -7,7 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use super::{AMBER, GREEN, RED};
 use crate::apns::{DeviceToken, Notification, TokenList, group_thousands};
 use crate::engine::Target;
-use crate::net::{Outcome, OutcomeKind, Progress};
+use crate::apns::{Outcome, Progress, Refusal, Verdict};
 
 /// A token that a new user can send to at once: the simulator accepts any 32 bytes.
 pub const SAMPLE_TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
@@ -196,25 +196,18 @@ pub struct Run {
 }
 
 fn describe(outcome: &Outcome) -> (String, String, Color32) {
-    match outcome.kind {
-        OutcomeKind::Accepted => ("accepted".into(), String::new(), GREEN),
-        OutcomeKind::Rejected => (
-            format!(
-                "rejected {}",
-                outcome.status.map_or_else(String::new, |s| s.to_string())
-            ),
-            outcome.reason.as_ref().map_or_else(
-                || outcome.error.clone().unwrap_or_default(),
-                |reason| format!("{reason}: {}", reason.explanation()),
-            ),
+    match &outcome.verdict {
+        Verdict::Accepted { .. } => ("accepted".into(), String::new(), GREEN),
+        Verdict::Rejected(Refusal::Http2 { status, reason, .. }) => (
+            format!("rejected {status}"),
+            format!("{reason}: {}", reason.explanation()),
             RED,
         ),
-        OutcomeKind::Failed => (
-            "failed".into(),
-            outcome.error.clone().unwrap_or_default(),
-            RED,
-        ),
-        OutcomeKind::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
+        Verdict::Rejected(Refusal::Legacy(status)) => {
+            ("rejected".into(), format!("the gateway answered: {status}"), RED)
+        }
+        Verdict::Failed(cause) => ("failed".into(), cause.to_string(), RED),
+        Verdict::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
     }
 }
 
@@ -305,7 +298,7 @@ pub fn results(ui: &mut egui::Ui, run: &Run) {
                     ui.monospace(outcome.apns_id.to_string());
                 });
                 row.col(|ui| {
-                    ui.monospace(outcome.apns_unique_id.clone().unwrap_or_default());
+                    ui.monospace(outcome.apns_unique_id().unwrap_or_default());
                 });
                 row.col(|ui| {
                     ui.label(format!("{:.0} ms", outcome.latency.as_secs_f64() * 1000.0));

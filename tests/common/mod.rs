@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use push_console::apns::{DeviceToken, Notification, Payload, SigningKey, TokenIssuer, Transport};
-use push_console::net::{
-    Batch, ClientIdentity, Clock, Http2Auth, Http2Config, Http2Sender, Pool, RetryPolicy,
+use push_console::apns::{
+    Batch, ClientIdentity, DeviceToken, Notification, Payload, SigningKey, TokenIssuer, Transport,
 };
+use push_console::net::{Clock, Http2Auth, Http2Config, Http2Sender, Pool, RetryPolicy};
 use push_console::simulator::{Rules, Simulator, SimulatorConfig};
 
 pub const TOPIC: &str = "com.example.pushconsole";
@@ -79,7 +79,7 @@ pub fn cert_sender(simulator: &Simulator) -> Http2Sender {
         simulator.http2_endpoint(),
         Http2Auth::Certificate(certificate(simulator)),
     );
-    let mut sender = Http2Sender::new(Arc::new(Pool::new()), "test", config);
+    let mut sender = Http2Sender::new(Arc::new(Pool::new()), config);
     sender.retry = fast_retries();
     sender
 }
@@ -93,7 +93,7 @@ pub fn token_sender(
         simulator.http2_endpoint(),
         Http2Auth::Token { issuer, clock },
     );
-    let mut sender = Http2Sender::new(Arc::new(Pool::new()), "test-token", config);
+    let mut sender = Http2Sender::new(Arc::new(Pool::new()), config);
     sender.retry = fast_retries();
     sender
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 use super::test_support::TempDir;
 use super::*;
 use crate::apns::{DeviceToken, FeedbackTuple, Notification, Payload, Reason, Transport};
-use crate::net::{Batch, BatchReport, Outcome, OutcomeKind};
+use crate::apns::{
+    Batch, BatchReport, DisconnectCause, Disconnection, FailureCause, Outcome, Refusal, Verdict,
+};
 
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_764_064_800_000;
@@ -38,32 +40,29 @@ fn context(identity: &str) -> BatchContext<'_> {
 /// 7 mod 10 (BadDeviceToken), 9 mod 10 (failed) or 3 mod 10 (not sent).
 fn outcome(batch: &Batch, index: usize) -> Outcome {
     let item = &batch.items()[index];
-    let mut outcome = Outcome::pending(item, OutcomeKind::Accepted);
+    let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
     outcome.attempts = 1;
     outcome.latency = Duration::from_micros(1500);
-    match index % 10 {
-        0 => {
-            outcome.kind = OutcomeKind::Rejected;
-            outcome.status = Some(410);
-            outcome.reason = Some(Reason::Unregistered);
-            outcome.timestamp_ms = Some(T0 as u64 - 5_000);
-        }
-        7 => {
-            outcome.kind = OutcomeKind::Rejected;
-            outcome.status = Some(400);
-            outcome.reason = Some(Reason::BadDeviceToken);
-        }
-        9 => {
-            outcome.kind = OutcomeKind::Failed;
-            outcome.error =
-                Some("the server closed the connection (GOAWAY) before answering".into());
-        }
-        3 => outcome.kind = OutcomeKind::NotSent,
-        _ => {
-            outcome.status = Some(200);
-            outcome.apns_unique_id = Some("74b78488-82ba-4b70-84a7-992d16ef4929".into());
-        }
-    }
+    let refused = |status, reason, timestamp_ms| {
+        Verdict::Rejected(Refusal::Http2 {
+            status,
+            reason,
+            timestamp_ms,
+            apns_unique_id: None,
+        })
+    };
+    outcome.verdict = match index % 10 {
+        0 => refused(410, Reason::Unregistered, Some(T0 as u64 - 5_000)),
+        7 => refused(400, Reason::BadDeviceToken, None),
+        9 => Verdict::Failed(FailureCause::Disconnected(DisconnectCause::GoAway {
+            code: 0,
+            name: "NO_ERROR".into(),
+        })),
+        3 => Verdict::NotSent,
+        _ => Verdict::Accepted {
+            apns_unique_id: Some("74b78488-82ba-4b70-84a7-992d16ef4929".into()),
+        },
+    };
     outcome
 }
 
@@ -322,6 +321,13 @@ fn the_recorder_thread_writes_answers_and_releases_the_batch() {
     }
     let report = BatchReport {
         outcomes,
+        disconnections: vec![Disconnection {
+            cause: DisconnectCause::GoAway {
+                code: 0,
+                name: "NO_ERROR".into(),
+            },
+            index: Some(9),
+        }],
         ..BatchReport::default()
     };
     recorder.finish(&report).unwrap();
@@ -335,13 +341,17 @@ fn the_recorder_thread_writes_answers_and_releases_the_batch() {
     let (disconnections, finished): (i64, Option<i64>) = history
         .conn
         .query_row(
-            "SELECT (SELECT count(*) FROM disconnections WHERE cause = 'goaway'),
+            "SELECT (SELECT count(*) FROM disconnections d JOIN sends s ON s.id = d.send_id
+                     WHERE d.cause = 'goaway' AND s.error LIKE '%GOAWAY%'),
                     (SELECT finished_ms FROM batches)",
             [],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .unwrap();
-    assert_eq!(disconnections, 1, "one row per distinct connection failure");
+    assert_eq!(
+        disconnections, 1,
+        "the disconnection names the notification it took down"
+    );
     assert!(finished.is_some());
     assert_eq!(
         std::fs::read_dir(&dir.0)
@@ -406,7 +416,9 @@ fn a_token_is_dead_after_410_or_feedback_unless_a_later_send_succeeded() {
         .record_batch(&context("cli"), &again, T0 + 2 * HOUR)
         .unwrap();
     let mut accepted = outcome(&again, 1 % again.len());
-    accepted.kind = OutcomeKind::Accepted;
+    accepted.verdict = Verdict::Accepted {
+        apns_unique_id: None,
+    };
     history
         .apply_outcomes(&recorded, &[(0, accepted)], T0 + 2 * HOUR)
         .unwrap();

@@ -13,7 +13,7 @@ use super::liveness::BatchLock;
 use super::schema::state;
 use super::{History, HistoryError, Retention, now_ms};
 use crate::apns::{FeedbackTuple, Transport};
-use crate::net::{Batch, BatchItem, BatchReport, Outcome, OutcomeKind};
+use crate::apns::{Batch, BatchItem, BatchReport, DisconnectCause, Outcome, OutcomeKind};
 
 /// Rows per transaction when recording a batch. The token and apns-id indexes take random
 /// keys, so each transaction dirties index pages all over the file; measured on 100,000
@@ -44,6 +44,8 @@ pub struct BatchContext<'a> {
 pub struct RecordedBatch {
     batch_id: i64,
     send_ids: Vec<i64>,
+    /// Whether it goes over HTTP/2, where an acceptance is a 200.
+    http2: bool,
     lock: Option<BatchLock>,
 }
 
@@ -138,7 +140,7 @@ struct ErrorResponseRecord {
     send_id: Option<i64>,
 }
 
-/// A connection that ended under the batch, as far as its report tells.
+/// A connection that ended under the batch.
 struct DisconnectionRecord {
     cause: &'static str,
     detail: String,
@@ -151,62 +153,28 @@ pub(super) struct Aftermath {
     disconnections: Vec<DisconnectionRecord>,
 }
 
-fn classify(message: &str) -> &'static str {
-    if message.contains("GOAWAY") {
-        "goaway"
-    } else if message.contains("without an error-response") {
-        "silent-close"
-    } else if message.contains("TLS") || message.contains("certificate") {
-        "tls"
-    } else {
-        "connection"
-    }
-}
-
 impl Aftermath {
-    /// Reads what the report exposes. The senders report connection ends only as text on
-    /// failed outcomes and in `errors`, so one row is kept per distinct message, naming the
-    /// first notification it hit.
+    /// The report's disconnections, each naming the notification it ended on; a legacy
+    /// error-response is also kept as such.
     pub(super) fn of(report: &BatchReport, send_ids: &[i64]) -> Self {
         let mut error_responses = Vec::new();
         let mut disconnections = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (index, outcome) in report.outcomes.iter().enumerate() {
-            let send_id = send_ids.get(index).copied();
-            if let Some(status) = outcome.legacy_status {
+        for disconnection in &report.disconnections {
+            let send_id = disconnection
+                .index
+                .and_then(|index| send_ids.get(index).copied());
+            if let DisconnectCause::ErrorResponse { status, identifier } = disconnection.cause {
                 error_responses.push(ErrorResponseRecord {
-                    status,
-                    identifier: index as u32,
+                    status: status.code(),
+                    identifier,
                     send_id,
                 });
-                // The gateway closes the connection after every error-response.
-                disconnections.push(DisconnectionRecord {
-                    cause: "error-response",
-                    detail: outcome.error.clone().unwrap_or_default(),
-                    send_id,
-                });
-            } else if outcome.kind == OutcomeKind::Failed
-                && let Some(error) = outcome.error.as_deref()
-            {
-                *seen.entry(error).or_insert_with(|| {
-                    disconnections.push(DisconnectionRecord {
-                        cause: classify(error),
-                        detail: error.to_owned(),
-                        send_id,
-                    });
-                    0
-                }) += 1;
             }
-        }
-        for error in &report.errors {
-            // Consequences of an error-response already have their row.
-            if !error.contains("stopped at an earlier notification") {
-                disconnections.push(DisconnectionRecord {
-                    cause: classify(error),
-                    detail: error.clone(),
-                    send_id: None,
-                });
-            }
+            disconnections.push(DisconnectionRecord {
+                cause: disconnection.cause.as_str(),
+                detail: disconnection.cause.to_string(),
+                send_id,
+            });
         }
         Self {
             error_responses,
@@ -303,6 +271,7 @@ impl History {
         Ok(RecordedBatch {
             batch_id,
             send_ids,
+            http2: context.transport == Transport::Http2,
             lock: Some(lock),
         })
     }
@@ -330,18 +299,22 @@ impl History {
                 let Some(id) = recorded.send_id(*index) else {
                     continue;
                 };
+                let status = match outcome.kind() {
+                    OutcomeKind::Accepted if recorded.http2 => Some(200),
+                    _ => outcome.http_status(),
+                };
                 update
                     .execute(params![
                         id,
-                        state_of(outcome.kind),
-                        outcome.status,
-                        outcome.reason.as_ref().map(|reason| reason.as_str()),
-                        unique_id_value(outcome.apns_unique_id.as_deref()),
-                        outcome.timestamp_ms.map(|ms| ms as i64),
+                        state_of(outcome.kind()),
+                        status,
+                        outcome.reason().map(|reason| reason.as_str()),
+                        unique_id_value(outcome.apns_unique_id()),
+                        outcome.unregistered_since_ms().map(|ms| ms as i64),
                         outcome.attempts,
                         outcome.latency.as_micros() as i64,
-                        outcome.error,
-                        outcome.legacy_status,
+                        outcome.failure().map(ToString::to_string),
+                        outcome.legacy_status().map(|status| status.code()),
                         now_ms,
                     ])
                     .map_err(error)?;

@@ -8,7 +8,7 @@ use rustls_pki_types::CertificateDer;
 use crate::apns::{
     KeyId, ProviderToken, PushCertificate, SigningKey, TeamId, format_date, verify_provider_token,
 };
-use crate::net::{ClientIdentity, IdentityError};
+use crate::apns::{ClientIdentity, IdentityError};
 
 /// How much a finding matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

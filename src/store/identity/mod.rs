@@ -16,7 +16,7 @@ pub use doctor::{CredentialFile, Diagnosis, Finding, Level, LoadedCredential, di
 use super::secrets::{SecretError, SecretStore};
 use super::{DataPaths, PathsError, write_atomically};
 use crate::apns::{KeyId, SigningKey, TeamId, TokenIssuer};
-use crate::net::ClientIdentity;
+use crate::apns::ClientIdentity;
 
 /// Certificate or token key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -5,9 +5,21 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::PreparedRequest;
-use crate::apns::legacy::LegacyStatus;
-use crate::apns::{ApnsId, DeviceToken, Notification, NotificationError, Reason, Transport};
+use super::outcome::{Disconnection, Outcome, OutcomeKind};
+use super::{ApnsId, DeviceToken, Notification, NotificationError, Transport};
+
+/// One prepared request: everything but the connection.
+#[derive(Clone, Debug)]
+pub struct PreparedRequest {
+    /// The device.
+    pub token: DeviceToken,
+    /// apns-* headers, without authorization (the connection adds it).
+    pub headers: Arc<Vec<(&'static str, String)>>,
+    /// The apns-id header, per notification.
+    pub apns_id: Option<String>,
+    /// The payload, shared between the notifications of a batch.
+    pub body: Bytes,
+}
 
 /// One notification of a batch, ready to send.
 #[derive(Clone, Debug)]
@@ -19,7 +31,7 @@ pub struct BatchItem {
     /// Expiry for the legacy formats (UNIX seconds, 0 = don't store).
     pub expiry: u32,
     /// Priority for the legacy frame format.
-    pub priority: Option<crate::apns::Priority>,
+    pub priority: Option<super::Priority>,
 }
 
 /// Notifications to send together.
@@ -143,86 +155,6 @@ impl Batch {
     }
 }
 
-/// What became of one notification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OutcomeKind {
-    /// APNs accepted it.
-    Accepted,
-    /// APNs refused it (see the reason).
-    Rejected,
-    /// It could not be delivered: the connection failed on every attempt.
-    Failed,
-    /// It was never sent: the batch was cancelled first.
-    NotSent,
-}
-
-/// The result for one token.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
-    /// The device.
-    pub token: DeviceToken,
-    /// The apns-id sent (and echoed).
-    pub apns_id: ApnsId,
-    /// What became of it.
-    pub kind: OutcomeKind,
-    /// The HTTP status of the last answer.
-    pub status: Option<u16>,
-    /// The rejection reason.
-    pub reason: Option<Reason>,
-    /// For 410: when the token became invalid, ms since the epoch.
-    pub timestamp_ms: Option<u64>,
-    /// apns-unique-id (development environment).
-    pub apns_unique_id: Option<String>,
-    /// For the legacy protocol: the error-response status code.
-    pub legacy_status: Option<u8>,
-    /// What went wrong when there was no answer.
-    pub error: Option<String>,
-    /// How many times it was sent.
-    pub attempts: u32,
-    /// From the first attempt to the final answer.
-    pub latency: Duration,
-}
-
-impl Outcome {
-    /// An outcome with nothing known yet beyond the item.
-    pub fn pending(item: &BatchItem, kind: OutcomeKind) -> Self {
-        Self {
-            token: item.request.token.clone(),
-            apns_id: item.apns_id,
-            kind,
-            status: None,
-            reason: None,
-            timestamp_ms: None,
-            apns_unique_id: None,
-            legacy_status: None,
-            error: None,
-            attempts: 0,
-            latency: Duration::ZERO,
-        }
-    }
-
-    /// Whether sending it again could succeed.
-    pub fn needs_retry(&self) -> bool {
-        match self.kind {
-            OutcomeKind::Accepted => false,
-            OutcomeKind::Failed | OutcomeKind::NotSent => true,
-            OutcomeKind::Rejected => {
-                self.reason.as_ref().is_some_and(Reason::is_retryable)
-                    || self.legacy_status.is_some_and(|code| {
-                        // Processing errors and unknown failures may pass next time;
-                        // a bad token, topic or size will not.
-                        matches!(
-                            LegacyStatus::from_code(code),
-                            LegacyStatus::ProcessingError
-                                | LegacyStatus::Unknown
-                                | LegacyStatus::Unlisted(_)
-                        )
-                    })
-            }
-        }
-    }
-}
-
 /// Live counts while a batch runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Progress {
@@ -291,8 +223,10 @@ pub struct BatchReport {
     /// One outcome per item, in batch order.
     pub outcomes: Vec<Outcome>,
     /// Problems not tied to one token (connection failures, a gateway error
-    /// that stopped the rest).
+    /// that stopped the rest), in words.
     pub errors: Vec<String>,
+    /// Every connection that ended under the batch, with the notification it took down.
+    pub disconnections: Vec<Disconnection>,
     /// Whether the batch was cancelled.
     pub cancelled: bool,
     /// Wall time of the batch.
@@ -305,14 +239,14 @@ pub struct BatchReport {
 impl BatchReport {
     /// Outcomes of one kind.
     pub fn count(&self, kind: OutcomeKind) -> usize {
-        self.outcomes.iter().filter(|o| o.kind == kind).count()
+        self.outcomes.iter().filter(|o| o.kind() == kind).count()
     }
 
     /// The outcomes that did not end accepted.
     pub fn failed(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes
             .iter()
-            .filter(|o| o.kind != OutcomeKind::Accepted)
+            .filter(|o| o.kind() != OutcomeKind::Accepted)
     }
 
     /// Whether anything is worth sending again.
@@ -330,6 +264,6 @@ impl BatchReport {
     pub fn all_accepted(&self) -> bool {
         self.outcomes
             .iter()
-            .all(|o| o.kind == OutcomeKind::Accepted)
+            .all(|o| o.kind() == OutcomeKind::Accepted)
     }
 }

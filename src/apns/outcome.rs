@@ -1,0 +1,402 @@
+//! What became of one notification, and why connections ended: typed all the way up, so
+//! the history and every front end read the same values instead of re-reading text.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::legacy::LegacyStatus;
+use super::{ApnsId, DeviceToken, Reason};
+
+/// The four ends a notification can come to, without their details: what progress
+/// counters and filters need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutcomeKind {
+    /// The server said it accepted it.
+    Accepted,
+    /// The server refused it.
+    Rejected,
+    /// No answer came: the connection failed on every attempt, or the credential could
+    /// not be used.
+    Failed,
+    /// It never left: the batch was cancelled first.
+    NotSent,
+}
+
+/// What the server answered when it refused a notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// An HTTP/2 answer other than 200.
+    Http2 {
+        /// The HTTP status.
+        status: u16,
+        /// The reason from the body.
+        reason: Reason,
+        /// For 410: since when the token is invalid, ms since the epoch.
+        timestamp_ms: Option<u64>,
+        /// apns-unique-id (development environment).
+        apns_unique_id: Option<String>,
+    },
+    /// A legacy error-response naming this notification.
+    Legacy(LegacyStatus),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Http2 { status, reason, .. } => {
+                write!(f, "{status} {reason}: {}", reason.explanation())
+            }
+            Refusal::Legacy(status) => write!(f, "the gateway answered: {status}"),
+        }
+    }
+}
+
+/// Why a connection ended, as the network layer saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisconnectCause {
+    /// The server sent HTTP/2 GOAWAY.
+    GoAway {
+        /// The HTTP/2 error code (0 is a graceful shutdown).
+        code: u32,
+        /// The code's name, e.g. `NO_ERROR` or `ENHANCE_YOUR_CALM`.
+        name: String,
+    },
+    /// A legacy gateway sent an error-response, then closed.
+    ErrorResponse {
+        /// The status it gave.
+        status: LegacyStatus,
+        /// The identifier it named.
+        identifier: u32,
+    },
+    /// The server ended TLS with an alert, e.g. refusing the client certificate.
+    TlsAlert {
+        /// The alert's name, e.g. `CertificateUnknown`.
+        alert: String,
+    },
+    /// The server closed the connection without saying why.
+    SilentClose,
+    /// The connection stopped answering: a request or keep-alive ping timed out.
+    IdleTimeout {
+        /// How long it was given.
+        after: Duration,
+    },
+    /// No connection could be made (TCP, TLS handshake or HTTP/2 negotiation).
+    ConnectFailed {
+        /// `host:port`.
+        endpoint: String,
+        /// What the socket or TLS layer said.
+        detail: String,
+    },
+    /// A read or write failed for another reason.
+    Io {
+        /// What the socket said.
+        detail: String,
+    },
+}
+
+/// TLS alerts that mean the server did not accept the client certificate.
+const CERTIFICATE_ALERTS: [&str; 7] = [
+    "BadCertificate",
+    "CertificateUnknown",
+    "UnknownCA",
+    "CertificateRevoked",
+    "CertificateExpired",
+    "CertificateRequired",
+    "AccessDenied",
+];
+
+impl DisconnectCause {
+    /// A short stable name, as the history stores it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DisconnectCause::GoAway { .. } => "goaway",
+            DisconnectCause::ErrorResponse { .. } => "error-response",
+            DisconnectCause::TlsAlert { .. } => "tls-alert",
+            DisconnectCause::SilentClose => "silent-close",
+            DisconnectCause::IdleTimeout { .. } => "idle-timeout",
+            DisconnectCause::ConnectFailed { .. } => "connect",
+            DisconnectCause::Io { .. } => "io",
+        }
+    }
+
+    /// Whether the alert says the server refused the client certificate.
+    pub fn refused_certificate(&self) -> bool {
+        matches!(self, DisconnectCause::TlsAlert { alert } if CERTIFICATE_ALERTS.contains(&alert.as_str()))
+    }
+}
+
+impl fmt::Display for DisconnectCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectCause::GoAway { code: 0, .. } => {
+                f.write_str("the server closed the connection (GOAWAY) before answering")
+            }
+            DisconnectCause::GoAway { name, .. } => write!(
+                f,
+                "the server closed the connection (GOAWAY {name}) before answering"
+            ),
+            DisconnectCause::ErrorResponse { status, identifier } => write!(
+                f,
+                "the gateway sent an error-response ({status}) for identifier {identifier} and closed the connection"
+            ),
+            cause @ DisconnectCause::TlsAlert { alert } if cause.refused_certificate() => write!(
+                f,
+                "the server refused the client certificate (TLS alert {alert}): issued by someone else, for the other environment, expired or revoked"
+            ),
+            DisconnectCause::TlsAlert { alert } => {
+                write!(f, "the server ended TLS with the alert {alert}")
+            }
+            DisconnectCause::SilentClose => f.write_str(
+                "the server closed the connection without a word (right after connecting, that usually means it refused the client certificate)",
+            ),
+            DisconnectCause::IdleTimeout { after } => write!(
+                f,
+                "the connection stopped answering (nothing within {} s); it was replaced",
+                after.as_secs_f64()
+            ),
+            DisconnectCause::ConnectFailed { endpoint, detail } => {
+                write!(f, "cannot connect to {endpoint}: {detail}")
+            }
+            DisconnectCause::Io { detail } => write!(f, "the connection failed: {detail}"),
+        }
+    }
+}
+
+/// Why a notification got no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureCause {
+    /// The connection ended before the answer, on the last attempt.
+    Disconnected(DisconnectCause),
+    /// The credential or TLS settings cannot be used for this endpoint (a provider token
+    /// that cannot be signed, a CA that cannot be trusted, a host name that is not one).
+    Setup(String),
+    /// The server answered something that is not an APNs answer.
+    BadAnswer(String),
+    /// Legacy: the gateway stopped at an earlier notification with a status that would
+    /// fail this one too, so it was not sent again.
+    StoppedEarlier(LegacyStatus),
+    /// Legacy: the gateway closed the connection every time this was alone in flight.
+    GaveUp {
+        /// How many times.
+        closes: u32,
+    },
+    /// Legacy: the gateway closed every connection without accepting anything.
+    GatewayRefusedAll(DisconnectCause),
+    /// The notification cannot be written in the chosen legacy format.
+    Unencodable(String),
+    /// A sending task died; the notification may or may not have been sent.
+    Internal(String),
+}
+
+impl fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureCause::Disconnected(cause) => cause.fmt(f),
+            FailureCause::Setup(problem) | FailureCause::BadAnswer(problem) => f.write_str(problem),
+            FailureCause::StoppedEarlier(status) => write!(
+                f,
+                "not delivered: the gateway stopped at an earlier notification with \"{status}\", which would fail this too"
+            ),
+            FailureCause::GaveUp { closes } => write!(
+                f,
+                "gave up: the gateway closed the connection {closes} times when this was the only notification in flight"
+            ),
+            FailureCause::GatewayRefusedAll(last) => write!(
+                f,
+                "not sent: the gateway closed every connection without accepting anything (last: {last}); check that the certificate is for this gateway and environment"
+            ),
+            FailureCause::Unencodable(problem) => write!(f, "cannot be encoded: {problem}"),
+            FailureCause::Internal(problem) => {
+                write!(f, "internal error while sending, outcome unknown: {problem}")
+            }
+        }
+    }
+}
+
+/// What became of one notification, in the server's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The server said it accepted it.
+    Accepted {
+        /// apns-unique-id (development environment).
+        apns_unique_id: Option<String>,
+    },
+    /// The server refused it.
+    Rejected(Refusal),
+    /// No answer came.
+    Failed(FailureCause),
+    /// It never left (cancelled first).
+    NotSent,
+}
+
+/// The result for one token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The device.
+    pub token: DeviceToken,
+    /// The apns-id sent (and echoed).
+    pub apns_id: ApnsId,
+    /// What became of it.
+    pub verdict: Verdict,
+    /// How many times it was written to a connection.
+    pub attempts: u32,
+    /// From the first attempt to the final answer.
+    pub latency: Duration,
+}
+
+impl Outcome {
+    /// A notification that has not (yet) left.
+    pub fn not_sent(token: DeviceToken, apns_id: ApnsId) -> Self {
+        Self {
+            token,
+            apns_id,
+            verdict: Verdict::NotSent,
+            attempts: 0,
+            latency: Duration::ZERO,
+        }
+    }
+
+    /// Which of the four ends it came to.
+    pub fn kind(&self) -> OutcomeKind {
+        match self.verdict {
+            Verdict::Accepted { .. } => OutcomeKind::Accepted,
+            Verdict::Rejected(_) => OutcomeKind::Rejected,
+            Verdict::Failed(_) => OutcomeKind::Failed,
+            Verdict::NotSent => OutcomeKind::NotSent,
+        }
+    }
+
+    /// The HTTP status of a refusal over HTTP/2 (an acceptance there is always 200).
+    pub fn http_status(&self) -> Option<u16> {
+        match &self.verdict {
+            Verdict::Rejected(Refusal::Http2 { status, .. }) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The HTTP/2 rejection reason.
+    pub fn reason(&self) -> Option<&Reason> {
+        match &self.verdict {
+            Verdict::Rejected(Refusal::Http2 { reason, .. }) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The legacy error-response status that named it.
+    pub fn legacy_status(&self) -> Option<LegacyStatus> {
+        match &self.verdict {
+            Verdict::Rejected(Refusal::Legacy(status)) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// For a 410: since when the token is invalid, ms since the epoch.
+    pub fn unregistered_since_ms(&self) -> Option<u64> {
+        match &self.verdict {
+            Verdict::Rejected(Refusal::Http2 { timestamp_ms, .. }) => *timestamp_ms,
+            _ => None,
+        }
+    }
+
+    /// apns-unique-id, when the server sent one.
+    pub fn apns_unique_id(&self) -> Option<&str> {
+        match &self.verdict {
+            Verdict::Accepted { apns_unique_id }
+            | Verdict::Rejected(Refusal::Http2 { apns_unique_id, .. }) => {
+                apns_unique_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Why it got no answer.
+    pub fn failure(&self) -> Option<&FailureCause> {
+        match &self.verdict {
+            Verdict::Failed(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// Whether sending it again could succeed.
+    pub fn needs_retry(&self) -> bool {
+        match &self.verdict {
+            Verdict::Accepted { .. } => false,
+            Verdict::Failed(_) | Verdict::NotSent => true,
+            Verdict::Rejected(Refusal::Http2 { reason, .. }) => reason.is_retryable(),
+            // Processing errors and unknown failures may pass next time; a bad token,
+            // topic or size will not.
+            Verdict::Rejected(Refusal::Legacy(status)) => matches!(
+                status,
+                LegacyStatus::ProcessingError | LegacyStatus::Unknown | LegacyStatus::Unlisted(_)
+            ),
+        }
+    }
+}
+
+/// A connection that ended while a batch used it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disconnection {
+    /// Why it ended.
+    pub cause: DisconnectCause,
+    /// The batch index of the notification it ended on (the one an error-response named,
+    /// or the first one left unanswered), when one can be told.
+    pub index: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_alerts_say_the_certificate_was_refused() {
+        let refused = DisconnectCause::TlsAlert {
+            alert: "CertificateUnknown".into(),
+        };
+        assert!(refused.refused_certificate());
+        assert!(refused.to_string().contains("refused the client certificate"));
+        let other = DisconnectCause::TlsAlert {
+            alert: "DecodeError".into(),
+        };
+        assert!(!other.refused_certificate());
+        assert_eq!(other.to_string(), "the server ended TLS with the alert DecodeError");
+    }
+
+    #[test]
+    fn a_graceful_goaway_does_not_name_its_code() {
+        let graceful = DisconnectCause::GoAway {
+            code: 0,
+            name: "NO_ERROR".into(),
+        };
+        assert!(!graceful.to_string().contains("NO_ERROR"));
+        let calm = DisconnectCause::GoAway {
+            code: 11,
+            name: "ENHANCE_YOUR_CALM".into(),
+        };
+        assert!(calm.to_string().contains("GOAWAY ENHANCE_YOUR_CALM"));
+    }
+
+    #[test]
+    fn only_answers_that_may_change_are_retried() {
+        let token: DeviceToken = "00".repeat(32).parse().unwrap();
+        let id = ApnsId::from_uuid(uuid::Uuid::nil());
+        let with = |verdict| Outcome {
+            verdict,
+            ..Outcome::not_sent(token.clone(), id)
+        };
+        let http2 = |reason| {
+            Verdict::Rejected(Refusal::Http2 {
+                status: 400,
+                reason,
+                timestamp_ms: None,
+                apns_unique_id: None,
+            })
+        };
+        assert!(with(Verdict::NotSent).needs_retry());
+        assert!(!with(Verdict::Accepted { apns_unique_id: None }).needs_retry());
+        assert!(!with(http2(Reason::BadDeviceToken)).needs_retry());
+        assert!(with(http2(Reason::TooManyRequests)).needs_retry());
+        assert!(!with(Verdict::Rejected(Refusal::Legacy(LegacyStatus::InvalidToken))).needs_retry());
+        assert!(with(Verdict::Rejected(Refusal::Legacy(LegacyStatus::ProcessingError))).needs_retry());
+        assert!(with(Verdict::Failed(FailureCause::Disconnected(DisconnectCause::SilentClose))).needs_retry());
+    }
+}
