@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use push_console::apns::{DeviceToken, Notification, Payload, Reason, Transport};
 use push_console::apns::{
     Batch, BatchReport, DisconnectCause, FailureCause, Outcome, Refusal, Verdict,
 };
+use push_console::apns::{DeviceToken, Notification, Payload, Reason, Transport};
 use push_console::store::history::{
     BatchContext, Filter, History, OutcomeRecorder, SendState, now_ms,
 };
@@ -90,6 +90,7 @@ fn send_one(path: &Path, number: usize, at_ms: i64) -> (Duration, Duration) {
         identity: IDENTITIES[number % IDENTITIES.len()],
         endpoint: ENDPOINTS[number % ENDPOINTS.len()],
         transport: Transport::Http2,
+        auth: push_console::apns::AuthKind::Certificate,
     };
     let started = Instant::now();
     let recorded = history.record_batch(&context, &batch, at_ms).unwrap();

@@ -6,8 +6,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use push_console::apns::{AuthKind, Transport};
-use push_console::ui::{App, ComposeState, JsonColors, UiState, json_layout_job, json_layouter};
+use push_console::apns::Transport;
+use push_console::ui::{
+    App, ComposeState, JsonColors, Signer, UiState, json_layout_job, json_layouter,
+};
 
 fn compose(c: &mut Criterion) {
     let state = ComposeState {
@@ -18,7 +20,7 @@ fn compose(c: &mut Criterion) {
         ..ComposeState::default()
     };
     c.bench_function("meter + linter on a 4 KB payload (every keystroke)", |b| {
-        b.iter(|| black_box(state.compose(Transport::Http2, AuthKind::Certificate)))
+        b.iter(|| black_box(state.compose(Transport::Http2, Signer::SIMULATOR)))
     });
 }
 

@@ -213,7 +213,7 @@ fn imported_identities_send_to_the_simulator_by_name() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
-        "error: no identity named \"sim-token\"; `push-console identities list` shows them\n"
+        "error: no identity named \"sim-token\" (`push-console identities list` shows the identities; --identity NAME, or --cert FILE / --p8 FILE --key-id ID --team-id ID)\n"
     );
 }
 

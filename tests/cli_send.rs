@@ -79,7 +79,11 @@ fn bad_token_lists_and_missing_credentials_exit_2() {
         "x",
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).starts_with("error: no credentials"));
+    assert!(
+        text(&output.stderr).starts_with("error: sending to sandbox needs an identity"),
+        "{}",
+        text(&output.stderr)
+    );
     let output = push_console(&[
         "send",
         "--endpoint",
@@ -91,7 +95,7 @@ fn bad_token_lists_and_missing_credentials_exit_2() {
     ]);
     assert_eq!(
         text(&output.stderr),
-        "error: --endpoint \"nowhere\" is not simulator, sandbox, production or HOST:PORT\n"
+        "error: \"nowhere\" is not simulator, sandbox, production or HOST:PORT\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -475,7 +475,7 @@ fn refused_imports_leave_nothing_behind_and_names_are_unique() {
         .expect_err("same name again");
     assert_eq!(
         error.to_string(),
-        format!("an identity named \"{TOPIC}\" exists; pick another --name or delete it first")
+        format!("an identity named \"{TOPIC}\" exists; give another name or delete it first")
     );
     store.delete(TOPIC).expect("delete");
     assert_eq!(

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::*;
-use push_console::apns::{Reason, Transport};
 use push_console::apns::{OutcomeKind, SendEvent, Verdict};
+use push_console::apns::{Reason, Transport};
 use push_console::net::{Clock, system_clock};
 use push_console::simulator::{FlakyToken, ReceivedVia, Rules};
 use tokio::sync::mpsc;
@@ -152,12 +152,18 @@ async fn an_expired_provider_token_that_is_too_young_to_renew_blames_the_clock()
         .await;
     let outcome = &report.outcomes[0];
     assert_eq!(outcome.kind(), OutcomeKind::Rejected);
-    assert_eq!(outcome.reason().cloned(), Some(Reason::ExpiredProviderToken));
+    assert_eq!(
+        outcome.reason().cloned(),
+        Some(Reason::ExpiredProviderToken)
+    );
     assert!(
         matches!(&outcome.verdict, Verdict::Rejected(refusal) if refusal.to_string().contains("clock")),
         "{outcome:?}"
     );
-    assert_eq!(outcome.attempts, 1, "a token too young to renew is not renewed");
+    assert_eq!(
+        outcome.attempts, 1,
+        "a token too young to renew is not renewed"
+    );
     assert!(simulator.received().is_empty());
 }
 
@@ -193,7 +199,9 @@ async fn every_rule_gives_its_reason_and_retries_follow_the_protocol() {
         (by_index(2).http_status(), by_index(2).reason().cloned()),
         (Some(410), Some(Reason::Unregistered))
     );
-    let timestamp = by_index(2).unregistered_since_ms().expect("410 carries a timestamp");
+    let timestamp = by_index(2)
+        .unregistered_since_ms()
+        .expect("410 carries a timestamp");
     assert!(
         timestamp / 1000 + 60 >= now() && timestamp / 1000 <= now() + 60,
         "milliseconds near now"

@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use push_console::apns::{LegacyFormat, Transport};
 use push_console::apns::OutcomeKind;
+use push_console::apns::{LegacyFormat, Transport};
 use push_console::net::{LegacyConfig, LegacySender, read_feedback};
 use push_console::simulator::{ReceivedVia, Rules};
 use tokio_util::sync::CancellationToken;
@@ -74,7 +74,9 @@ async fn the_first_of_a_thousand_is_bad_and_the_other_999_arrive_exactly_once() 
         .await;
     assert_eq!(report.outcomes[0].kind(), OutcomeKind::Rejected);
     assert_eq!(
-        report.outcomes[0].legacy_status().map(|status| status.code()),
+        report.outcomes[0]
+            .legacy_status()
+            .map(|status| status.code()),
         Some(8)
     );
     assert_eq!(report.count(OutcomeKind::Accepted), 999);

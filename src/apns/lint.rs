@@ -15,6 +15,16 @@ pub enum AuthKind {
     Token,
 }
 
+impl AuthKind {
+    /// `certificate` or `token`, as the history and `--json` write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Certificate => "certificate",
+            AuthKind::Token => "token",
+        }
+    }
+}
+
 /// How serious a lint is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {

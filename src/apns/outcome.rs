@@ -207,7 +207,10 @@ impl fmt::Display for FailureCause {
             ),
             FailureCause::Unencodable(problem) => write!(f, "cannot be encoded: {problem}"),
             FailureCause::Internal(problem) => {
-                write!(f, "internal error while sending, outcome unknown: {problem}")
+                write!(
+                    f,
+                    "internal error while sending, outcome unknown: {problem}"
+                )
             }
         }
     }
@@ -302,9 +305,7 @@ impl Outcome {
     pub fn apns_unique_id(&self) -> Option<&str> {
         match &self.verdict {
             Verdict::Accepted { apns_unique_id }
-            | Verdict::Rejected(Refusal::Http2 { apns_unique_id, .. }) => {
-                apns_unique_id.as_deref()
-            }
+            | Verdict::Rejected(Refusal::Http2 { apns_unique_id, .. }) => apns_unique_id.as_deref(),
             _ => None,
         }
     }
@@ -353,12 +354,19 @@ mod tests {
             alert: "CertificateUnknown".into(),
         };
         assert!(refused.refused_certificate());
-        assert!(refused.to_string().contains("refused the client certificate"));
+        assert!(
+            refused
+                .to_string()
+                .contains("refused the client certificate")
+        );
         let other = DisconnectCause::TlsAlert {
             alert: "DecodeError".into(),
         };
         assert!(!other.refused_certificate());
-        assert_eq!(other.to_string(), "the server ended TLS with the alert DecodeError");
+        assert_eq!(
+            other.to_string(),
+            "the server ended TLS with the alert DecodeError"
+        );
     }
 
     #[test]
@@ -392,11 +400,31 @@ mod tests {
             })
         };
         assert!(with(Verdict::NotSent).needs_retry());
-        assert!(!with(Verdict::Accepted { apns_unique_id: None }).needs_retry());
+        assert!(
+            !with(Verdict::Accepted {
+                apns_unique_id: None
+            })
+            .needs_retry()
+        );
         assert!(!with(http2(Reason::BadDeviceToken)).needs_retry());
         assert!(with(http2(Reason::TooManyRequests)).needs_retry());
-        assert!(!with(Verdict::Rejected(Refusal::Legacy(LegacyStatus::InvalidToken))).needs_retry());
-        assert!(with(Verdict::Rejected(Refusal::Legacy(LegacyStatus::ProcessingError))).needs_retry());
-        assert!(with(Verdict::Failed(FailureCause::Disconnected(DisconnectCause::SilentClose))).needs_retry());
+        assert!(
+            !with(Verdict::Rejected(Refusal::Legacy(
+                LegacyStatus::InvalidToken
+            )))
+            .needs_retry()
+        );
+        assert!(
+            with(Verdict::Rejected(Refusal::Legacy(
+                LegacyStatus::ProcessingError
+            )))
+            .needs_retry()
+        );
+        assert!(
+            with(Verdict::Failed(FailureCause::Disconnected(
+                DisconnectCause::SilentClose
+            )))
+            .needs_retry()
+        );
     }
 }

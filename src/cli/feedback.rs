@@ -1,15 +1,13 @@
 //! `push-console feedback`: list the tokens the legacy feedback service reports dead.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
-use tokio::sync::mpsc;
 
 use super::connection::ConnectionArgs;
-use super::{CliError, history, output};
-use crate::net::{Service, read_feedback};
-use crate::store::identity::Credential;
+use super::{CliError, output};
+use crate::apns::{LegacyFormat, Transport};
+use crate::engine::{Command, Event};
 
 /// Reads the feedback service.
 #[derive(Args, Debug)]
@@ -32,44 +30,47 @@ pub async fn run(mut args: FeedbackArgs) -> Result<ExitCode, CliError> {
     if let Some(feedback) = args.feedback_endpoint.take() {
         args.connection.endpoint = feedback;
     }
-    let resolved = args.connection.resolve(Service::Feedback, None).await?;
-    let labels = history::labels(&args.connection, &resolved);
-    let Credential::Certificate(identity) = resolved.credentials else {
-        return Err(CliError::LegacyNeedsCertificate);
-    };
-    let (sender, mut receiver) = mpsc::unbounded_channel();
-    let json = args.json;
-    let printer = tokio::spawn(async move {
-        let mut count = 0usize;
-        while let Some(tuple) = receiver.recv().await {
-            output::feedback_tuple(&tuple, json);
-            count += 1;
-        }
-        count
+    // The feedback service shares the legacy gateway's certificate rules.
+    let connection = args
+        .connection
+        .connection(Transport::Legacy(LegacyFormat::Frame))?;
+    let engine = super::engine()?;
+    let id = engine.next_id();
+    engine.command(Command::ReadFeedback {
+        id,
+        connection: Box::new(connection),
+        record_history: !args.no_history,
     });
-    let read = read_feedback(
-        &resolved.endpoint,
-        &identity,
-        Duration::from_secs(30),
-        Some(sender),
-    )
-    .await;
-    let count = printer.await.unwrap_or_default();
-    // Entries are recorded even when the read ended early: the service won't send them again.
-    if !args.no_history {
-        history::record_feedback(&labels, &read.tuples)?;
+    loop {
+        match super::next_event(&engine)? {
+            Event::Feedback {
+                id: of,
+                tuples,
+                skipped,
+                problem,
+                history_problem,
+            } if of == id => {
+                for tuple in &tuples {
+                    output::feedback_tuple(tuple, args.json);
+                }
+                if skipped > 0 {
+                    output::warn(&format!(
+                        "{skipped} entries had an unusable token and were skipped"
+                    ));
+                }
+                if let Some(problem) = history_problem {
+                    output::warn(&format!("the history is incomplete: {problem}"));
+                }
+                if let Some(problem) = problem {
+                    return Err(CliError::Engine(problem));
+                }
+                if !args.json {
+                    output::note(&format!("{} feedback entries", tuples.len()));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            Event::Failed { id: of, error } if of == id => return Err(CliError::Engine(error)),
+            _ => {}
+        }
     }
-    if read.skipped > 0 {
-        output::warn(&format!(
-            "{} entries had an unusable token and were skipped",
-            read.skipped
-        ));
-    }
-    if let Some(problem) = read.problem {
-        return Err(problem.into());
-    }
-    if !json {
-        eprintln!("{count} feedback entries");
-    }
-    Ok(ExitCode::SUCCESS)
 }

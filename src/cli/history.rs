@@ -4,10 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::connection::{ConnectionArgs, Resolved};
 use super::{CliError, output};
-use crate::apns::{ApnsId, FeedbackTuple};
-use crate::engine::Labels;
+use crate::apns::ApnsId;
 use crate::store::DataPaths;
 use crate::store::history::{
     Cursor, ExportFormat, Filter, History, HistoryError, Retention, SendState, TokenPrefix,
@@ -245,34 +243,4 @@ fn list(history: &History, args: &HistoryArgs, now: i64) -> Result<ExitCode, Cli
         output::note(&format!("more: --before {}", next.before_id));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// How the history names a send: a stored identity by its name; a certificate or key
-/// file by its file name; the built-in simulator's certificate as `simulator`.
-pub(super) fn labels(connection: &ConnectionArgs, resolved: &Resolved) -> Labels {
-    let identity = if let Some(identity) = &resolved.identity {
-        identity.name.clone()
-    } else if let Some(path) = connection.cert.as_deref().or(connection.p8.as_deref()) {
-        path.file_name().map_or_else(
-            || path.display().to_string(),
-            |name| name.to_string_lossy().into_owned(),
-        )
-    } else {
-        "simulator".to_owned()
-    };
-    let endpoint = if connection.endpoint == "simulator" {
-        "simulator".to_owned()
-    } else {
-        resolved.endpoint.address()
-    };
-    Labels { identity, endpoint }
-}
-
-/// Records what a feedback service returned.
-pub(super) fn record_feedback(labels: &Labels, tuples: &[FeedbackTuple]) -> Result<(), CliError> {
-    let path = DataPaths::from_env()?.history_db();
-    tokio::task::block_in_place(|| {
-        History::open(&path)?.record_feedback(&labels.identity, &labels.endpoint, tuples, now_ms())
-    })?;
-    Ok(())
 }

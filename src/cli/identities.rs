@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use super::connection::read_file;
 use super::{CliError, output};
 use crate::store::DataPaths;
 use crate::store::identity::{
-    CredentialFile, IdentityKind, IdentityMetadata, IdentityStore, Level, diagnose,
+    CredentialFiles, IdentityKind, IdentityMetadata, IdentityStore, Level, diagnose,
 };
 use crate::store::secrets::Keychain;
 
@@ -101,58 +100,29 @@ pub fn open_store() -> Result<IdentityStore, CliError> {
     Ok(IdentityStore::new(paths, Arc::new(keychain)))
 }
 
-struct FileContents {
-    bytes: Vec<u8>,
-    key: Option<Vec<u8>>,
-    password: Option<String>,
-}
-
-fn read_credential(path: &Path, args: &FileArgs) -> Result<FileContents, CliError> {
-    let password = if args.password_stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|source| CliError::ReadFile {
-                path: PathBuf::from("standard input"),
-                source,
-            })?;
-        Some(text.trim_end_matches(['\n', '\r']).to_owned())
-    } else {
-        args.password.clone()
-    };
-    Ok(FileContents {
-        bytes: read_file(path)?,
-        key: args.key.as_deref().map(read_file).transpose()?,
-        password,
-    })
-}
-
-fn credential_file<'a>(
-    path: &Path,
-    contents: &'a FileContents,
-    args: &'a FileArgs,
-) -> Result<CredentialFile<'a>, CliError> {
-    let is_p8 = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("p8"));
-    if is_p8 || args.key_id.is_some() || args.team_id.is_some() {
-        let (Some(key_id), Some(team_id)) = (args.key_id.as_deref(), args.team_id.as_deref())
-        else {
-            return Err(CliError::MissingKeyIds);
+impl FileArgs {
+    /// The credential files these flags and `path` name; the store decides what they hold.
+    fn files(&self, path: &Path) -> Result<CredentialFiles, CliError> {
+        let password = if self.password_stdin {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| CliError::ReadFile {
+                    path: PathBuf::from("standard input"),
+                    source,
+                })?;
+            Some(text.trim_end_matches(['\n', '\r']).to_owned())
+        } else {
+            self.password.clone()
         };
-        let pem =
-            std::str::from_utf8(&contents.bytes).map_err(|_| CliError::NotText(path.to_owned()))?;
-        return Ok(CredentialFile::TokenKey {
-            pem,
-            key_id,
-            team_id,
-        });
+        Ok(CredentialFiles {
+            path: path.to_owned(),
+            key_path: self.key.clone(),
+            password,
+            key_id: self.key_id.clone(),
+            team_id: self.team_id.clone(),
+        })
     }
-    Ok(CredentialFile::Certificate {
-        bytes: &contents.bytes,
-        key: contents.key.as_deref(),
-        password: contents.password.as_deref(),
-    })
 }
 
 fn describe(identity: &IdentityMetadata) -> Vec<(&'static str, String)> {
@@ -211,9 +181,10 @@ pub fn run(args: IdentitiesArgs) -> Result<ExitCode, CliError> {
     match args.command {
         IdentitiesCommand::Import(args) => {
             let store = open_store()?;
-            let contents = read_credential(&args.file, &args.file_args)?;
-            let file = credential_file(&args.file, &contents, &args.file_args)?;
-            let (identity, findings) = store.import(file, args.name.as_deref(), now())?;
+            let files = args.file_args.files(&args.file)?;
+            let contents = files.read()?;
+            let (identity, findings) =
+                store.import(contents.file()?, args.name.as_deref(), now())?;
             for finding in &findings {
                 output::line(&format!("  {finding}"));
             }
@@ -257,8 +228,9 @@ pub fn run(args: IdentitiesArgs) -> Result<ExitCode, CliError> {
         IdentitiesCommand::Doctor(args) => {
             let path = PathBuf::from(&args.target);
             let diagnosis = if path.is_file() {
-                let contents = read_credential(&path, &args.file_args)?;
-                diagnose(credential_file(&path, &contents, &args.file_args)?, now())
+                let files = args.file_args.files(&path)?;
+                let contents = files.read()?;
+                diagnose(contents.file()?, now())
             } else {
                 let store = open_store()?;
                 let identity = store.get(&args.target)?;

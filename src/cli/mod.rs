@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 use crate::apns::{
     HeaderValueError, IdError, NotificationError, PayloadError, ProviderTokenError, TokenError,
 };
-use crate::apns::IdentityError;
+use crate::engine::{EngineError, EngineHandle, EngineSettings, ErrorKind, Event, Failure};
 use crate::net::{FeedbackClientError, TransportError};
 use crate::simulator::SimulatorError;
 use crate::store::history::{HistoryError, TimeError};
@@ -52,6 +52,15 @@ pub enum Command {
 /// A problem with what the user asked for. Every one exits with code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The engine refused or failed a command; the hint names the flags that fix it.
+    #[error("{}{}", .0.message, hint(.0.kind))]
+    Engine(Failure),
+    /// A request the engine could not even take (an endpoint that is not one).
+    #[error(transparent)]
+    Request(#[from] EngineError),
+    /// The engine stopped before answering.
+    #[error("the engine stopped before it answered")]
+    EngineStopped,
     /// A bad device token.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -112,36 +121,6 @@ pub enum CliError {
     /// No tokens given.
     #[error("no device tokens: pass --token HEX (repeatable) or --tokens FILE")]
     NoTokens,
-    /// The endpoint is not simulator, sandbox, production or host:port.
-    #[error("--endpoint {0:?} is not simulator, sandbox, production or HOST:PORT")]
-    BadEndpoint(String),
-    /// No credentials for a real endpoint.
-    #[error("no credentials: pass --cert FILE (PEM or .p12) or --p8 FILE --key-id ID --team-id ID")]
-    MissingCredentials,
-    /// Token auth with the legacy protocol.
-    #[error(
-        "the legacy protocol and feedback service need a certificate (--cert); token keys work only over HTTP/2"
-    )]
-    LegacyNeedsCertificate,
-    /// A certificate or key file is unusable.
-    #[error("{}: {source}", path.display())]
-    Identity {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        source: IdentityError,
-    },
-    /// The --ca file has no certificate.
-    #[error("{} holds no PEM certificate to trust", .0.display())]
-    BadCa(PathBuf),
-    /// A .p8 import without its ids.
-    #[error(
-        "a .p8 token key needs --key-id and --team-id (10 characters each, from the Apple Developer account)"
-    )]
-    MissingKeyIds,
-    /// A file that should be text is not.
-    #[error("{} is not a text (PEM) file", .0.display())]
-    NotText(PathBuf),
     /// The data folders cannot be used.
     #[error(transparent)]
     Paths(#[from] crate::store::PathsError),
@@ -154,9 +133,6 @@ pub enum CliError {
     /// A .p8 key problem.
     #[error(transparent)]
     ProviderToken(#[from] ProviderTokenError),
-    /// A lint that APNs would refuse.
-    #[error("{0}")]
-    Lint(String),
     /// The connection failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -181,9 +157,6 @@ pub enum CliError {
     /// The history database failed.
     #[error(transparent)]
     History(#[from] HistoryError),
-    /// The history database failed before a send; nothing was sent.
-    #[error("{0}; nothing was sent (pass --no-history to send without recording)")]
-    HistoryBeforeSend(HistoryError),
     /// A time that cannot be read.
     #[error(transparent)]
     Time(#[from] TimeError),
@@ -200,6 +173,36 @@ pub enum CliError {
         /// serde_json's message.
         message: String,
     },
+}
+
+/// What the command line adds to an engine failure: the flags that fix it.
+fn hint(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Identity => {
+            " (`push-console identities list` shows the identities; --identity NAME, or --cert FILE / --p8 FILE --key-id ID --team-id ID)"
+        }
+        ErrorKind::Keychain => " (`push-console identities doctor NAME` checks the keychain)",
+        ErrorKind::History => " (--no-history sends without recording; nothing was sent)",
+        ErrorKind::Connection => {
+            " (for a simulator elsewhere, trust its CA with --ca FILE; check --endpoint)"
+        }
+        ErrorKind::Simulator | ErrorKind::Input => "",
+    }
+}
+
+/// The engine over the user's folders and keychain, for one command.
+fn engine() -> Result<EngineHandle, CliError> {
+    crate::engine::spawn(EngineSettings {
+        paths: crate::store::DataPaths::from_env()?,
+        secrets: crate::store::secrets::open_keychain(),
+        repaint: std::sync::Arc::new(|| {}),
+    })
+    .map_err(|source| CliError::Runtime { source })
+}
+
+/// The engine's next event; waits without holding up the runtime's other tasks.
+fn next_event(engine: &EngineHandle) -> Result<Event, CliError> {
+    tokio::task::block_in_place(|| engine.wait_event()).ok_or(CliError::EngineStopped)
 }
 
 impl CliError {

@@ -1,10 +1,10 @@
 //! Everything the CLI writes to the terminal goes through here.
 #![allow(clippy::print_stdout)]
 
-use tokio::sync::mpsc;
-
-use crate::apns::{FeedbackTuple, Http2Request, group_thousands};
-use crate::apns::{BatchReport, Outcome, OutcomeKind, SendEvent, Verdict};
+use crate::apns::{
+    BatchReport, FeedbackTuple, Http2Request, Outcome, OutcomeKind, Progress, Verdict,
+    group_thousands,
+};
 use crate::store::history::{Counts, SendRow, format_time};
 
 /// A warning on stderr, prefixed so scripts can tell it from output.
@@ -36,34 +36,71 @@ pub fn http2_request(request: &Http2Request) {
     println!("{}", String::from_utf8_lossy(&request.body));
 }
 
-/// Draws a progress line on stderr while a batch runs (when asked), until the
-/// sender drops its end of the channel.
-pub async fn follow_send(mut events: mpsc::UnboundedReceiver<SendEvent>, show_progress: bool) {
-    let mut drawn = false;
-    while let Some(event) = events.recv().await {
-        if let (true, SendEvent::Progress(progress)) = (show_progress, event) {
-            let eta = progress.eta().map_or_else(String::new, |eta| {
-                format!(" · ETA {:.1} s", eta.as_secs_f64())
-            });
-            eprint!(
-                "\r{} / {} · {} accepted · {} rejected · {} failed · {}/s{eta}   ",
-                group_thousands(progress.done),
-                group_thousands(progress.total),
-                group_thousands(progress.accepted),
-                group_thousands(progress.rejected),
-                group_thousands(progress.failed),
-                group_thousands(progress.rate() as usize),
+/// The progress of a send on stderr: a spinner until the first answer, then a bar with
+/// the counts, rate and ETA. Hidden when stderr is not a terminal, so scripts and logs
+/// get only the closing summary.
+pub struct SendProgress(indicatif::ProgressBar);
+
+impl SendProgress {
+    /// Progress for a batch; `shown` is false for a single notification.
+    pub fn new(shown: bool) -> Self {
+        let bar = if shown {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_message("connecting");
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Self(bar)
+    }
+
+    /// The connection is resolved: say where the notifications go.
+    pub fn connected(&self, endpoint: &str) {
+        self.0.set_message(format!(
+            "sending to {endpoint}, waiting for the first answer"
+        ));
+    }
+
+    /// New counts; the first answer turns the spinner into a bar.
+    pub fn update(&self, progress: &Progress) {
+        if progress.done == 0 {
+            return;
+        }
+        if self.0.length().is_none() {
+            self.0.set_length(progress.total as u64);
+            self.0.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {human_pos}/{human_len} · {per_sec} · ETA {eta} · {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            drawn = true;
+        }
+        self.0.set_position(progress.done as u64);
+        self.0.set_message(format!(
+            "{} accepted · {} rejected · {} failed",
+            group_thousands(progress.accepted),
+            group_thousands(progress.rejected),
+            group_thousands(progress.failed),
+        ));
+    }
+
+    /// A line above the bar (a warning), so the bar does not overwrite it.
+    pub fn println(&self, line: &str) {
+        if self.0.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.0.println(line);
         }
     }
-    if drawn {
-        eprintln!();
+
+    /// Removes the bar before the results are printed.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
     }
 }
 
 /// One outcome as a JSON object on one line.
-pub fn outcome_json(outcome: &Outcome) {
+pub fn outcome_json(outcome: &Outcome, http2: bool) {
     let kind = match outcome.kind() {
         OutcomeKind::Accepted => "accepted",
         OutcomeKind::Rejected => "rejected",
@@ -73,7 +110,10 @@ pub fn outcome_json(outcome: &Outcome) {
     let line = serde_json::json!({
         "token": outcome.token.to_string(),
         "outcome": kind,
-        "status": outcome.http_status(),
+        "status": match outcome.kind() {
+            OutcomeKind::Accepted if http2 => Some(200),
+            _ => outcome.http_status(),
+        },
         "reason": outcome.reason().map(|reason| reason.as_str().to_owned()),
         "legacy_status": outcome.legacy_status().map(|status| status.code()),
         "apns_id": outcome.apns_id.to_string(),

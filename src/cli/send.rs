@@ -1,23 +1,17 @@
 //! `push-console send`: deliver a notification to one or many tokens.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::args::{MessageArgs, TransportArgs};
 use super::connection::{ConnectionArgs, read_file};
-use super::{CliError, history, output};
-use crate::apns::{AuthKind, DeviceToken, Severity, TokenList, Transport, lint};
-use crate::engine::{BatchSender, Job, JobError, execute};
-use crate::apns::{Batch, BatchReport, OutcomeKind};
-use crate::net::{Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service};
-use crate::store::DataPaths;
-use crate::store::identity::Credential;
+use super::{CliError, output};
+use crate::apns::{BatchReport, DeviceToken, Outcome, OutcomeKind, TokenList, Transport};
+use crate::engine::{Command, Event, SendRequest};
 
 /// Sends one notification to every given token.
 #[derive(Args, Debug)]
@@ -108,103 +102,89 @@ impl SendArgs {
     }
 }
 
-/// Runs `send`.
+/// Runs `send`: the flags become the engine's `SendRequest`; the engine resolves, lints,
+/// records and sends exactly as it does for the app.
 pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     let tokens = args.tokens()?;
     let transport = args.transport.transport();
-    let mut template = args.message.notification(tokens[0].clone())?;
-    let service = match transport {
-        Transport::Http2 => Service::Http2,
-        Transport::Legacy(_) => Service::LegacyGateway,
-    };
-    let topic = template.topic.as_ref().map(|topic| topic.to_string());
-    let resolved = args.connection.resolve(service, topic.as_deref()).await?;
-    // Without --topic, an identity's certificate names the app to push to.
-    if template.topic.is_none()
-        && let Some(base) = resolved
-            .identity
-            .as_ref()
-            .and_then(|identity| identity.topics.first())
-    {
-        let base: crate::apns::Topic = base.parse()?;
-        template.topic = Some(base.for_push_type(&template.push_type));
-    }
-    let auth = match resolved.credentials {
-        Credential::Certificate(_) => AuthKind::Certificate,
-        Credential::Token(_) => AuthKind::Token,
-    };
-    for finding in lint(&template, transport, auth) {
-        match finding.severity() {
-            Severity::Warning => output::warn(&finding.to_string()),
-            Severity::Error => return Err(CliError::Lint(finding.to_string())),
-        }
-    }
-    let batch = Batch::same_payload(&template, tokens, transport)?;
-    let labels = history::labels(&args.connection, &resolved);
-    // Set the sender up before recording, so nothing is recorded that cannot leave.
-    let (sender, _simulator) = match transport {
-        Transport::Http2 => {
-            let (endpoint, auth, simulator) = resolved.http2_auth();
-            let mut sender =
-                Http2Sender::new(Arc::new(Pool::new()), Http2Config::new(endpoint, auth));
-            sender.concurrency = args.concurrency;
-            (BatchSender::Http2(sender), simulator)
-        }
-        Transport::Legacy(format) => {
-            let Credential::Certificate(identity) = resolved.credentials else {
-                return Err(CliError::LegacyNeedsCertificate);
-            };
-            let mut config = LegacyConfig::new(resolved.endpoint, identity);
-            config.format = format;
-            config.tail = std::time::Duration::from_millis(args.tail_ms);
-            (
-                BatchSender::Legacy(LegacySender::new(config)),
-                resolved.simulator,
-            )
-        }
-    };
-    let history = if args.no_history {
-        None
-    } else {
-        Some(DataPaths::from_env()?.history_db())
-    };
-    let cancel = CancellationToken::new();
-    let ctrl_c = cancel.clone();
+    let template = args.message.notification(tokens[0].clone())?;
+    let mut request = SendRequest::new(args.connection.connection(transport)?, template, tokens);
+    request.concurrency = args.concurrency;
+    request.legacy_tail = Duration::from_millis(args.tail_ms);
+    request.record_history = !args.no_history;
+    let total = request.tokens.len();
+    let engine = super::engine()?;
+    let id = engine.next_id();
+    engine.command(Command::Send {
+        id,
+        request: Box::new(request),
+    });
+    let commander = engine.commander();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             output::warn("cancelling: waiting for notifications in flight");
-            ctrl_c.cancel();
+            commander.command(Command::Cancel { id });
         }
     });
-    let (events, receiver) = mpsc::unbounded_channel();
-    let show_progress = std::io::stderr().is_terminal() && batch.len() > 1;
-    let printer = tokio::spawn(output::follow_send(receiver, show_progress));
-    let job = Job {
-        batch,
-        transport,
-        sender,
-        labels,
-        history,
-    };
-    let result = execute(job, events, cancel)
-        .await
-        .map_err(|JobError::History(error)| CliError::HistoryBeforeSend(error))?;
-    let _ = printer.await;
-    print_report(&result.report, args.json);
-    if let Some(problem) = result.history_problem {
-        output::warn(&format!("the history is incomplete: {problem}"));
+    let progress = output::SendProgress::new(total > 1);
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
+    let http2 = transport == Transport::Http2;
+    loop {
+        match super::next_event(&engine)? {
+            Event::SendStarted {
+                id: started,
+                labels,
+                warnings,
+                ..
+            } if started == id => {
+                progress.connected(&labels.endpoint);
+                for warning in warnings {
+                    progress.println(&format!("warning: {warning}"));
+                }
+            }
+            Event::Progress {
+                id: of,
+                progress: counts,
+            } if of == id => progress.update(&counts),
+            Event::Outcome {
+                id: of,
+                index,
+                outcome,
+            } if of == id => {
+                if let Some(slot) = outcomes.get_mut(index) {
+                    *slot = Some(*outcome);
+                }
+            }
+            Event::SendFinished {
+                id: of,
+                mut report,
+                history_problem,
+            } if of == id => {
+                progress.finish();
+                report.outcomes = outcomes.into_iter().flatten().collect();
+                print_report(&report, args.json, http2);
+                if let Some(problem) = history_problem {
+                    output::warn(&format!("the history is incomplete: {problem}"));
+                }
+                return Ok(if report.all_accepted() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
+            }
+            Event::Failed { id: of, error } if of == id => {
+                progress.finish();
+                return Err(CliError::Engine(error));
+            }
+            _ => {}
+        }
     }
-    Ok(if result.report.all_accepted() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
-fn print_report(report: &BatchReport, json: bool) {
+fn print_report(report: &BatchReport, json: bool, http2: bool) {
     if json {
         for outcome in &report.outcomes {
-            output::outcome_json(outcome);
+            output::outcome_json(outcome, http2);
         }
     } else {
         let verbose = report.outcomes.len() <= 20;

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::connection::read_file;
 use super::{CliError, output};
-use crate::engine::SIMULATOR_TOPIC;
+use crate::simulator::SIMULATOR_TOPIC;
 use crate::simulator::{Rules, Simulator, SimulatorConfig};
 
 /// Runs the simulator until Ctrl-C.

@@ -120,8 +120,6 @@ pub struct Resolved {
     pub labels: Labels,
     /// The topics the certificate allows (empty for a token key).
     pub topics: Vec<String>,
-    /// The built-in simulator, kept running while this lives.
-    pub simulator: Option<Arc<Simulator>>,
 }
 
 /// The auth kind of a stored identity.
@@ -156,7 +154,9 @@ pub(super) trait Resolver {
     async fn simulator(&self) -> Result<Arc<Simulator>, EngineError>;
 }
 
-fn read_ca(path: &std::path::Path) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, EngineError> {
+fn read_ca(
+    path: &std::path::Path,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, EngineError> {
     let pem = std::fs::read(path).map_err(|source| EngineError::ReadFile {
         path: path.to_owned(),
         source,
@@ -189,7 +189,7 @@ pub(super) async fn resolve(
         Some(path) => tokio::task::block_in_place(|| read_ca(path))?,
         None => Vec::new(),
     };
-    let (endpoint, credential, simulator) = match &connection.target {
+    let (endpoint, credential) = match &connection.target {
         Target::Simulator => {
             let simulator = resolver.simulator().await?;
             let endpoint = match service {
@@ -209,7 +209,7 @@ pub(super) async fn resolve(
                     team_id: issuer.team_id().to_string(),
                 });
             }
-            (endpoint, credential, Some(simulator))
+            (endpoint, credential)
         }
         target => {
             let credential =
@@ -226,7 +226,7 @@ pub(super) async fn resolve(
                     endpoint
                 }
             };
-            (endpoint, credential, None)
+            (endpoint, credential)
         }
     };
     let auth = match &credential {
@@ -249,7 +249,6 @@ pub(super) async fn resolve(
         credential,
         labels,
         topics,
-        simulator,
     })
 }
 
@@ -259,7 +258,13 @@ mod tests {
 
     #[test]
     fn every_front_end_reads_endpoints_the_same_way() {
-        for text in ["simulator", "sandbox", "production", "gw.example:2195", "[::1]:8443"] {
+        for text in [
+            "simulator",
+            "sandbox",
+            "production",
+            "gw.example:2195",
+            "[::1]:8443",
+        ] {
             let target: Target = text.parse().unwrap();
             assert_eq!(target.to_string(), text, "written back as read");
         }
@@ -271,13 +276,19 @@ mod tests {
 
     #[test]
     fn a_certificate_names_the_topic_and_a_token_key_does_not() {
-        let topics = vec!["com.example.app".to_owned(), "com.example.app.voip".to_owned()];
+        let topics = vec![
+            "com.example.app".to_owned(),
+            "com.example.app.voip".to_owned(),
+        ];
         assert_eq!(
             pick_topic(None, &topics, &PushType::LiveActivity).map(|t| t.to_string()),
             Some("com.example.app.push-type.liveactivity".to_owned())
         );
         assert_eq!(pick_topic(None, &[], &PushType::Alert), None);
         let given: Topic = "com.other".parse().unwrap();
-        assert_eq!(pick_topic(Some(&given), &topics, &PushType::Alert), Some(given));
+        assert_eq!(
+            pick_topic(Some(&given), &topics, &PushType::Alert),
+            Some(given)
+        );
     }
 }

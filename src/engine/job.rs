@@ -4,22 +4,15 @@
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::apns::Transport;
+use super::connection::Labels;
+use super::error::EngineError;
 use crate::apns::{Batch, BatchReport, SendEvent};
+use crate::apns::{Lint, Topic, Transport};
 use crate::net::{Http2Sender, LegacySender};
 use crate::store::history::{BatchContext, History, HistoryError, OutcomeRecorder, now_ms};
 
-/// How a send's identity and endpoint are named in the history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Labels {
-    /// The identity's name (or the credential file's, or `simulator`).
-    pub identity: String,
-    /// `simulator` or `host:port`.
-    pub endpoint: String,
-}
-
 /// The sender a batch goes out with.
-pub enum BatchSender {
+pub(super) enum BatchSender {
     /// Over the HTTP/2 API.
     Http2(Http2Sender),
     /// Over the legacy binary gateway.
@@ -27,7 +20,7 @@ pub enum BatchSender {
 }
 
 /// A batch ready to go: its sender, and where it is recorded.
-pub struct Job {
+pub(super) struct Job {
     /// The notifications.
     pub batch: Batch,
     /// How they travel.
@@ -36,20 +29,16 @@ pub struct Job {
     pub sender: BatchSender,
     /// How the history names this send.
     pub labels: Labels,
+    /// The topic it goes out with.
+    pub topic: Option<Topic>,
+    /// The linter's warnings (no errors: those stop a job before it is made).
+    pub warnings: Vec<Lint>,
     /// The history database; `None` records nothing.
     pub history: Option<std::path::PathBuf>,
 }
 
-/// Why a job could not start. Nothing has been sent when this is returned.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    /// The history could not record the batch before it left.
-    #[error("{0}; nothing was sent (send without history to skip it)")]
-    History(#[from] HistoryError),
-}
-
 /// What happened, and whether the history kept all of it.
-pub struct JobResult {
+pub(super) struct JobResult {
     /// The sender's report.
     pub report: BatchReport,
     /// Set when answers could not all be written to the history.
@@ -62,18 +51,20 @@ fn start_recording(path: &std::path::Path, job: &Job) -> Result<OutcomeRecorder,
         identity: &job.labels.identity,
         endpoint: &job.labels.endpoint,
         transport: job.transport,
+        auth: job.labels.auth,
     };
     let recorded = history.record_batch(&context, &job.batch, now_ms())?;
     OutcomeRecorder::start(history, recorded)
 }
 
 /// Records the batch as in flight, sends it, passes every event on to `events`
-/// (outcomes also to the history writer), and writes the last answers.
-pub async fn execute(
+/// (outcomes also to the history writer), and writes the last answers. When the history
+/// cannot record the batch, nothing is sent.
+pub(super) async fn execute(
     job: Job,
     events: mpsc::UnboundedSender<SendEvent>,
     cancel: CancellationToken,
-) -> Result<JobResult, JobError> {
+) -> Result<JobResult, EngineError> {
     // Recording is blocking SQLite work: keep it off the async workers.
     let recorder = match &job.history {
         Some(path) => Some(tokio::task::block_in_place(|| start_recording(path, &job))?),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::connection::{Connection, Labels, Target};
+use super::connection::{Connection, Labels};
 use super::error::Failure;
 use super::probe::ProbeVerdict;
 use crate::apns::{

@@ -1,14 +1,16 @@
 //! The background runtime: sending, history and identities, driven by
-//! commands and answering with events, so that the UI never blocks.
+//! commands and answering with events, so that no front end blocks, and every front end
+//! (the app, the CLI, the REST API) takes the same path.
 
+mod connection;
+mod error;
 mod job;
 mod messages;
 mod probe;
 mod runtime;
 
-pub use job::{BatchSender, Job, JobError, JobResult, Labels, execute};
-pub use messages::{
-    Command, Event, ImportRequest, RequestId, SIMULATOR_TOPIC, SendRequest, SimulatorPorts, Target,
-};
+pub use connection::{Connection, CredentialChoice, Labels, Target, auth_kind, pick_topic};
+pub use error::{EngineError, ErrorKind, Failure};
+pub use messages::{Command, Event, RequestId, SendRequest, SimulatorPorts};
 pub use probe::ProbeVerdict;
-pub use runtime::{EngineHandle, EngineSettings, simulator_identity, spawn};
+pub use runtime::{Commander, EngineHandle, EngineSettings, spawn};

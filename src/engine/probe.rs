@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use crate::apns::{
-    DeviceToken, Notification, Outcome, Payload, Priority, PushType, Reason, Refusal, Topic, Verdict,
+    DeviceToken, Notification, Outcome, Payload, Priority, PushType, Reason, Refusal, Topic,
+    Verdict,
 };
 
 /// What a test connection found, in words.

@@ -2,42 +2,29 @@
 //! built-in simulator, the history and the identities, and answers commands.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::job::{BatchSender, Job, Labels, execute};
-use super::messages::{
-    Command, Event, ImportRequest, RequestId, SIMULATOR_TOPIC, SendRequest, SimulatorPorts, Target,
-};
+use super::connection::{self, Connection, CredentialChoice, Resolved, Resolver, pick_topic};
+use super::error::EngineError;
+use super::job::{BatchSender, Job, execute};
+use super::messages::{Command, Event, RequestId, SendRequest, SimulatorPorts};
 use super::probe::{self, ProbeVerdict};
-use crate::apns::{Batch, ClientIdentity, DeviceToken, SendEvent, Topic, Transport};
+use crate::apns::{Batch, DeviceToken, SendEvent, Severity, Topic, Transport, lint};
 use crate::net::{
-    Endpoint, Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service,
-    roots_from_pem, system_clock,
+    Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service, read_feedback,
+    system_clock,
 };
-use crate::simulator::Rules;
-use crate::simulator::{Simulator, SimulatorConfig, SimulatorError};
+use crate::simulator::{Rules, Simulator, SimulatorConfig};
 use crate::store::DataPaths;
-use crate::store::history::{History, HistoryError, UnregisteredFormat};
+use crate::store::history::{History, HistoryError, UnregisteredFormat, now_ms};
 use crate::store::identity::{
-    Credential, CredentialFile, Finding, IdentityMetadata, IdentityStore,
+    Credential, CredentialFiles, Finding, IdentityMetadata, IdentityStore,
 };
 use crate::store::secrets::SecretStore;
-
-/// The built-in simulator's own client certificate for `topic`: what a send with no
-/// identity uses.
-pub fn simulator_identity(
-    simulator: &Simulator,
-    topic: &str,
-) -> Result<ClientIdentity, SimulatorError> {
-    let (cert, key) = simulator.client_identity_pem(&[topic])?;
-    ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
-        .map_err(|error| SimulatorError::Tls(error.to_string()))
-}
 
 /// How long a test connection may take, retries included.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -70,9 +57,31 @@ impl EngineHandle {
         self.commands.send(command).is_ok()
     }
 
+    /// A way to queue commands from another thread or task (a Ctrl-C handler).
+    pub fn commander(&self) -> Commander {
+        Commander(self.commands.clone())
+    }
+
     /// The next event, if one is waiting; never blocks.
     pub fn try_event(&self) -> Option<Event> {
         self.events.try_recv().ok()
+    }
+
+    /// The next event, waiting for it; for front ends with no frame loop. `None` once the
+    /// engine has stopped.
+    pub fn wait_event(&self) -> Option<Event> {
+        self.events.recv().ok()
+    }
+}
+
+/// Queues commands for the engine; cheap to clone.
+#[derive(Clone)]
+pub struct Commander(mpsc::UnboundedSender<Command>);
+
+impl Commander {
+    /// Queues a command; never blocks. Returns false once the engine has stopped.
+    pub fn command(&self, command: Command) -> bool {
+        self.0.send(command).is_ok()
     }
 }
 
@@ -83,8 +92,23 @@ struct Engine {
     /// The built-in simulator, started on first use or when configured.
     simulator: tokio::sync::Mutex<Option<Arc<Simulator>>>,
     events: std::sync::mpsc::Sender<Event>,
+    /// Every send from its command's arrival to its end, so a Cancel finds it at any point.
     sends: Mutex<HashMap<RequestId, CancellationToken>>,
     simulator_config: Mutex<(Rules, SimulatorPorts)>,
+}
+
+/// Whether a command changes what later commands see (identities, settings, the simulator),
+/// or resolves a send against them: such commands are carried out one at a time, in the
+/// order they arrived. The rest (sending, reading) run at once, side by side.
+fn is_ordered(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Send { .. }
+            | Command::ImportIdentity { .. }
+            | Command::DeleteIdentity { .. }
+            | Command::ConfigureSimulator { .. }
+            | Command::SetRetention { .. }
+    )
 }
 
 /// Starts the engine on its own thread with its own tokio runtime.
@@ -110,9 +134,25 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
         .name("push-console-engine".into())
         .spawn(move || {
             runtime.block_on(async move {
+                let (ordered, mut in_order) = mpsc::unbounded_channel::<Command>();
+                let sequential = Arc::clone(&engine);
+                tokio::spawn(async move {
+                    while let Some(command) = in_order.recv().await {
+                        Engine::handle(&sequential, command).await;
+                    }
+                });
                 while let Some(command) = receiver.recv().await {
-                    let engine = Arc::clone(&engine);
-                    tokio::spawn(async move { engine.handle(command).await });
+                    // Registered on arrival, so a Cancel that overtakes a queued or
+                    // resolving send is still honoured.
+                    if let Command::Send { id, .. } = &command {
+                        engine.sends_map().insert(*id, CancellationToken::new());
+                    }
+                    if is_ordered(&command) {
+                        let _ = ordered.send(command);
+                    } else {
+                        let engine = Arc::clone(&engine);
+                        tokio::spawn(async move { Engine::handle(&engine, command).await });
+                    }
                 }
             });
         })?;
@@ -129,26 +169,58 @@ fn now_secs() -> i64 {
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
+fn service_for(transport: Transport) -> Service {
+    match transport {
+        Transport::Http2 => Service::Http2,
+        Transport::Legacy(_) => Service::LegacyGateway,
+    }
+}
+
+impl Resolver for Engine {
+    fn stored(&self, name: &str, now: i64) -> Result<(IdentityMetadata, Credential), EngineError> {
+        Ok(self.identities.credential(name, now)?)
+    }
+
+    async fn simulator(&self) -> Result<Arc<Simulator>, EngineError> {
+        self.running_simulator().await
+    }
+}
+
 impl Engine {
     fn emit(&self, event: Event) {
         let _ = self.events.send(event);
         (self.settings.repaint)();
     }
 
-    async fn handle(&self, command: Command) {
+    fn fail(&self, id: RequestId, error: &EngineError) {
+        self.emit(Event::Failed {
+            id,
+            error: error.failure(),
+        });
+    }
+
+    fn sends_map(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, CancellationToken>> {
+        self.sends
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn handle(engine: &Arc<Engine>, command: Command) {
+        let this = engine.as_ref();
+        this.carry_out(engine, command).await;
+    }
+
+    async fn carry_out(&self, engine: &Arc<Engine>, command: Command) {
         match command {
             Command::Send { id, request } => {
-                if let Err(message) = self.send(id, *request).await {
-                    self.emit(Event::Failed { id, message });
+                // Resolved here, in order with imports and deletes; sent beside what follows.
+                if let Some(job) = self.prepare_send(id, *request).await {
+                    let engine = Arc::clone(engine);
+                    tokio::spawn(async move { engine.run_send(id, job).await });
                 }
             }
             Command::Cancel { id } => {
-                if let Some(cancel) = self
-                    .sends
-                    .lock()
-                    .ok()
-                    .and_then(|sends| sends.get(&id).cloned())
-                {
+                if let Some(cancel) = self.sends_map().get(&id) {
                     cancel.cancel();
                 }
             }
@@ -172,15 +244,13 @@ impl Engine {
                 });
                 match page {
                     Ok((rows, total)) => self.emit(Event::HistoryPage { id, rows, total }),
-                    Err(error) => self.emit(Event::Failed {
-                        id,
-                        message: error.to_string(),
-                    }),
+                    Err(error) => self.fail(id, &error.into()),
                 }
             }
             Command::ListIdentities { id } => self.list_identities(id),
-            Command::ImportIdentity { id, request } => {
-                let result = tokio::task::block_in_place(|| self.import(&request));
+            Command::ImportIdentity { id, files, name } => {
+                let result = tokio::task::block_in_place(|| self.import(&files, name.as_deref()))
+                    .map_err(|error| error.failure());
                 self.emit(Event::Imported { id, result });
                 self.list_identities(id);
             }
@@ -223,38 +293,47 @@ impl Engine {
                 .map(|()| {
                     "the history's retention is set; it applies after the next send".to_owned()
                 })
-                .map_err(|error| error.to_string());
+                .map_err(EngineError::from);
                 self.report(id, result);
             }
             Command::TestConnection {
                 id,
-                target,
-                identity,
+                connection,
                 topic,
             } => {
-                let verdict = self.test_connection(target, identity.clone(), topic).await;
+                let identity = match &connection.credential {
+                    CredentialChoice::Stored(name) => Some(name.clone()),
+                    _ => None,
+                };
+                let verdict = self.test_connection(*connection, topic).await;
                 self.emit(Event::ConnectionTested {
                     id,
                     identity,
                     verdict,
                 });
             }
+            Command::ReadFeedback {
+                id,
+                connection,
+                record_history,
+            } => {
+                if let Err(error) = self.read_feedback(id, &connection, record_history).await {
+                    self.fail(id, &error);
+                }
+            }
             Command::DeleteIdentity { id, name } => {
                 match tokio::task::block_in_place(|| self.identities.delete(&name)) {
                     Ok(_) => self.list_identities(id),
-                    Err(error) => self.emit(Event::Failed {
-                        id,
-                        message: error.to_string(),
-                    }),
+                    Err(error) => self.fail(id, &error.into()),
                 }
             }
         }
     }
 
-    fn report(&self, id: RequestId, result: Result<String, String>) {
+    fn report(&self, id: RequestId, result: Result<String, EngineError>) {
         match result {
             Ok(message) => self.emit(Event::Done { id, message }),
-            Err(message) => self.emit(Event::Failed { id, message }),
+            Err(error) => self.fail(id, &error),
         }
     }
 
@@ -266,19 +345,25 @@ impl Engine {
             &History,
             &mut std::io::BufWriter<std::fs::File>,
         ) -> Result<u64, HistoryError>,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, EngineError> {
         let db = self.settings.paths.history_db();
         tokio::task::block_in_place(|| {
-            let history = History::open_read_only(&db).map_err(|error| error.to_string())?;
+            let history = History::open_read_only(&db)?;
             let temporary = path.with_extension("partial");
-            let file = std::fs::File::create(&temporary)
-                .map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
+            let file =
+                std::fs::File::create(&temporary).map_err(|source| EngineError::WriteFile {
+                    path: temporary.clone(),
+                    source,
+                })?;
             let mut out = std::io::BufWriter::new(file);
-            let rows = write(&history, &mut out).map_err(|error| error.to_string())?;
+            let rows = write(&history, &mut out)?;
             use std::io::Write;
             out.flush()
                 .and_then(|()| std::fs::rename(&temporary, path))
-                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                .map_err(|source| EngineError::WriteFile {
+                    path: path.to_owned(),
+                    source,
+                })?;
             Ok(rows)
         })
     }
@@ -290,46 +375,21 @@ impl Engine {
                 identities,
                 keychain: self.identities.keychain_description(),
             }),
-            Err(error) => self.emit(Event::Failed {
-                id,
-                message: error.to_string(),
-            }),
+            Err(error) => self.fail(id, &error.into()),
         }
     }
 
-    fn import(&self, request: &ImportRequest) -> Result<(IdentityMetadata, Vec<Finding>), String> {
-        let read = |path: &PathBuf| {
-            std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))
-        };
-        let bytes = read(&request.path)?;
-        let key = request.key_path.as_ref().map(read).transpose()?;
-        let is_p8 = request
-            .path
-            .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("p8"));
-        let pem;
-        let file = if is_p8 {
-            pem = String::from_utf8(bytes)
-                .map_err(|_| "the .p8 file is not text (PEM)".to_owned())?;
-            CredentialFile::TokenKey {
-                pem: &pem,
-                key_id: request.key_id.as_deref().unwrap_or_default(),
-                team_id: request.team_id.as_deref().unwrap_or_default(),
-            }
-        } else {
-            CredentialFile::Certificate {
-                bytes: &bytes,
-                key: key.as_deref(),
-                password: request.password.as_deref(),
-            }
-        };
-        self.identities
-            .import(file, request.name.as_deref(), now_secs())
-            .map_err(|error| error.to_string())
+    fn import(
+        &self,
+        files: &CredentialFiles,
+        name: Option<&str>,
+    ) -> Result<(IdentityMetadata, Vec<Finding>), EngineError> {
+        let contents = files.read()?;
+        Ok(self.identities.import(contents.file()?, name, now_secs())?)
     }
 
     /// The running simulator, started with the configured rules and ports if it is not.
-    async fn simulator(&self) -> Result<Arc<Simulator>, String> {
+    async fn running_simulator(&self) -> Result<Arc<Simulator>, EngineError> {
         let mut running = self.simulator.lock().await;
         if let Some(simulator) = running.as_ref() {
             return Ok(Arc::clone(simulator));
@@ -346,8 +406,7 @@ impl Engine {
             feedback_port: ports.feedback,
             ..SimulatorConfig::default()
         })
-        .await
-        .map_err(|error| format!("the built-in simulator cannot start: {error}"))?;
+        .await?;
         let simulator = Arc::new(simulator);
         *running = Some(Arc::clone(&simulator));
         self.announce(&simulator);
@@ -372,12 +431,16 @@ impl Engine {
     }
 
     /// Sets the simulator's rules at once, and restarts it when its ports change.
-    async fn configure_simulator(&self, rules: Rules, ports: SimulatorPorts) -> Result<(), String> {
+    async fn configure_simulator(
+        &self,
+        rules: Rules,
+        ports: SimulatorPorts,
+    ) -> Result<(), EngineError> {
         let previous_ports = self
             .simulator_config
             .lock()
             .map(|mut config| std::mem::replace(&mut *config, (rules.clone(), ports)).1)
-            .map_err(|_| "the simulator's settings are unavailable".to_owned())?;
+            .map_err(|_| EngineError::SimulatorSettings("they are unavailable".into()))?;
         let mut running = self.simulator.lock().await;
         match running.take() {
             Some(simulator) if previous_ports == ports => {
@@ -396,7 +459,7 @@ impl Engine {
         drop(running);
         let mut attempts = 0;
         loop {
-            match self.simulator().await {
+            match self.running_simulator().await {
                 Ok(_) => return Ok(()),
                 Err(_) if attempts < 10 => {
                     attempts += 1;
@@ -407,27 +470,28 @@ impl Engine {
         }
     }
 
-    /// The job that carries out `request`: its endpoint, credential and sender resolved.
-    async fn job(&self, request: SendRequest) -> Result<Job, String> {
-        let (endpoint, credential, identity_label) = self.resolve(&request).await?;
-        let SendRequest {
-            target,
-            template,
-            tokens,
-            transport,
-            concurrency,
-            record_history,
-            ..
-        } = request;
-        let batch =
-            Batch::same_payload(&template, tokens, transport).map_err(|error| error.to_string())?;
-        let labels = Labels {
-            identity: identity_label.clone(),
-            endpoint: match target {
-                Target::Simulator => "simulator".to_owned(),
-                _ => endpoint.address(),
-            },
-        };
+    /// The job that carries out `request`: its connection resolved, its topic picked and
+    /// its notification linted with the credential's real auth kind, its sender built on
+    /// `pool`. Nothing has been sent when this fails.
+    async fn job(&self, request: SendRequest, pool: &Arc<Pool>) -> Result<Job, EngineError> {
+        let transport = request.connection.transport;
+        let Resolved {
+            endpoint,
+            credential,
+            labels,
+            topics,
+        } = connection::resolve(self, &request.connection, service_for(transport)).await?;
+        let mut template = request.template;
+        template.topic = pick_topic(template.topic.as_ref(), &topics, &template.push_type);
+        let lints = lint(&template, transport, labels.auth);
+        if let Some(error) = lints
+            .iter()
+            .find(|finding| finding.severity() == Severity::Error)
+        {
+            return Err(EngineError::Unsendable(error.to_string()));
+        }
+        let batch = Batch::same_payload(&template, request.tokens, transport)
+            .map_err(|error| EngineError::Unsendable(error.to_string()))?;
         let sender = match (transport, credential) {
             (Transport::Http2, credential) => {
                 let auth = match credential {
@@ -438,17 +502,18 @@ impl Engine {
                     },
                 };
                 let mut sender =
-                    Http2Sender::new(Arc::clone(&self.pool), Http2Config::new(endpoint, auth));
-                sender.concurrency = concurrency.max(1);
+                    Http2Sender::new(Arc::clone(pool), Http2Config::new(endpoint, auth));
+                sender.concurrency = request.concurrency.max(1);
                 BatchSender::Http2(sender)
             }
             (Transport::Legacy(format), Credential::Certificate(identity)) => {
                 let mut config = LegacyConfig::new(endpoint, identity);
                 config.format = format;
+                config.tail = request.legacy_tail;
                 BatchSender::Legacy(LegacySender::new(config))
             }
             (Transport::Legacy(_), Credential::Token(_)) => {
-                return Err("the legacy protocol needs a certificate identity; token keys work only over HTTP/2".into());
+                return Err(EngineError::LegacyNeedsCertificate);
             }
         };
         Ok(Job {
@@ -456,28 +521,30 @@ impl Engine {
             transport,
             sender,
             labels,
-            history: record_history.then(|| self.settings.paths.history_db()),
+            topic: template.topic,
+            warnings: lints,
+            history: request
+                .record_history
+                .then(|| self.settings.paths.history_db()),
         })
     }
 
-    async fn test_connection(
-        &self,
-        target: Target,
-        identity: Option<String>,
-        topic: Option<Topic>,
-    ) -> ProbeVerdict {
-        let request = SendRequest {
-            target,
-            identity,
-            template: probe::probe(topic),
-            tokens: vec![DeviceToken::placeholder()],
-            transport: Transport::Http2,
-            concurrency: 1,
-            record_history: false,
-        };
-        let mut job = match self.job(request).await {
+    async fn test_connection(&self, connection: Connection, topic: Option<Topic>) -> ProbeVerdict {
+        let mut request = SendRequest::new(
+            Connection {
+                transport: Transport::Http2,
+                ..connection
+            },
+            probe::probe(topic),
+            vec![DeviceToken::placeholder()],
+        );
+        request.concurrency = 1;
+        request.record_history = false;
+        // Always a new connection: a cached one would prove nothing about these credentials.
+        let fresh = Arc::new(Pool::new());
+        let mut job = match self.job(request, &fresh).await {
             Ok(job) => job,
-            Err(problem) => return ProbeVerdict::unsendable(problem),
+            Err(problem) => return ProbeVerdict::unsendable(problem.to_string()),
         };
         // Timed from here: the keychain read and a simulator start are not the network's.
         let started = std::time::Instant::now();
@@ -488,7 +555,7 @@ impl Engine {
         // Nobody watches a probe's progress.
         let (events, _unwatched) = mpsc::unbounded_channel();
         let run = execute(job, events, CancellationToken::new());
-        match tokio::time::timeout(PROBE_TIMEOUT, run).await {
+        let verdict = match tokio::time::timeout(PROBE_TIMEOUT, run).await {
             Err(_) => ProbeVerdict::unsendable(format!(
                 "no answer within {} s: check the host, the port and the network",
                 PROBE_TIMEOUT.as_secs()
@@ -496,26 +563,37 @@ impl Engine {
             Ok(Err(error)) => ProbeVerdict::unsendable(error.to_string()),
             Ok(Ok(result)) => match result.report.outcomes.first() {
                 Some(outcome) => probe::verdict(outcome, started.elapsed()),
-                None => ProbeVerdict::unsendable(
-                    result
-                        .report
-                        .errors
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "the test push was not sent".into()),
-                ),
+                None => ProbeVerdict::unsendable("the test push was not sent"),
             },
+        };
+        fresh.shutdown().await;
+        verdict
+    }
+
+    /// Resolves a send, or reports why it cannot go (nothing was sent then).
+    async fn prepare_send(&self, id: RequestId, request: SendRequest) -> Option<Job> {
+        match self.job(request, &self.pool).await {
+            Ok(job) => Some(job),
+            Err(error) => {
+                self.sends_map().remove(&id);
+                self.fail(id, &error);
+                None
+            }
         }
     }
 
-    async fn send(&self, id: RequestId, request: SendRequest) -> Result<(), String> {
-        let job = self.job(request).await?;
-        let cancel = CancellationToken::new();
-        if let Ok(mut sends) = self.sends.lock() {
-            sends.insert(id, cancel.clone());
-        }
+    /// Sends a resolved job. A send cancelled before this point still starts: its
+    /// senders then report every notification not sent, and the history says cancelled.
+    async fn run_send(&self, id: RequestId, job: Job) {
+        let cancel = self.sends_map().get(&id).cloned().unwrap_or_default();
         let total = job.batch.len();
-        self.emit(Event::SendStarted { id, total });
+        self.emit(Event::SendStarted {
+            id,
+            total,
+            labels: job.labels.clone(),
+            topic: job.topic.clone(),
+            warnings: job.warnings.clone(),
+        });
         let (events, mut received) = mpsc::unbounded_channel();
         let mut streamed = vec![false; total];
         let forward = async {
@@ -536,10 +614,11 @@ impl Engine {
             }
         };
         let (result, ()) = tokio::join!(execute(job, events, cancel), forward);
-        if let Ok(mut sends) = self.sends.lock() {
-            sends.remove(&id);
-        }
-        let mut result = result.map_err(|error| error.to_string())?;
+        self.sends_map().remove(&id);
+        let mut result = match result {
+            Ok(result) => result,
+            Err(error) => return self.fail(id, &error),
+        };
         // Every outcome reaches the UI once, as an Outcome event: those the sender did not
         // stream (e.g. not sent after a cancel) are sent now, and the report goes without
         // them, so the UI thread never copies or frees 100,000 outcomes in one frame.
@@ -556,74 +635,55 @@ impl Engine {
         self.emit(Event::SendFinished {
             id,
             report: Box::new(result.report),
-            history_problem: result.history_problem.map(|problem| problem.to_string()),
+            history_problem: result
+                .history_problem
+                .map(|problem| EngineError::from(problem).failure()),
         });
-        Ok(())
     }
 
-    async fn resolve(
+    async fn read_feedback(
         &self,
-        request: &SendRequest,
-    ) -> Result<(Endpoint, Credential, String), String> {
-        let legacy = matches!(request.transport, Transport::Legacy(_));
-        let stored = match &request.identity {
-            Some(name) => {
-                let name = name.clone();
-                let loaded =
-                    tokio::task::block_in_place(|| self.identities.credential(&name, now_secs()));
-                Some(loaded.map_err(|error| error.to_string())?)
-            }
-            None => None,
+        id: RequestId,
+        connection: &Connection,
+        record_history: bool,
+    ) -> Result<(), EngineError> {
+        let resolved = connection::resolve(self, connection, Service::Feedback).await?;
+        let Credential::Certificate(identity) = &resolved.credential else {
+            return Err(EngineError::LegacyNeedsCertificate);
         };
-        let production = match &request.target {
-            Target::Simulator => {
-                let simulator = self.simulator().await?;
-                let endpoint = if legacy {
-                    simulator.legacy_endpoint()
-                } else {
-                    simulator.http2_endpoint()
-                };
-                return match stored {
-                    Some((metadata, credential)) => Ok((endpoint, credential, metadata.name)),
-                    None => Ok((
-                        endpoint,
-                        Credential::Certificate(
-                            simulator_identity(&simulator, SIMULATOR_TOPIC)
-                                .map_err(|error| error.to_string())?,
-                        ),
-                        "simulator".to_owned(),
-                    )),
-                };
-            }
-            Target::Sandbox => false,
-            Target::Production => true,
-            Target::Custom { host, port, ca } => {
-                let (metadata, credential) =
-                    stored.ok_or("choose an identity to send to a custom host")?;
-                let roots = match ca {
-                    Some(path) => {
-                        let pem = std::fs::read(path)
-                            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-                        roots_from_pem(&pem)
-                            .ok_or_else(|| format!("{} holds no PEM certificate", path.display()))?
-                    }
-                    None => Vec::new(),
-                };
-                return Ok((
-                    Endpoint::custom(host.clone(), *port, roots),
-                    credential,
-                    metadata.name,
-                ));
-            }
-        };
-        let (metadata, credential) =
-            stored.ok_or("choose an identity: Apple needs a certificate or token key")?;
-        let service = if legacy {
-            Service::LegacyGateway
+        let read = read_feedback(
+            &resolved.endpoint,
+            identity,
+            std::time::Duration::from_secs(30),
+            None,
+        )
+        .await;
+        // Entries are recorded even when the read ended early: the service won't send them again.
+        let history_problem = if record_history && !read.tuples.is_empty() {
+            let path = self.settings.paths.history_db();
+            let labels = &resolved.labels;
+            tokio::task::block_in_place(|| {
+                History::open(&path)?.record_feedback(
+                    &labels.identity,
+                    &labels.endpoint,
+                    &read.tuples,
+                    now_ms(),
+                )
+            })
+            .err()
+            .map(|error| EngineError::from(error).failure())
         } else {
-            Service::Http2
+            None
         };
-        let endpoint = Endpoint::apple_service(service, production);
-        Ok((endpoint, credential, metadata.name))
+        self.emit(Event::Feedback {
+            id,
+            tuples: read.tuples,
+            skipped: read.skipped,
+            problem: read
+                .problem
+                .map(|problem| EngineError::Connection(problem.to_string()).failure()),
+            history_problem,
+        });
+        Ok(())
     }
 }

@@ -80,7 +80,6 @@ impl TransportError {
             TransportError::Http2(_)
             | TransportError::Timeout(_)
             | TransportError::Closed
-
             | TransportError::Io { .. } => true,
             TransportError::Connect { .. } => true,
             _ => false,
@@ -92,18 +91,19 @@ impl TransportError {
     pub fn disconnect_cause(&self) -> Option<DisconnectCause> {
         Some(match self {
             TransportError::Shared(shared) => return shared.disconnect_cause(),
-            TransportError::Connect { endpoint, source } | TransportError::Tls { endpoint, source } => {
-                match io_cause(source) {
-                    alert @ DisconnectCause::TlsAlert { .. } => alert,
-                    _ => DisconnectCause::ConnectFailed {
-                        endpoint: endpoint.clone(),
-                        detail: source.to_string(),
-                    },
-                }
-            }
+            TransportError::Connect { endpoint, source }
+            | TransportError::Tls { endpoint, source } => match io_cause(source) {
+                alert @ DisconnectCause::TlsAlert { .. } => alert,
+                _ => DisconnectCause::ConnectFailed {
+                    endpoint: endpoint.clone(),
+                    detail: source.to_string(),
+                },
+            },
             TransportError::NotHttp2(endpoint) => DisconnectCause::ConnectFailed {
                 endpoint: endpoint.clone(),
-                detail: "the server did not agree to HTTP/2 (ALPN h2); is it an APNs HTTP/2 endpoint?".into(),
+                detail:
+                    "the server did not agree to HTTP/2 (ALPN h2); is it an APNs HTTP/2 endpoint?"
+                        .into(),
             },
             TransportError::Http2(error) if error.is_go_away() => {
                 let reason = error.reason().unwrap_or(h2::Reason::NO_ERROR);

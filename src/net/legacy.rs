@@ -9,15 +9,15 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use super::connect::connect_tls;
 use super::Endpoint;
+use super::connect::connect_tls;
 use super::error::io_cause;
+use crate::apns::legacy::{
+    self, ERROR_RESPONSE_LEN, ErrorResponse, LegacyNotification, LegacyStatus,
+};
 use crate::apns::{
     Batch, BatchItem, BatchReport, ClientIdentity, DisconnectCause, Disconnection, FailureCause,
     LegacyFormat, Outcome, OutcomeKind, Progress, Refusal, SendEvent, Verdict,
-};
-use crate::apns::legacy::{
-    self, ERROR_RESPONSE_LEN, ErrorResponse, LegacyNotification, LegacyStatus,
 };
 
 /// Settings of the legacy gateway client.
@@ -157,7 +157,9 @@ impl LegacySender {
                         >= GIVE_UP_AFTER_SOLO_CLOSES * self.config.max_attempts as usize
                     {
                         let cause = FailureCause::GatewayRefusedAll(
-                            run.last_close_cause.clone().unwrap_or(DisconnectCause::SilentClose),
+                            run.last_close_cause
+                                .clone()
+                                .unwrap_or(DisconnectCause::SilentClose),
                         );
                         run.report.errors.push(cause.to_string());
                         while let Some(index) = run.queue.pop_front() {
@@ -320,7 +322,10 @@ impl Run<'_> {
                     priority: item.priority,
                 };
                 if let Err(error) = legacy::encode(self.config.format, &notification, &mut buffer) {
-                    self.finish(index, Verdict::Failed(FailureCause::Unencodable(error.to_string())));
+                    self.finish(
+                        index,
+                        Verdict::Failed(FailureCause::Unencodable(error.to_string())),
+                    );
                     continue;
                 }
                 self.outcome_mut(index).attempts += 1;

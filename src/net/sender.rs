@@ -12,8 +12,8 @@ use tracing::{Instrument, debug, info_span};
 
 use super::{Http2Config, Pool, PoolKey, TransportError};
 use crate::apns::{
-    Batch, BatchItem, BatchReport, Disconnection, FailureCause, Outcome, Progress, Reason,
-    Refusal, RetryAdvice, SendEvent, Verdict,
+    Batch, BatchItem, BatchReport, Disconnection, FailureCause, Outcome, Progress, Reason, Refusal,
+    RetryAdvice, SendEvent, Verdict,
 };
 
 /// How often and how patiently to retry.
@@ -208,7 +208,8 @@ impl Http2Sender {
         };
         for (index, slot) in outcomes.iter_mut().enumerate() {
             if slot.is_none() {
-                let outcome = Outcome::not_sent(items[index].request.token.clone(), items[index].apns_id);
+                let outcome =
+                    Outcome::not_sent(items[index].request.token.clone(), items[index].apns_id);
                 if let Some(events) = &events {
                     let _ = events.send(SendEvent::Outcome {
                         index,

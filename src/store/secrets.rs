@@ -71,6 +71,40 @@ pub trait SecretStore: Send + Sync {
     fn description(&self) -> String;
 }
 
+/// The OS keychain, or, when it cannot be opened, a store whose every operation says why:
+/// nothing is ever kept anywhere else instead.
+pub fn open_keychain() -> Arc<dyn SecretStore> {
+    match Keychain::open() {
+        Ok(keychain) => Arc::new(keychain),
+        Err(error) => Arc::new(NoKeychain(error.to_string())),
+    }
+}
+
+struct NoKeychain(String);
+
+impl NoKeychain {
+    fn error(&self) -> SecretError {
+        SecretError::Unavailable {
+            detail: self.0.clone(),
+        }
+    }
+}
+
+impl SecretStore for NoKeychain {
+    fn put(&self, _: &str, _: &[u8]) -> Result<(), SecretError> {
+        Err(self.error())
+    }
+    fn get(&self, _: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        Err(self.error())
+    }
+    fn delete(&self, _: &str) -> Result<(), SecretError> {
+        Err(self.error())
+    }
+    fn description(&self) -> String {
+        format!("keychain, which is unavailable: {}", self.0)
+    }
+}
+
 /// The operating system's keychain through `keyring-core`.
 pub struct Keychain {
     store: Arc<CredentialStore>,

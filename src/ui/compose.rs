@@ -8,6 +8,7 @@ use crate::apns::{
     AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType, Severity,
     Transport, group_thousands, lint,
 };
+use crate::engine::pick_topic;
 
 /// The sample a new user starts with, so the first Send works.
 pub const SAMPLE_PAYLOAD: &str = "{\n  \"aps\": {\n    \"alert\": {\n      \"title\": \"Hello from Push Console\",\n      \"body\": \"Your first push arrived.\"\n    },\n    \"badge\": 1,\n    \"sound\": \"default\"\n  }\n}";
@@ -98,10 +99,28 @@ pub struct Composed {
     pub lints: Vec<Lint>,
 }
 
+/// What the chosen identity means for composing: how it authenticates, and the topics its
+/// certificate names (the engine sends with the first when the form names none).
+#[derive(Clone, Copy, Debug)]
+pub struct Signer<'a> {
+    /// Certificate or token auth.
+    pub auth: AuthKind,
+    /// The certificate's topics; empty for a token key.
+    pub topics: &'a [String],
+}
+
+impl Signer<'_> {
+    /// The built-in simulator's own certificate.
+    pub const SIMULATOR: Signer<'static> = Signer {
+        auth: AuthKind::Certificate,
+        topics: &[],
+    };
+}
+
 impl ComposeState {
-    /// Parses and checks the state for `transport` and `auth`. Cheap enough to
-    /// run every frame: a 4 KB payload parses and lints in well under a millisecond.
-    pub fn compose(&self, transport: Transport, auth: AuthKind) -> Composed {
+    /// Parses and checks the state for `transport`, as `signer` will send it. Cheap enough
+    /// to run every frame: a 4 KB payload parses and lints in well under a millisecond.
+    pub fn compose(&self, transport: Transport, signer: Signer<'_>) -> Composed {
         let push_type: PushType = self.push_type.parse().unwrap_or_default();
         let limit = PayloadLimit::new(transport, &push_type);
         let payload = match Payload::from_json(&self.json) {
@@ -147,7 +166,14 @@ impl ComposeState {
                 Err(error) => blocker = blocker.or(Some(format!("{error}"))),
             }
         }
-        let lints = lint(&notification, transport, auth);
+        // Linted with the topic the engine will pick, so the form and the send agree.
+        let mut as_sent = notification.clone();
+        as_sent.topic = pick_topic(
+            notification.topic.as_ref(),
+            signer.topics,
+            &notification.push_type,
+        );
+        let lints = lint(&as_sent, transport, signer.auth);
         if blocker.is_none() {
             blocker = lints
                 .iter()
@@ -329,7 +355,7 @@ mod tests {
             json: format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(4000)),
             ..ComposeState::default()
         };
-        let composed = state.compose(Transport::Http2, AuthKind::Certificate);
+        let composed = state.compose(Transport::Http2, Signer::SIMULATOR);
         assert_eq!(composed.size, Some(4020));
         assert!(
             composed

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use egui::{Color32, RichText};
 
 use super::{AMBER, GREEN, RED, TargetChoice};
-use crate::engine::{ImportRequest, ProbeVerdict};
+use crate::engine::ProbeVerdict;
+use crate::store::identity::CredentialFiles;
 use crate::store::identity::{Finding, IdentityKind, IdentityMetadata, Level};
 
 /// The import form, as plain data. The password is never persisted.
@@ -27,17 +28,17 @@ pub struct ImportForm {
 }
 
 impl ImportForm {
-    /// The engine's import request.
-    pub fn request(&self) -> ImportRequest {
+    /// The files to import and the name to give them.
+    pub fn request(&self) -> (CredentialFiles, Option<String>) {
         let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
-        ImportRequest {
+        let files = CredentialFiles {
             path: self.path.trim().into(),
             key_path: None,
             password: Some(self.password.clone()),
             key_id: optional(&self.key_id),
             team_id: optional(&self.team_id),
-            name: optional(&self.name),
-        }
+        };
+        (files, optional(&self.name))
     }
 }
 

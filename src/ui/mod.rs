@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use egui::{Color32, RichText};
 
-pub use compose::{ComposeState, SAMPLE_PAYLOAD, from_apns_file, meter, to_apns_file};
+pub use compose::{ComposeState, SAMPLE_PAYLOAD, Signer, from_apns_file, meter, to_apns_file};
 pub use history::{HistoryForm, HistoryWindow};
 pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm, TestRecord};
 pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
@@ -24,7 +24,6 @@ use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 use settings::{SettingsAction, SimulatorStatus};
 
-use crate::apns::{AuthKind, Transport};
 use crate::engine::{
     Command, EngineHandle, EngineSettings, Event, ProbeVerdict, RequestId, SendRequest,
     SimulatorPorts,
@@ -220,7 +219,7 @@ impl App {
     fn apply(&mut self, event: Event) {
         let run_id = self.run.as_ref().map(|run| run.id);
         match event {
-            Event::SendStarted { id, total } if Some(id) == run_id => {
+            Event::SendStarted { id, total, .. } if Some(id) == run_id => {
                 if let Some(run) = &mut self.run {
                     run.total = total;
                     run.outcomes = vec![None; total];
@@ -267,8 +266,11 @@ impl App {
                 self.identities.keychain = keychain;
             }
             Event::Imported { result, .. } => {
-                self.identities.last_import =
-                    Some(result.map(|(identity, findings)| (identity.name, findings)));
+                self.identities.last_import = Some(
+                    result
+                        .map(|(identity, findings)| (identity.name, findings))
+                        .map_err(|failure| failure.message),
+                );
             }
             Event::ConnectionTested {
                 identity: Some(name),
@@ -283,7 +285,8 @@ impl App {
             // Configuring at start-up is not news.
             Event::Done { id, .. } if self.simulator.configuring == Some((id, false)) => {}
             Event::Done { message, .. } => self.notice = Some(message),
-            Event::Failed { id, message } => {
+            Event::Failed { id, error } => {
+                let message = error.message;
                 if self.history.failed(id, &message) {
                     return;
                 }
@@ -308,9 +311,30 @@ impl App {
         }
     }
 
-    fn start_send(&mut self, transport: Transport) {
-        let auth = AuthKind::Certificate;
-        let composed = self.state.compose.compose(transport, auth);
+    /// How the chosen identity authenticates and which topics it names, as far as the
+    /// identity list says: what the form lints with, as the engine will send.
+    fn signer(&self) -> Signer<'_> {
+        self.state
+            .send
+            .identity
+            .as_deref()
+            .and_then(|name| {
+                self.identities
+                    .list
+                    .iter()
+                    .find(|identity| identity.name == name)
+            })
+            .map_or(Signer::SIMULATOR, |identity| Signer {
+                auth: crate::engine::auth_kind(identity),
+                topics: &identity.topics,
+            })
+    }
+
+    fn start_send(&mut self) {
+        let composed = self
+            .state
+            .compose
+            .compose(self.state.send.protocol.transport(), self.signer());
         self.parsed_tokens.update(&self.state.send.tokens);
         let tokens = self.parsed_tokens.tokens.clone();
         let (Some(template), None, false) =
@@ -318,22 +342,15 @@ impl App {
         else {
             return;
         };
-        let target = match self.state.send.target() {
-            Ok(target) => target,
+        let connection = match self.state.send.connection() {
+            Ok(connection) => connection,
             Err(problem) => {
                 self.message = Some(problem);
                 return;
             }
         };
-        let request = SendRequest {
-            target,
-            identity: self.state.send.identity.clone(),
-            template,
-            tokens,
-            transport,
-            concurrency: self.state.send.concurrency,
-            record_history: true,
-        };
+        let mut request = SendRequest::new(connection, template, tokens);
+        request.concurrency = self.state.send.concurrency;
         self.submit(request);
     }
 
@@ -457,11 +474,12 @@ impl App {
                     ) {
                         Some(IdentityAction::Test(name)) => self.test_connection(name),
                         Some(IdentityAction::Import) => {
-                            let request = self.state.import.request();
+                            let (files, name) = self.state.import.request();
                             self.state.import.password.clear();
                             self.request(|id| Command::ImportIdentity {
                                 id,
-                                request: Box::new(request),
+                                files: Box::new(files),
+                                name,
                             });
                         }
                         Some(IdentityAction::Delete(name)) => {
@@ -500,17 +518,16 @@ impl App {
             topic => topic.parse().map(Some).map_err(|error| format!("{error}")),
         };
         // "Custom" tests the host and CA typed in the Send view, not a copy of them.
-        let target = self
+        let connection = self
             .state
             .send
-            .target_for(form.target)
+            .connection_for(form.target, Some(&name))
             .map_err(|problem| format!("{problem} (set the custom host in the Send view)"));
-        let state = match (target, topic) {
-            (Ok(target), Ok(topic)) => {
+        let state = match (connection, topic) {
+            (Ok(connection), Ok(topic)) => {
                 self.request(|id| Command::TestConnection {
                     id,
-                    target,
-                    identity: Some(name.clone()),
+                    connection: Box::new(connection),
                     topic,
                 });
                 ConnectionTest::Running
@@ -659,36 +676,6 @@ impl App {
     }
 }
 
-/// The keychain could not be opened: every secret operation says why, and
-/// nothing is ever kept anywhere else instead.
-struct NoKeychain(String);
-
-impl SecretStore for NoKeychain {
-    fn put(&self, _: &str, _: &[u8]) -> Result<(), crate::store::secrets::SecretError> {
-        Err(self.error())
-    }
-    fn get(
-        &self,
-        _: &str,
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::store::secrets::SecretError> {
-        Err(self.error())
-    }
-    fn delete(&self, _: &str) -> Result<(), crate::store::secrets::SecretError> {
-        Err(self.error())
-    }
-    fn description(&self) -> String {
-        format!("keychain, which is unavailable: {}", self.0)
-    }
-}
-
-impl NoKeychain {
-    fn error(&self) -> crate::store::secrets::SecretError {
-        crate::store::secrets::SecretError::Unavailable {
-            detail: self.0.clone(),
-        }
-    }
-}
-
 struct NativeApp(App);
 
 impl eframe::App for NativeApp {
@@ -737,10 +724,7 @@ pub fn run() -> eframe::Result {
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
                 .unwrap_or_default();
             let paths = DataPaths::from_env()?;
-            let secrets: Arc<dyn SecretStore> = match crate::store::secrets::Keychain::open() {
-                Ok(keychain) => Arc::new(keychain),
-                Err(error) => Arc::new(NoKeychain(error.to_string())),
-            };
+            let secrets = crate::store::secrets::open_keychain();
             let app = App::new(paths, secrets, state)?;
             let _ = app.context.set(creation.egui_ctx.clone());
             Ok(Box::new(NativeApp(app)))

@@ -5,9 +5,10 @@ use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use super::{AMBER, GREEN, RED};
+use crate::apns::Transport;
 use crate::apns::{DeviceToken, Notification, TokenList, group_thousands};
-use crate::engine::Target;
 use crate::apns::{Outcome, Progress, Refusal, Verdict};
+use crate::engine::{Connection, CredentialChoice, Target};
 
 /// A token that a new user can send to at once: the simulator accepts any 32 bytes.
 pub const SAMPLE_TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
@@ -151,27 +152,38 @@ impl ParsedTokens {
 }
 
 impl SendForm {
-    /// The engine's target, or why the form does not name one.
-    pub fn target(&self) -> Result<Target, String> {
-        self.target_for(self.target)
+    /// The engine's description of this form's connection, or why it names none.
+    pub fn connection(&self) -> Result<Connection, String> {
+        self.connection_for(self.target, self.identity.as_deref())
     }
 
-    /// The engine's target for `choice`, a custom one being this form's host and CA.
-    pub fn target_for(&self, choice: TargetChoice) -> Result<Target, String> {
-        Ok(match choice {
+    /// The engine's connection to `choice` with `identity` (`None`: the simulator's own),
+    /// a custom host being this form's, over this form's protocol, trusting its CA file.
+    pub fn connection_for(
+        &self,
+        choice: TargetChoice,
+        identity: Option<&str>,
+    ) -> Result<Connection, String> {
+        let target = match choice {
             TargetChoice::Simulator => Target::Simulator,
             TargetChoice::Sandbox => Target::Sandbox,
             TargetChoice::Production => Target::Production,
-            TargetChoice::Custom => {
-                let (host, port) = crate::net::Endpoint::parse_host_port(&self.custom)
-                    .ok_or_else(|| format!("{:?} is not HOST:PORT", self.custom))?;
-                let ca = self.ca.trim();
-                Target::Custom {
-                    host,
-                    port,
-                    ca: (!ca.is_empty()).then(|| ca.into()),
-                }
-            }
+            TargetChoice::Custom => self
+                .custom
+                .parse::<Target>()
+                .ok()
+                .filter(|target| matches!(target, Target::Custom { .. }))
+                .ok_or_else(|| format!("{:?} is not HOST:PORT", self.custom))?,
+        };
+        let ca = self.ca.trim();
+        Ok(Connection {
+            target,
+            port_2197: false,
+            ca: (!ca.is_empty() && choice != TargetChoice::Simulator).then(|| ca.into()),
+            credential: identity.map_or(CredentialChoice::SimulatorOwn, |name| {
+                CredentialChoice::Stored(name.to_owned())
+            }),
+            transport: self.protocol.transport(),
         })
     }
 }
@@ -203,9 +215,11 @@ fn describe(outcome: &Outcome) -> (String, String, Color32) {
             format!("{reason}: {}", reason.explanation()),
             RED,
         ),
-        Verdict::Rejected(Refusal::Legacy(status)) => {
-            ("rejected".into(), format!("the gateway answered: {status}"), RED)
-        }
+        Verdict::Rejected(Refusal::Legacy(status)) => (
+            "rejected".into(),
+            format!("the gateway answered: {status}"),
+            RED,
+        ),
         Verdict::Failed(cause) => ("failed".into(), cause.to_string(), RED),
         Verdict::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
     }
@@ -319,44 +333,52 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The `push-console send` command line that repeats this send, for scripts and CI.
-pub fn cli_command(form: &SendForm, notification: &Notification, tokens: &[DeviceToken]) -> String {
-    let mut words: Vec<String> = vec!["push-console".into(), "send".into(), "--endpoint".into()];
-    words.push(match form.target {
-        TargetChoice::Simulator => "simulator".into(),
-        TargetChoice::Sandbox => "sandbox".into(),
-        TargetChoice::Production => "production".into(),
-        TargetChoice::Custom => shell_quote(form.custom.trim()),
-    });
-    if let Some(identity) = &form.identity {
-        words.extend(["--identity".into(), shell_quote(identity)]);
+/// The `push-console send` command line that repeats this send, for scripts and CI: every
+/// choice the engine will act on (endpoint, identity, CA, protocol and format, headers,
+/// payload, concurrency, tokens).
+pub fn cli_command(
+    connection: &Connection,
+    notification: &Notification,
+    tokens: &[DeviceToken],
+    concurrency: usize,
+) -> String {
+    let mut words: Vec<String> = vec!["push-console".into(), "send".into()];
+    let mut flag = |name: &str, value: &str| words.extend([name.to_owned(), shell_quote(value)]);
+    flag("--endpoint", &connection.target.to_string());
+    if let CredentialChoice::Stored(identity) = &connection.credential {
+        flag("--identity", identity);
+    }
+    if let Some(ca) = &connection.ca {
+        flag("--ca", &ca.display().to_string());
+    }
+    if let Transport::Legacy(format) = connection.transport {
+        flag("--protocol", "legacy");
+        flag("--format", format.as_str());
     }
     for (name, value) in notification.http2_headers(None) {
-        let flag = match name {
+        let name = match name {
             "apns-push-type" => "--push-type",
             "apns-topic" => "--topic",
             "apns-priority" => "--priority",
             "apns-expiration" => "--expiration",
             "apns-collapse-id" => "--collapse-id",
+            "apns-id" => "--apns-id",
             _ => continue,
         };
-        words.extend([flag.into(), shell_quote(&value)]);
+        flag(name, &value);
     }
-    words.extend([
-        "--payload".into(),
-        shell_quote(&notification.payload.to_json()),
-    ]);
-    if form.concurrency != SendForm::default().concurrency {
-        words.extend(["--concurrency".into(), form.concurrency.to_string()]);
+    flag("--payload", &notification.payload.to_json());
+    if concurrency != SendForm::default().concurrency {
+        flag("--concurrency", &concurrency.to_string());
     }
     match tokens {
         [] => {}
         tokens if tokens.len() <= 5 => {
             for token in tokens {
-                words.extend(["--token".into(), token.to_string()]);
+                flag("--token", &token.to_string());
             }
         }
-        _ => words.extend(["--tokens".into(), "tokens.txt".into()]),
+        _ => flag("--tokens", "tokens.txt"),
     }
     words.join(" ")
 }
@@ -375,13 +397,17 @@ mod tests {
         notification.topic = Some("com.example.app".parse().unwrap());
         let form = SendForm {
             identity: Some("My App".into()),
+            target: TargetChoice::Custom,
+            custom: "127.0.0.1:2195".into(),
+            ca: "/tmp/ca dir/ca.pem".into(),
+            protocol: ProtocolChoice::LegacyEnhanced,
             ..SendForm::default()
         };
         let tokens = vec![SAMPLE_TOKEN.parse().unwrap()];
         assert_eq!(
-            cli_command(&form, &notification, &tokens),
+            cli_command(&form.connection().unwrap(), &notification, &tokens, 100),
             format!(
-                "push-console send --endpoint simulator --identity 'My App' --push-type alert --topic com.example.app --payload '{{\"aps\":{{\"alert\":\"it'\\''s here\"}}}}' --token {SAMPLE_TOKEN}"
+                "push-console send --endpoint 127.0.0.1:2195 --identity 'My App' --ca '/tmp/ca dir/ca.pem' --protocol legacy --format enhanced --push-type alert --topic com.example.app --payload '{{\"aps\":{{\"alert\":\"it'\\''s here\"}}}}' --token {SAMPLE_TOKEN}"
             )
         );
     }

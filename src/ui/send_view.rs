@@ -5,7 +5,7 @@ use egui::RichText;
 
 use super::{App, ProtocolChoice, RED, TargetChoice, TokenList};
 use super::{compose, from_apns_file, saved, send, to_apns_file};
-use crate::apns::{AuthKind, group_thousands};
+use crate::apns::group_thousands;
 use crate::engine::Command;
 
 impl App {
@@ -62,7 +62,7 @@ impl App {
     pub(super) fn send_view(&mut self, ui: &mut egui::Ui) {
         let transport = self.state.send.protocol.transport();
         self.templates_bar(ui);
-        let composed = self.state.compose.compose(transport, AuthKind::Certificate);
+        let composed = self.state.compose.compose(transport, self.signer());
         compose::show(ui, &mut self.state.compose, &composed);
         ui.separator();
         let form = &mut self.state.send;
@@ -232,16 +232,25 @@ impl App {
             if let Some(reason) = &blocked {
                 ui.label(RichText::new(format!("Can't send: {reason}")).color(RED));
             } else if clicked || shortcut {
-                self.start_send(transport);
+                self.start_send();
             }
         });
         if ui.button("Copy as CLI command").clicked()
             && let Some(notification) = &composed.notification
         {
-            let command =
-                send::cli_command(&self.state.send, notification, &self.parsed_tokens.tokens);
-            ui.ctx().copy_text(command.clone());
-            self.notice = Some(format!("Copied: {command}"));
+            match self.state.send.connection() {
+                Ok(connection) => {
+                    let command = send::cli_command(
+                        &connection,
+                        notification,
+                        &self.parsed_tokens.tokens,
+                        self.state.send.concurrency,
+                    );
+                    ui.ctx().copy_text(command.clone());
+                    self.notice = Some(format!("Copied: {command}"));
+                }
+                Err(problem) => self.message = Some(problem),
+            }
         }
         let mut cancel = None;
         let mut retry = false;

@@ -45,6 +45,8 @@ pub struct SendRow {
     pub endpoint: String,
     /// `http2` or `legacy-<format>`.
     pub protocol: String,
+    /// `certificate` or `token` (unknown for sends recorded before version 3).
+    pub auth: Option<String>,
     /// apns-topic.
     pub topic: Option<String>,
     /// apns-push-type.
@@ -122,7 +124,7 @@ pub struct UnregisteredToken {
 const ROW_COLUMNS: &str = "s.id, s.batch_id, s.created_ms, i.name, e.address, b.protocol,
     m.topic, m.push_type, m.priority, m.expiration, m.collapse_id, s.apns_id, s.token, s.state,
     s.status, s.reason, s.apns_unique_id, s.unregistered_ms, s.attempts, s.latency_us, s.error,
-    s.legacy_status, s.answered_ms, p.body";
+    s.legacy_status, s.answered_ms, p.body, b.auth";
 
 // The small tables a send row shows. CROSS JOIN keeps `sends` the outer loop, so ORDER BY
 // s.id walks an index, not a sort.
@@ -326,6 +328,7 @@ impl History {
             legacy_status: row.get(21)?,
             answered_ms: row.get(22)?,
             payload: row.get(23)?,
+            auth: row.get(24)?,
         })
     }
 

@@ -14,7 +14,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// State codes stored in `sends.state` (see `SendState`).
 pub(super) mod state {
@@ -136,8 +136,13 @@ WHERE NOT EXISTS (
 );
 ";
 
+/// Version 3: how each batch authenticated (`certificate` or `token`; unknown before).
+const V3: &str = "
+ALTER TABLE batches ADD COLUMN auth TEXT;
+";
+
 /// Every migration, in order; index + 1 is the version it produces.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Why the schema could not be brought up to date.
 #[derive(Debug)]

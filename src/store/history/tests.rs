@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use super::test_support::TempDir;
 use super::*;
-use crate::apns::{DeviceToken, FeedbackTuple, Notification, Payload, Reason, Transport};
 use crate::apns::{
     Batch, BatchReport, DisconnectCause, Disconnection, FailureCause, Outcome, Refusal, Verdict,
 };
+use crate::apns::{DeviceToken, FeedbackTuple, Notification, Payload, Reason, Transport};
 
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_764_064_800_000;
@@ -33,6 +33,7 @@ fn context(identity: &str) -> BatchContext<'_> {
         identity,
         endpoint: "simulator",
         transport: Transport::Http2,
+        auth: crate::apns::AuthKind::Certificate,
     }
 }
 

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::liveness::BatchLock;
 use super::schema::state;
 use super::{History, HistoryError, Retention, now_ms};
-use crate::apns::{FeedbackTuple, Transport};
+use crate::apns::{AuthKind, FeedbackTuple, Transport};
 use crate::apns::{Batch, BatchItem, BatchReport, DisconnectCause, Outcome, OutcomeKind};
 
 /// Rows per transaction when recording a batch. The token and apns-id indexes take random
@@ -36,6 +36,8 @@ pub struct BatchContext<'a> {
     pub endpoint: &'a str,
     /// HTTP/2 or a legacy format.
     pub transport: Transport,
+    /// Certificate or token auth.
+    pub auth: AuthKind,
 }
 
 /// A batch whose rows are recorded and waiting for their answers. Holds the batch's
@@ -206,14 +208,15 @@ impl History {
             .flatten();
         let created_ms = latest.map_or(now_ms, |latest| latest.max(now_ms));
         tx.execute(
-            "INSERT INTO batches (started_ms, identity_id, endpoint_id, protocol, size)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO batches (started_ms, identity_id, endpoint_id, protocol, size, auth)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 created_ms,
                 identity_id,
                 endpoint_id,
                 protocol_name(context.transport),
-                batch.len() as i64
+                batch.len() as i64,
+                context.auth.as_str(),
             ],
         )
         .map_err(error)?;

@@ -5,10 +5,10 @@ use std::fmt;
 
 use rustls_pki_types::CertificateDer;
 
+use crate::apns::{ClientIdentity, IdentityError};
 use crate::apns::{
     KeyId, ProviderToken, PushCertificate, SigningKey, TeamId, format_date, verify_provider_token,
 };
-use crate::apns::{ClientIdentity, IdentityError};
 
 /// How much a finding matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

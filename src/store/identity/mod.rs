@@ -2,6 +2,7 @@
 //! facts live in `identities.json` in the config folder.
 
 mod doctor;
+mod files;
 
 use std::sync::Arc;
 
@@ -12,11 +13,12 @@ use rustls_pki_types::{
 use zeroize::Zeroizing;
 
 pub use doctor::{CredentialFile, Diagnosis, Finding, Level, LoadedCredential, diagnose};
+pub use files::{CredentialContents, CredentialFiles, load_files};
 
 use super::secrets::{SecretError, SecretStore};
 use super::{DataPaths, PathsError, write_atomically};
-use crate::apns::{KeyId, SigningKey, TeamId, TokenIssuer};
 use crate::apns::ClientIdentity;
+use crate::apns::{KeyId, SigningKey, TeamId, TokenIssuer};
 
 /// Certificate or token key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,11 +76,27 @@ pub enum IdentityStoreError {
     #[error("{0}")]
     Unusable(String),
     /// The name is taken.
-    #[error("an identity named {0:?} exists; pick another --name or delete it first")]
+    #[error("an identity named {0:?} exists; give another name or delete it first")]
     NameTaken(String),
     /// No such identity.
-    #[error("no identity named {0:?}; `push-console identities list` shows them")]
+    #[error("no identity named {0:?}")]
     NotFound(String),
+    /// A credential file cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A .p8 key without its ids.
+    #[error(
+        "a .p8 token key needs its key id and team id (10 characters each, from the Apple Developer account)"
+    )]
+    MissingKeyIds,
+    /// A file that should be text is not.
+    #[error("{} is not a text (PEM) file", .0.display())]
+    NotText(std::path::PathBuf),
     /// The keychain failed; nothing was written in plaintext instead.
     #[error(transparent)]
     Keychain(#[from] SecretError),
