@@ -1,13 +1,13 @@
 //! The engine's Command/Event protocol, headless, with the real keychain, the built-in
 //! simulator (or one in this process as a custom host) over TLS, and a real history file.
+// The helpers below are test code too: a failed setup should stop the test where it fails.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use push_console::apns::{
-    AuthKind, DeviceToken, Notification, OutcomeKind, Payload, PushType, Transport,
-};
+use push_console::apns::{AuthKind, DeviceToken, Notification, OutcomeKind, Payload, PushType};
 use push_console::engine::{
     Command, Connection, CredentialChoice, EngineHandle, EngineSettings, ErrorKind, Event,
     SendRequest, SimulatorPorts, Target,

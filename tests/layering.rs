@@ -31,7 +31,8 @@ const FORBIDDEN_CRATES: &[(&str, &[&str])] = &[
             "keyring_core",
         ],
     ),
-    ("store", &["tokio", "h2", "rustls", "tokio_rustls", "egui"]),
+    // rustls's crypto provider checks that a key and its certificate belong together.
+    ("store", &["tokio", "h2", "tokio_rustls", "egui"]),
     ("ui", &["tokio", "h2", "rustls", "tokio_rustls", "rusqlite"]),
 ];
 
