@@ -13,7 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("simulator", &["apns", "net"]),
     ("engine", &["apns", "net", "store", "simulator"]),
     ("ui", &["apns", "engine", "store", "simulator"]),
-    ("cli", &["apns", "engine", "store", "simulator", "net"]),
+    ("cli", &["apns", "engine", "store", "simulator"]),
     ("rest", &["apns", "engine", "store"]),
 ];
 

@@ -19,7 +19,6 @@ use crate::apns::{
     HeaderValueError, IdError, NotificationError, PayloadError, ProviderTokenError, TokenError,
 };
 use crate::engine::{EngineError, EngineHandle, EngineSettings, ErrorKind, Event, Failure};
-use crate::net::{FeedbackClientError, TransportError};
 use crate::simulator::SimulatorError;
 use crate::store::history::{HistoryError, TimeError};
 
@@ -133,12 +132,6 @@ pub enum CliError {
     /// A .p8 key problem.
     #[error(transparent)]
     ProviderToken(#[from] ProviderTokenError),
-    /// The connection failed.
-    #[error(transparent)]
-    Transport(#[from] TransportError),
-    /// Reading feedback failed.
-    #[error(transparent)]
-    Feedback(#[from] FeedbackClientError),
     /// The simulator could not start.
     #[error(transparent)]
     Simulator(#[from] SimulatorError),
