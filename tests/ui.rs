@@ -763,3 +763,244 @@ fn an_error_says_what_to_do_and_can_be_dismissed() {
     harness.run();
     assert!(harness.query_by_label(message).is_none());
 }
+
+/// A data folder and the real keychain, shared with the command line; the identities
+/// imported under it leave the keychain with it.
+struct SharedHome(std::path::PathBuf);
+
+impl Drop for SharedHome {
+    fn drop(&mut self) {
+        let store = push_console::store::identity::IdentityStore::new(
+            DataPaths::under(&self.0),
+            Arc::new(push_console::store::secrets::Keychain::open().expect("a keychain")),
+        );
+        for identity in store.list().unwrap_or_default() {
+            let _ = store.delete(&identity.name);
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The app over the real keychain and a fresh data folder the CLI can share.
+fn app_sharing_with_the_cli(state: UiState) -> (Harness<'static, App>, SharedHome) {
+    let root = std::env::temp_dir().join(format!("push-console-ui-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&root).expect("a data folder");
+    let home = SharedHome(root);
+    let app = App::new(
+        DataPaths::under(&home.0),
+        Arc::new(push_console::store::secrets::Keychain::open().expect("a keychain")),
+        state,
+    )
+    .expect("engine starts");
+    (harness(app), home)
+}
+
+fn send_and_expect_accepted(harness: &mut Harness<'_, App>, label: &str) {
+    let send = harness.get_by_label(label);
+    assert!(!send.accesskit_node().is_disabled(), "{label} is enabled");
+    let before = harness.state().run.as_ref().map(|run| run.id);
+    send.click();
+    run_until(harness, "the send to finish", |h| {
+        h.state()
+            .run
+            .as_ref()
+            .is_some_and(|run| run.finished && Some(run.id) != before)
+    });
+    assert_eq!(
+        harness
+            .state()
+            .run
+            .as_ref()
+            .map(|run| (run.progress.done, run.progress.accepted)),
+        Some((1, 1)),
+        "the simulator accepted it"
+    );
+}
+
+/// Clicks "Copy as CLI command" and runs what lands on the clipboard in a shell, as a
+/// user would paste it, over the app's data folder and keychain.
+fn run_the_copied_cli_command(harness: &mut Harness<'_, App>, home: &SharedHome) -> String {
+    harness.get_by_label("Copy as CLI command").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .expect("the command is copied");
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_push-console"));
+    let path = format!(
+        "{}:{}",
+        binary.parent().expect("a folder").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new("sh")
+        .args(["-c", &copied])
+        .env("PATH", path)
+        .env("PUSH_CONSOLE_HOME", &home.0)
+        .output()
+        .expect("sh runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{copied}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    copied
+}
+
+/// What the history knows of each send, newest first, bar times: the apns-id last, as
+/// it differs between two sends unless the user fixed it.
+fn recorded(home: &SharedHome) -> Vec<[Option<String>; 13]> {
+    let history = push_console::store::history::History::open_read_only(
+        &DataPaths::under(&home.0).history_db(),
+    )
+    .expect("the history");
+    let rows = history
+        .rows_at(
+            &push_console::store::history::Filter::default(),
+            None,
+            0,
+            100,
+        )
+        .expect("its rows");
+    rows.into_iter()
+        .map(|row| {
+            [
+                Some(row.identity),
+                Some(row.endpoint),
+                Some(row.protocol),
+                row.auth,
+                row.topic,
+                row.push_type,
+                row.priority.map(|priority| priority.to_string()),
+                row.expiration.map(|expiration| expiration.to_string()),
+                row.collapse_id,
+                Some(row.token),
+                Some(format!("{:?}", row.state)),
+                Some(row.payload),
+                Some(row.apns_id),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn a_live_activity_push_with_a_p8_identity_sends_and_its_copied_cli_command_sends_alike() {
+    const TOPIC: &str = "com.example.app.push-type.liveactivity";
+    let mut state = UiState {
+        view: View::Identities,
+        ..UiState::default()
+    };
+    state.import.key_id = "ABCDE12345".into();
+    state.import.team_id = "TEAM123456".into();
+    state.import.name = "LA key".into();
+    let (mut harness, home) = app_sharing_with_the_cli(state);
+    let key = home.0.join("AuthKey_ABCDE12345.p8");
+    let pem = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+        .expect("a P-256 key")
+        .serialize_pem();
+    std::fs::write(&key, pem).expect("the key file");
+    harness.state_mut().state.import.path = key.display().to_string();
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the import", |h| {
+        h.query_by_label("Imported LA key").is_some()
+    });
+
+    {
+        let state = &mut harness.state_mut().state;
+        state.view = View::Send;
+        state.send.identity = Some("LA key".into());
+        state.compose.push_type = "liveactivity".into();
+        state.compose.topic = TOPIC.into();
+        state.compose.json =
+            r#"{"aps":{"timestamp":1700000000,"event":"update","content-state":{"score":"2-1"}}}"#
+                .into();
+    }
+    harness.run();
+    send_and_expect_accepted(&mut harness, "Send to 1 token");
+    let copied = run_the_copied_cli_command(&mut harness, &home);
+
+    let rows = recorded(&home);
+    assert_eq!(rows.len(), 2, "one send from the app, one from the CLI");
+    assert_eq!(rows[0][..12], rows[1][..12], "{copied}");
+    assert_eq!(rows[0][3].as_deref(), Some("token"));
+    assert_eq!(rows[0][4].as_deref(), Some(TOPIC));
+}
+
+#[test]
+fn the_copied_cli_command_repeats_the_custom_host_ca_certificate_and_protocol() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let simulator = runtime.block_on(Simulator::start(SimulatorConfig::default()));
+    let simulator = simulator.expect("the simulator starts");
+    let (mut harness, home) = app_sharing_with_the_cli(UiState {
+        view: View::Identities,
+        ..UiState::default()
+    });
+    let (cert, key) = simulator
+        .client_identity_pem(&["com.example.copied"])
+        .expect("a client certificate");
+    let pem = home.0.join("copied.pem");
+    std::fs::write(&pem, format!("{cert}{key}")).expect("written");
+    // A path a shell must quote.
+    let ca = home.0.join("the simulator's ca.pem");
+    std::fs::write(&ca, simulator.ca_pem()).expect("written");
+    harness.state_mut().state.import.path = pem.display().to_string();
+    harness.state_mut().state.import.name = "Copied app".into();
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(&mut harness, "the import", |h| {
+        h.query_by_label("Imported Copied app").is_some()
+    });
+    {
+        let state = &mut harness.state_mut().state;
+        state.view = View::Send;
+        state.send.identity = Some("Copied app".into());
+        state.send.target = TargetChoice::Custom;
+        state.send.custom = format!("127.0.0.1:{}", simulator.http2_endpoint().port);
+        state.send.ca = ca.display().to_string();
+        state.compose.priority = 5;
+        state.compose.collapse_id = "score".into();
+        state.compose.expiration = "0".into();
+        state.compose.apns_id = "7b7a2c4e-5d1f-4c3a-9e0b-2f6d8a1c3e5f".into();
+    }
+    harness.run();
+    send_and_expect_accepted(&mut harness, "Send to 1 token");
+    let copied = run_the_copied_cli_command(&mut harness, &home);
+    assert!(
+        copied.contains("--apns-id 7b7a2c4e-5d1f-4c3a-9e0b-2f6d8a1c3e5f"),
+        "{copied}"
+    );
+    let rows = recorded(&home);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], rows[1], "{copied}: the same apns-id too");
+    assert_eq!(
+        rows[0][4].as_deref(),
+        Some("com.example.copied"),
+        "the certificate's topic"
+    );
+
+    // The legacy binary protocol, to the same simulator's legacy port.
+    {
+        let state = &mut harness.state_mut().state;
+        state.send.custom = format!("127.0.0.1:{}", simulator.legacy_endpoint().port);
+        state.send.protocol = push_console::ui::ProtocolChoice::LegacyFrame;
+        state.compose.apns_id.clear();
+    }
+    harness.run();
+    send_and_expect_accepted(&mut harness, "Send to 1 token");
+    let copied = run_the_copied_cli_command(&mut harness, &home);
+    assert!(
+        copied.contains("--protocol legacy --format frame"),
+        "{copied}"
+    );
+    let rows = recorded(&home);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0][..12], rows[1][..12], "{copied}");
+    assert_eq!(rows[0][2].as_deref(), Some("legacy-frame"));
+}
