@@ -945,13 +945,17 @@ fn the_copied_cli_command_repeats_the_custom_host_ca_certificate_and_protocol() 
     let (cert, key) = simulator
         .client_identity_pem(&["com.example.copied"])
         .expect("a client certificate");
+    // The certificate and its key in two files, as openssl often leaves them.
     let pem = home.0.join("copied.pem");
-    std::fs::write(&pem, format!("{cert}{key}")).expect("written");
+    std::fs::write(&pem, cert).expect("written");
+    let key_pem = home.0.join("copied.key");
+    std::fs::write(&key_pem, key).expect("written");
     // A path a shell must quote.
     let ca = home.0.join("the simulator's ca.pem");
     std::fs::write(&ca, simulator.ca_pem()).expect("written");
     harness.state_mut().state.import.path = pem.display().to_string();
     harness.state_mut().state.import.name = "Copied app".into();
+    harness.state_mut().state.import.key_path = key_pem.display().to_string();
     harness.run();
     harness.get_by_label("Import").click();
     run_until(&mut harness, "the import", |h| {

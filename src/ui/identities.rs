@@ -16,6 +16,8 @@ use crate::store::identity::{Finding, IdentityKind, IdentityMetadata, Level};
 pub struct ImportForm {
     /// The credential file.
     pub path: String,
+    /// The private key file, for a certificate file that lacks its key.
+    pub key_path: String,
     /// The .p12 password.
     #[serde(skip)]
     pub password: String,
@@ -33,7 +35,7 @@ impl ImportForm {
         let optional = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
         let files = CredentialFiles {
             path: self.path.trim().into(),
-            key_path: None,
+            key_path: optional(&self.key_path).map(Into::into),
             password: Some(self.password.clone()),
             key_id: optional(&self.key_id),
             team_id: optional(&self.team_id),
@@ -138,6 +140,15 @@ pub fn show(
                     form.path = path.display().to_string();
                 }
             });
+            ui.end_row();
+            let label = ui.label("Private key (.pem without its key)");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.key_path)
+                    .desired_width(360.0)
+                    .hint_text("only if the file above lacks it")
+                    .id_salt("import key path"),
+            )
+            .labelled_by(label.id);
             ui.end_row();
             let label = ui.label("Password (.p12)");
             ui.add(

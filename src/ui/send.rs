@@ -93,8 +93,11 @@ pub struct SendForm {
     pub identity: Option<String>,
     /// Tokens, one per line.
     pub tokens: String,
-    /// A CA file to trust for a custom host (e.g. a simulator's ca.pem).
+    /// A CA file to trust besides the system's (e.g. a simulator's ca.pem, or a TLS
+    /// proxy's for Apple's endpoints).
     pub ca: String,
+    /// Apple's alternative port, for networks that block 443.
+    pub port_2197: bool,
     /// HTTP/2 or a legacy format.
     pub protocol: ProtocolChoice,
     /// Notifications in flight at once.
@@ -109,6 +112,7 @@ impl Default for SendForm {
             identity: None,
             tokens: SAMPLE_TOKEN.to_owned(),
             ca: String::new(),
+            port_2197: false,
             protocol: ProtocolChoice::Http2,
             concurrency: 100,
         }
@@ -178,7 +182,8 @@ impl SendForm {
         let ca = self.ca.trim();
         Ok(Connection {
             target,
-            port_2197: false,
+            port_2197: self.port_2197
+                && matches!(choice, TargetChoice::Sandbox | TargetChoice::Production),
             ca: (!ca.is_empty() && choice != TargetChoice::Simulator).then(|| ca.into()),
             credential: identity.map_or(CredentialChoice::SimulatorOwn, |name| {
                 CredentialChoice::Stored(name.to_owned())
@@ -342,9 +347,16 @@ pub fn cli_command(
     tokens: &[DeviceToken],
     concurrency: usize,
 ) -> String {
-    let mut words: Vec<String> = vec!["push-console".into(), "send".into()];
+    let mut words: Vec<String> = vec![
+        "push-console".into(),
+        "send".into(),
+        "--endpoint".into(),
+        shell_quote(&connection.target.to_string()),
+    ];
+    if connection.port_2197 {
+        words.push("--port-2197".into());
+    }
     let mut flag = |name: &str, value: &str| words.extend([name.to_owned(), shell_quote(value)]);
-    flag("--endpoint", &connection.target.to_string());
     if let CredentialChoice::Stored(identity) = &connection.credential {
         flag("--identity", identity);
     }
@@ -409,6 +421,34 @@ mod tests {
             format!(
                 "push-console send --endpoint 127.0.0.1:2195 --identity 'My App' --ca '/tmp/ca dir/ca.pem' --protocol legacy --format enhanced --push-type alert --topic com.example.app --payload '{{\"aps\":{{\"alert\":\"it'\\''s here\"}}}}' --token {SAMPLE_TOKEN}"
             )
+        );
+    }
+
+    #[test]
+    fn apple_endpoints_keep_port_2197_and_a_proxy_ca_and_the_simulator_ignores_both() {
+        let notification = Notification::new(
+            SAMPLE_TOKEN.parse().unwrap(),
+            Payload::from_json(r#"{"aps":{"alert":"Hi"}}"#).unwrap(),
+        );
+        let mut form = SendForm {
+            identity: Some("Prod".into()),
+            target: TargetChoice::Production,
+            ca: "/etc/proxy-ca.pem".into(),
+            port_2197: true,
+            ..SendForm::default()
+        };
+        let command = cli_command(&form.connection().unwrap(), &notification, &[], 100);
+        assert!(
+            command.starts_with(
+                "push-console send --endpoint production --port-2197 --identity Prod --ca /etc/proxy-ca.pem "
+            ),
+            "{command}"
+        );
+        form.target = TargetChoice::Simulator;
+        let connection = form.connection().unwrap();
+        assert!(
+            !connection.port_2197 && connection.ca.is_none(),
+            "{connection:?}"
         );
     }
 

@@ -94,10 +94,19 @@ impl App {
                         .desired_width(160.0),
                 )
                 .labelled_by(endpoint_label.id);
+            }
+            if matches!(
+                form.target,
+                TargetChoice::Sandbox | TargetChoice::Production
+            ) {
+                ui.checkbox(&mut form.port_2197, "Port 2197")
+                    .on_hover_text("For networks that block port 443 to Apple");
+            }
+            if form.target != TargetChoice::Simulator {
                 let label = ui.label("CA file");
                 ui.add(
                     egui::TextEdit::singleline(&mut form.ca)
-                        .hint_text("optional, e.g. a simulator's ca.pem")
+                        .hint_text("optional, e.g. a simulator's or a TLS proxy's ca.pem")
                         .desired_width(200.0),
                 )
                 .labelled_by(label.id);

@@ -138,7 +138,7 @@ fn looks_like_pem(bytes: &[u8]) -> bool {
 
 fn load_error(error: IdentityError) -> Finding {
     let message = match error {
-        IdentityError::NoPrivateKey => "the private key is missing from the file: export the certificate together with its key (Keychain Access: select both, Export 2 items as .p12), or pass the key file with --key".to_owned(),
+        IdentityError::NoPrivateKey => "the private key is missing from the file: export the certificate together with its key (Keychain Access: select both, Export 2 items as .p12), or give the private key file with it".to_owned(),
         IdentityError::NoCertificate => "the file holds no certificate".to_owned(),
         other => other.to_string(),
     };
@@ -257,7 +257,7 @@ fn diagnose_certificate(
     if certificate.topics.is_empty() {
         findings.push(finding(
             Level::Warning,
-            "the certificate names no topic (bundle id); pass --topic when sending",
+            "the certificate names no topic (bundle id); give the topic with each send",
         ));
     } else {
         findings.push(finding(
@@ -321,7 +321,7 @@ fn diagnose_token_key(pem: &str, key_id: &str, team_id: &str, now: i64) -> Diagn
     }
     findings.push(finding(
         Level::Info,
-        "token keys work for every app of the team and both environments; pass --topic when sending",
+        "token keys work for every app of the team and both environments; give the topic (the app's bundle id) with each send",
     ));
     Diagnosis {
         credential: Some(LoadedCredential::TokenKey {
