@@ -795,6 +795,18 @@ fn app_sharing_with_the_cli(state: UiState) -> (Harness<'static, App>, SharedHom
     (harness(app), home)
 }
 
+/// Fills the Identities view's import form, clicks Import and waits for the doctor.
+fn import_through_the_form(harness: &mut Harness<'_, App>, form: push_console::ui::ImportForm) {
+    let imported = format!("Imported {}", form.name);
+    harness.state_mut().state.view = View::Identities;
+    harness.state_mut().state.import = form;
+    harness.run();
+    harness.get_by_label("Import").click();
+    run_until(harness, "the import", |h| {
+        h.query_by_label(&imported).is_some()
+    });
+}
+
 fn send_and_expect_accepted(harness: &mut Harness<'_, App>, label: &str) {
     let send = harness.get_by_label(label);
     assert!(!send.accesskit_node().is_disabled(), "{label} is enabled");
@@ -892,25 +904,22 @@ fn recorded(home: &SharedHome) -> Vec<[Option<String>; 13]> {
 #[test]
 fn a_live_activity_push_with_a_p8_identity_sends_and_its_copied_cli_command_sends_alike() {
     const TOPIC: &str = "com.example.app.push-type.liveactivity";
-    let mut state = UiState {
-        view: View::Identities,
-        ..UiState::default()
-    };
-    state.import.key_id = "ABCDE12345".into();
-    state.import.team_id = "TEAM123456".into();
-    state.import.name = "LA key".into();
-    let (mut harness, home) = app_sharing_with_the_cli(state);
+    let (mut harness, home) = app_sharing_with_the_cli(UiState::default());
     let key = home.0.join("AuthKey_ABCDE12345.p8");
     let pem = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
         .expect("a P-256 key")
         .serialize_pem();
     std::fs::write(&key, pem).expect("the key file");
-    harness.state_mut().state.import.path = key.display().to_string();
-    harness.run();
-    harness.get_by_label("Import").click();
-    run_until(&mut harness, "the import", |h| {
-        h.query_by_label("Imported LA key").is_some()
-    });
+    import_through_the_form(
+        &mut harness,
+        push_console::ui::ImportForm {
+            path: key.display().to_string(),
+            key_id: "ABCDE12345".into(),
+            team_id: "TEAM123456".into(),
+            name: "LA key".into(),
+            ..Default::default()
+        },
+    );
 
     {
         let state = &mut harness.state_mut().state;
@@ -938,10 +947,7 @@ fn the_copied_cli_command_repeats_the_custom_host_ca_certificate_and_protocol() 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let simulator = runtime.block_on(Simulator::start(SimulatorConfig::default()));
     let simulator = simulator.expect("the simulator starts");
-    let (mut harness, home) = app_sharing_with_the_cli(UiState {
-        view: View::Identities,
-        ..UiState::default()
-    });
+    let (mut harness, home) = app_sharing_with_the_cli(UiState::default());
     let (cert, key) = simulator
         .client_identity_pem(&["com.example.copied"])
         .expect("a client certificate");
@@ -953,14 +959,15 @@ fn the_copied_cli_command_repeats_the_custom_host_ca_certificate_and_protocol() 
     // A path a shell must quote.
     let ca = home.0.join("the simulator's ca.pem");
     std::fs::write(&ca, simulator.ca_pem()).expect("written");
-    harness.state_mut().state.import.path = pem.display().to_string();
-    harness.state_mut().state.import.name = "Copied app".into();
-    harness.state_mut().state.import.key_path = key_pem.display().to_string();
-    harness.run();
-    harness.get_by_label("Import").click();
-    run_until(&mut harness, "the import", |h| {
-        h.query_by_label("Imported Copied app").is_some()
-    });
+    import_through_the_form(
+        &mut harness,
+        push_console::ui::ImportForm {
+            path: pem.display().to_string(),
+            key_path: key_pem.display().to_string(),
+            name: "Copied app".into(),
+            ..Default::default()
+        },
+    );
     {
         let state = &mut harness.state_mut().state;
         state.view = View::Send;

@@ -70,11 +70,3 @@ impl ConnectionArgs {
         })
     }
 }
-
-/// Reads a file the user named.
-pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|source| CliError::ReadFile {
-        path: path.to_owned(),
-        source,
-    })
-}

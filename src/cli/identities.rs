@@ -8,11 +8,11 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 
 use super::{CliError, output};
-use crate::store::DataPaths;
 use crate::store::identity::{
     CredentialFiles, IdentityKind, IdentityMetadata, IdentityStore, Level, diagnose,
 };
 use crate::store::secrets::Keychain;
+use crate::store::{DataPaths, FileError};
 
 /// Credentials kept in the OS keychain.
 #[derive(Args, Debug)]
@@ -107,10 +107,7 @@ impl FileArgs {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|source| CliError::ReadFile {
-                    path: PathBuf::from("standard input"),
-                    source,
-                })?;
+                .map_err(FileError::reading(Path::new("standard input")))?;
             Some(text.trim_end_matches(['\n', '\r']).to_owned())
         } else {
             self.password.clone()

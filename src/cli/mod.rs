@@ -83,22 +83,9 @@ pub enum CliError {
         /// Why it could not be read.
         source: std::io::Error,
     },
-    /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
-    ReadFile {
-        /// The file named.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    WriteFile {
-        /// The file named.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    File(#[from] crate::store::FileError),
     /// Tokens could not be read.
     #[error("cannot read tokens from {source_name}: {message}")]
     ReadTokens {

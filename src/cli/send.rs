@@ -8,10 +8,11 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::{MessageArgs, TransportArgs};
-use super::connection::{ConnectionArgs, read_file};
+use super::connection::ConnectionArgs;
 use super::{CliError, output};
 use crate::apns::{BatchReport, DeviceToken, Outcome, OutcomeKind, TokenList, Transport};
 use crate::engine::{Command, Event, SendRequest};
+use crate::store::read_file;
 
 /// Sends one notification to every given token.
 #[derive(Args, Debug)]

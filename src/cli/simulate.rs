@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::connection::read_file;
 use super::{CliError, output};
 use crate::simulator::SIMULATOR_TOPIC;
 use crate::simulator::{Rules, Simulator, SimulatorConfig};
+use crate::store::{FileError, read_file};
 
 /// Runs the simulator until Ctrl-C.
 #[derive(Args, Debug)]
@@ -36,10 +36,7 @@ pub struct SimulateArgs {
 
 fn write(dir: &Path, name: &str, contents: &str) -> Result<PathBuf, CliError> {
     let path = dir.join(name);
-    std::fs::write(&path, contents).map_err(|source| CliError::WriteFile {
-        path: path.clone(),
-        source,
-    })?;
+    std::fs::write(&path, contents).map_err(FileError::writing(&path))?;
     Ok(path)
 }
 
@@ -67,10 +64,7 @@ pub async fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
         simulator.feedback_endpoint()
     ));
     if let Some(dir) = &args.tls_dir {
-        std::fs::create_dir_all(dir).map_err(|source| CliError::WriteFile {
-            path: dir.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(FileError::writing(dir))?;
         let topics: Vec<&str> = args.topics.iter().map(String::as_str).collect();
         let (cert, key) = simulator.client_identity_pem(&topics)?;
         let ca = write(dir, "ca.pem", &simulator.ca_pem())?;

@@ -157,10 +157,7 @@ pub(super) trait Resolver {
 fn read_ca(
     path: &std::path::Path,
 ) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, EngineError> {
-    let pem = std::fs::read(path).map_err(|source| EngineError::ReadFile {
-        path: path.to_owned(),
-        source,
-    })?;
+    let pem = crate::store::read_file(path)?;
     roots_from_pem(&pem).ok_or_else(|| EngineError::BadCa(path.to_owned()))
 }
 

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::simulator::SimulatorError;
+use crate::store::FileError;
 use crate::store::history::HistoryError;
 use crate::store::identity::IdentityStoreError;
 use crate::store::secrets::SecretError;
@@ -59,22 +60,9 @@ pub enum EngineError {
     /// Not an endpoint.
     #[error("{0:?} is not simulator, sandbox, production or HOST:PORT")]
     BadTarget(String),
-    /// A file named in the request cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
-    ReadFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file cannot be written.
-    #[error("cannot write {}: {source}", path.display())]
-    WriteFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// A file named in the request cannot be read, or one asked for cannot be written.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The CA file holds no certificate.
     #[error("{} holds no PEM certificate to trust", .0.display())]
     BadCa(PathBuf),
@@ -105,7 +93,7 @@ impl EngineError {
                 | SecretError::Unavailable { .. }
                 | SecretError::Failed { .. },
             )) => ErrorKind::Keychain,
-            EngineError::Identity(IdentityStoreError::ReadFile { .. })
+            EngineError::Identity(IdentityStoreError::File(FileError::Read { .. }))
             | EngineError::Identity(IdentityStoreError::MissingKeyIds)
             | EngineError::Identity(IdentityStoreError::NotText(_)) => ErrorKind::Input,
             EngineError::Identity(_)
@@ -115,8 +103,7 @@ impl EngineError {
             EngineError::Simulator(_) | EngineError::SimulatorSettings(_) => ErrorKind::Simulator,
             EngineError::Connection(_) => ErrorKind::Connection,
             EngineError::BadTarget(_)
-            | EngineError::ReadFile { .. }
-            | EngineError::WriteFile { .. }
+            | EngineError::File(_)
             | EngineError::BadCa(_)
             | EngineError::Unsendable(_) => ErrorKind::Input,
         }

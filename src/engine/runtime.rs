@@ -20,6 +20,7 @@ use crate::net::{
 };
 use crate::simulator::{Rules, Simulator, SimulatorConfig};
 use crate::store::DataPaths;
+use crate::store::FileError;
 use crate::store::history::{History, HistoryError, UnregisteredFormat, now_ms};
 use crate::store::identity::{
     Credential, CredentialFiles, Finding, IdentityMetadata, IdentityStore,
@@ -350,20 +351,13 @@ impl Engine {
         tokio::task::block_in_place(|| {
             let history = History::open_read_only(&db)?;
             let temporary = path.with_extension("partial");
-            let file =
-                std::fs::File::create(&temporary).map_err(|source| EngineError::WriteFile {
-                    path: temporary.clone(),
-                    source,
-                })?;
+            let file = std::fs::File::create(&temporary).map_err(FileError::writing(&temporary))?;
             let mut out = std::io::BufWriter::new(file);
             let rows = write(&history, &mut out)?;
             use std::io::Write;
             out.flush()
                 .and_then(|()| std::fs::rename(&temporary, path))
-                .map_err(|source| EngineError::WriteFile {
-                    path: path.to_owned(),
-                    source,
-                })?;
+                .map_err(FileError::writing(path))?;
             Ok(rows)
         })
     }

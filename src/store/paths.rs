@@ -22,13 +22,53 @@ pub enum PathsError {
     )]
     NoHome,
     /// A folder or file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        /// The path.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// A file that could not be read or written: the one error shape for every file a user
+/// names or Push Console keeps, whichever layer touched it.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Reading failed.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
     },
+    /// Writing (or making its folder) failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl FileError {
+    /// For `map_err` on a read of `path`.
+    pub fn reading(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+        |source| FileError::Read {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// For `map_err` on a write of `path`.
+    pub fn writing(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+        |source| FileError::Write {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// The whole of a file.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, FileError> {
+    std::fs::read(path).map_err(FileError::reading(path))
 }
 
 /// Overrides both folders with one, for portable installs and tests.
@@ -66,13 +106,9 @@ impl DataPaths {
 /// Writes `contents` to `path` so that a crash leaves either the old file or
 /// the new one, never half of one: a temporary file in the same folder, synced,
 /// then renamed over the target.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), PathsError> {
-    let error = |source| PathsError::Write {
-        path: path.to_owned(),
-        source,
-    };
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), FileError> {
     let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(error)?;
+    std::fs::create_dir_all(folder).map_err(FileError::writing(path))?;
     let file_name = path
         .file_name()
         .map_or_else(|| "file".into(), |name| name.to_string_lossy());
@@ -86,7 +122,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), PathsError> 
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
-    result.map_err(error)
+    result.map_err(FileError::writing(path))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use super::doctor::{CredentialFile, LoadedCredential, diagnose};
 use super::{Credential, IdentityStoreError};
+use crate::store::FileError;
 
 /// A certificate (.p12/.pfx/.pem, with an optional separate key) or a .p8 token key with
 /// its ids. Its `Debug` hides the password.
@@ -47,10 +48,7 @@ pub struct CredentialContents<'a> {
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, IdentityStoreError> {
     std::fs::read(path)
         .map(Zeroizing::new)
-        .map_err(|source| IdentityStoreError::ReadFile {
-            path: path.to_owned(),
-            source,
-        })
+        .map_err(|source| FileError::reading(path)(source).into())
 }
 
 impl CredentialFiles {

@@ -16,7 +16,7 @@ pub use doctor::{CredentialFile, Diagnosis, Finding, Level, LoadedCredential, di
 pub use files::{CredentialContents, CredentialFiles, load_files};
 
 use super::secrets::{SecretError, SecretStore};
-use super::{DataPaths, PathsError, write_atomically};
+use super::{DataPaths, FileError, write_atomically};
 use crate::apns::ClientIdentity;
 use crate::apns::{KeyId, SigningKey, TeamId, TokenIssuer};
 
@@ -81,14 +81,6 @@ pub enum IdentityStoreError {
     /// No such identity.
     #[error("no identity named {0:?}")]
     NotFound(String),
-    /// A credential file cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
-    ReadFile {
-        /// The file.
-        path: std::path::PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
     /// A .p8 key without its ids.
     #[error(
         "a .p8 token key needs its key id and team id (10 characters each, from the Apple Developer account)"
@@ -100,9 +92,9 @@ pub enum IdentityStoreError {
     /// The keychain failed; nothing was written in plaintext instead.
     #[error(transparent)]
     Keychain(#[from] SecretError),
-    /// The metadata file could not be written.
+    /// A credential file could not be read, or the metadata file written.
     #[error(transparent)]
-    Files(#[from] PathsError),
+    File(#[from] FileError),
     /// The metadata file is damaged.
     #[error("{path} is damaged ({detail}); move it away to start with an empty identity list")]
     BadMetadata {
