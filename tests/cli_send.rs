@@ -227,7 +227,7 @@ fn simulate_serves_token_auth_legacy_and_feedback_then_stops_on_ctrl_c() {
         TOKEN,
         "--alert",
         "Hi",
-        "--tail-ms",
+        "--answer-wait-ms",
         "200",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));

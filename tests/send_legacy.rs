@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use push_console::apns::OutcomeKind;
+use push_console::apns::{BatchReport, DeviceToken, OutcomeKind};
 use push_console::apns::{LegacyFormat, Transport};
 use push_console::net::{LegacyConfig, LegacySender, read_feedback};
 use push_console::simulator::{ReceivedVia, Rules};
@@ -14,35 +14,75 @@ use tokio_util::sync::CancellationToken;
 fn legacy_sender(
     simulator: &push_console::simulator::Simulator,
     format: LegacyFormat,
-    tail: Duration,
+    configure: impl FnOnce(&mut LegacyConfig),
 ) -> LegacySender {
     let mut config = LegacyConfig::new(simulator.legacy_endpoint(), certificate(simulator));
     config.format = format;
-    config.tail = tail;
+    configure(&mut config);
     LegacySender::new(config)
 }
 
-const TAIL: Duration = Duration::from_millis(300);
+/// The defaults a user gets.
+fn defaults(_: &mut LegacyConfig) {}
+
+/// A short answer wait, for gateways that are known to answer quickly or never.
+fn short_wait(config: &mut LegacyConfig) {
+    config.answer_wait = Duration::from_millis(300);
+}
+
+async fn send(
+    sender: &LegacySender,
+    tokens: Vec<DeviceToken>,
+    format: LegacyFormat,
+) -> BatchReport {
+    sender
+        .send(
+            &batch(tokens, Transport::Legacy(format)),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+}
+
+fn duplicates(simulator: &push_console::simulator::Simulator) -> usize {
+    received_counts(simulator)
+        .values()
+        .map(|count| count - 1)
+        .sum()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_format_delivers_a_clean_batch() {
+async fn each_format_delivers_a_clean_batch_and_only_confirmable_ones_count_as_accepted() {
     for format in [
         LegacyFormat::Enhanced,
         LegacyFormat::Frame,
         LegacyFormat::Simple,
     ] {
         let simulator = simulator(Rules::default()).await;
-        let report = legacy_sender(&simulator, format, TAIL)
-            .send(
-                &batch(tokens(100), Transport::Legacy(format)),
-                None,
-                CancellationToken::new(),
-            )
-            .await;
-        assert!(
-            report.all_accepted(),
+        // The gateway answers a confirmation 0.5 s late, as Apple's did; the simple
+        // format has nothing to wait for.
+        let configure = if format == LegacyFormat::Simple {
+            short_wait
+        } else {
+            defaults
+        };
+        let report = send(
+            &legacy_sender(&simulator, format, configure),
+            tokens(100),
+            format,
+        )
+        .await;
+        let expected = if format == LegacyFormat::Simple {
+            // No identifiers, so no confirmation: sent, and nothing more is known.
+            OutcomeKind::Unconfirmed
+        } else {
+            OutcomeKind::Accepted
+        };
+        assert_eq!(
+            report.count(expected),
+            100,
             "{format:?}: {:?}",
-            report.failed().next()
+            report.outcomes.first()
         );
         let received = simulator.received();
         assert_eq!(received.len(), 100, "{format:?}");
@@ -52,26 +92,31 @@ async fn each_format_delivers_a_clean_batch() {
                 .all(|r| r.service == ReceivedVia::Legacy(format))
         );
         assert_eq!(report.possible_duplicates, 0);
+        assert!(
+            report.disconnections.is_empty(),
+            "{:?}",
+            report.disconnections
+        );
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_first_of_a_thousand_is_bad_and_the_other_999_arrive_exactly_once() {
+/// The seed's worst case: the first of 1,000 frame notifications has a bad token, and the
+/// gateway's error-response comes `delay_ms` later, after it discarded everything else.
+async fn the_first_of_a_thousand_is_bad(delay_ms: u64) {
     let all = tokens(1000);
     let simulator = simulator(Rules {
         bad_tokens: vec![all[0].clone()],
-        error_response_delay_ms: 1000,
+        error_response_delay_ms: delay_ms,
         ..Rules::default()
     })
     .await;
-    // The tail must outlast the gateway's delay, as the default 1 s outlasts Apple's 0.1-0.8 s.
-    let report = legacy_sender(&simulator, LegacyFormat::Frame, Duration::from_millis(1500))
-        .send(
-            &batch(all.clone(), Transport::Legacy(LegacyFormat::Frame)),
-            None,
-            CancellationToken::new(),
-        )
-        .await;
+    let format = LegacyFormat::Frame;
+    let report = send(
+        &legacy_sender(&simulator, format, defaults),
+        all.clone(),
+        format,
+    )
+    .await;
     assert_eq!(report.outcomes[0].kind(), OutcomeKind::Rejected);
     assert_eq!(
         report.outcomes[0]
@@ -79,43 +124,152 @@ async fn the_first_of_a_thousand_is_bad_and_the_other_999_arrive_exactly_once() 
             .map(|status| status.code()),
         Some(8)
     );
-    assert_eq!(report.count(OutcomeKind::Accepted), 999);
+    assert_eq!(report.count(OutcomeKind::Accepted), 999, "{delay_ms} ms");
     let counts = received_counts(&simulator);
     assert_eq!(counts.len(), 999);
-    assert!(counts.values().all(|&count| count == 1));
+    assert!(counts.values().all(|&count| count == 1), "exactly once");
     assert!(!counts.contains_key(&all[0]));
     assert!(
         simulator.stats().legacy_discarded > 0,
         "the gateway really discarded the rest once"
     );
     assert_eq!(report.possible_duplicates, 0);
+    let [error_response] = &report.disconnections[..] else {
+        panic!("one error-response: {:?}", report.disconnections);
+    };
+    assert_eq!(error_response.index, Some(0));
+    assert_eq!(
+        error_response.resent, 999,
+        "what the gateway discarded went again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn silent_closes_every_n_deliver_everything_at_least_once_and_count_duplicates() {
+async fn the_worst_case_with_a_fast_gateway() {
+    the_first_of_a_thousand_is_bad(100).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worst_case_with_an_error_response_a_second_late() {
+    the_first_of_a_thousand_is_bad(1000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worst_case_with_an_error_response_two_seconds_late() {
+    the_first_of_a_thousand_is_bad(2000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_closes_every_n_deliver_everything_and_never_undercount_duplicates() {
     let simulator = simulator(Rules {
-        close_after_notifications: Some(400),
+        close_after_notifications: Some(300),
+        error_response_delay_ms: 20,
         ..Rules::default()
     })
     .await;
-    let all = tokens(2000);
-    let report = legacy_sender(&simulator, LegacyFormat::Frame, TAIL)
-        .send(
-            &batch(all.clone(), Transport::Legacy(LegacyFormat::Frame)),
-            None,
-            CancellationToken::new(),
-        )
-        .await;
-    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    let format = LegacyFormat::Frame;
+    let report = send(
+        &legacy_sender(&simulator, format, defaults),
+        tokens(1000),
+        format,
+    )
+    .await;
+    assert_eq!(
+        report.count(OutcomeKind::Accepted),
+        1000,
+        "{:?}",
+        report.failed().next()
+    );
     let counts = received_counts(&simulator);
-    assert_eq!(counts.len(), 2000, "every token at least once");
-    let duplicates: usize = counts.values().map(|count| count - 1).sum();
+    assert_eq!(counts.len(), 1000, "every token at least once");
+    let duplicates = duplicates(&simulator);
     assert!(
         duplicates <= report.possible_duplicates,
         "{duplicates} > {}",
         report.possible_duplicates
     );
-    assert!(simulator.stats().connections >= 5);
+    let silent: Vec<_> = report
+        .disconnections
+        .iter()
+        .filter(|d| d.cause == push_console::apns::DisconnectCause::SilentClose)
+        .collect();
+    assert!(!silent.is_empty());
+    assert_eq!(
+        silent.iter().map(|d| d.resent).sum::<usize>(),
+        report.possible_duplicates,
+        "each close says what it caused to be sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirming_every_n_keeps_a_silently_closing_gateway_from_duplicating_anything() {
+    let simulator = simulator(Rules {
+        close_after_notifications: Some(300),
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Enhanced;
+    let sender = legacy_sender(&simulator, format, |config| {
+        config.confirm_every = Some(250);
+    });
+    let report = send(&sender, tokens(1000), format).await;
+    assert_eq!(report.count(OutcomeKind::Accepted), 1000);
+    assert_eq!(duplicates(&simulator), 0);
+    assert_eq!(report.possible_duplicates, 0);
+    assert_eq!(simulator.stats().connections, 4, "one connection per round");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_answers_nothing_confirms_nothing() {
+    let all = tokens(50);
+    let simulator = simulator(Rules {
+        bad_tokens: vec![all[20].clone()],
+        legacy_never_answers: true,
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Frame;
+    let report = send(&legacy_sender(&simulator, format, short_wait), all, format).await;
+    assert_eq!(
+        report.count(OutcomeKind::Accepted),
+        0,
+        "nothing proves delivery"
+    );
+    assert_eq!(report.count(OutcomeKind::Unconfirmed), 50);
+    assert_eq!(
+        simulator.received().len(),
+        20,
+        "the gateway dropped the rest"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simple_format_never_claims_delivery_and_gives_up_the_notification_that_closes() {
+    let all = tokens(10);
+    let simulator = simulator(Rules {
+        bad_tokens: vec![all[0].clone()],
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Simple;
+    let report = send(
+        &legacy_sender(&simulator, format, short_wait),
+        all.clone(),
+        format,
+    )
+    .await;
+    assert_eq!(report.count(OutcomeKind::Accepted), 0);
+    assert_eq!(
+        report.outcomes[0].kind(),
+        OutcomeKind::Failed,
+        "{:?}",
+        report.outcomes[0]
+    );
+    assert_eq!(report.count(OutcomeKind::Unconfirmed), 9);
+    let counts = received_counts(&simulator);
+    assert!(all[1..].iter().all(|token| counts.contains_key(token)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,20 +283,19 @@ async fn ten_thousand_with_bad_tokens_and_dropped_connections_deliver_every_good
         ..Rules::default()
     })
     .await;
-    let report = legacy_sender(&simulator, LegacyFormat::Frame, TAIL)
-        .send(
-            &batch(all.clone(), Transport::Legacy(LegacyFormat::Frame)),
-            None,
-            CancellationToken::new(),
-        )
-        .await;
+    let format = LegacyFormat::Frame;
+    let report = send(
+        &legacy_sender(&simulator, format, short_wait),
+        all.clone(),
+        format,
+    )
+    .await;
     assert_eq!(report.count(OutcomeKind::Rejected), 100);
     assert_eq!(report.count(OutcomeKind::Accepted), 9_900);
     let counts = received_counts(&simulator);
     assert_eq!(counts.len(), 9_900, "every good token at least once");
     assert!(bad.iter().all(|token| !counts.contains_key(token)));
-    let duplicates: usize = counts.values().map(|count| count - 1).sum();
-    assert!(duplicates <= report.possible_duplicates);
+    assert!(duplicates(&simulator) <= report.possible_duplicates);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -168,6 +168,8 @@ pub struct Progress {
     pub rejected: usize,
     /// Failed so far.
     pub failed: usize,
+    /// Legacy: written but never confirmed by the gateway.
+    pub unconfirmed: usize,
     /// Retries so far (resends after 429/5xx/lost connections).
     pub retried: u64,
     /// Time since the batch started.
@@ -182,6 +184,7 @@ impl Progress {
             OutcomeKind::Accepted => self.accepted += 1,
             OutcomeKind::Rejected => self.rejected += 1,
             OutcomeKind::Failed => self.failed += 1,
+            OutcomeKind::Unconfirmed => self.unconfirmed += 1,
             OutcomeKind::NotSent => {}
         }
     }
@@ -234,6 +237,9 @@ pub struct BatchReport {
     /// Legacy only: notifications sent again after a connection closed without
     /// saying which was last processed; the device may see these twice.
     pub possible_duplicates: usize,
+    /// Notifications written again for any reason (a discarded tail after an
+    /// error-response, an unconfirmed round after a silent close, a 429/5xx, a lost stream).
+    pub resent: usize,
 }
 
 impl BatchReport {

@@ -124,6 +124,26 @@ pub fn encode(
     Ok(())
 }
 
+/// The identifier of the confirmation a client ends a round with (enhanced and frame
+/// formats): a notification without a device token, which a gateway must refuse with an
+/// error-response naming it. A gateway reads in order and answers only the first failure,
+/// so that answer proves it processed every notification before it on the connection.
+/// Batch indexes, the other identifiers, stay below it.
+pub const CONFIRMATION_IDENTIFIER: u32 = u32::MAX;
+
+/// Appends the confirmation (see [`CONFIRMATION_IDENTIFIER`]) in `format` to `out`.
+pub fn encode_confirmation(format: LegacyFormat, out: &mut Vec<u8>) {
+    let confirmation = LegacyNotification {
+        token: &[],
+        payload: b"{}",
+        identifier: CONFIRMATION_IDENTIFIER,
+        expiry: 0,
+        priority: None,
+    };
+    // Two bytes of payload and no token are within every format's limits.
+    let _ = encode(format, &confirmation, out);
+}
+
 /// The status byte of an error-response, read unsigned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LegacyStatus {

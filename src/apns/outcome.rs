@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::legacy::LegacyStatus;
 use super::{ApnsId, DeviceToken, Reason};
 
-/// The four ends a notification can come to, without their details: what progress
-/// counters and filters need.
+/// The ends a notification can come to, without their details: what progress counters
+/// and filters need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OutcomeKind {
     /// The server said it accepted it.
@@ -20,6 +20,23 @@ pub enum OutcomeKind {
     Failed,
     /// It never left: the batch was cancelled first.
     NotSent,
+    /// Legacy: written, but the gateway never confirmed it (the simple format has no
+    /// identifiers to confirm with; or the gateway did not answer the confirmation). It may
+    /// or may not have been delivered.
+    Unconfirmed,
+}
+
+impl OutcomeKind {
+    /// A short stable name, as `--json` and exports give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Accepted => "accepted",
+            OutcomeKind::Rejected => "rejected",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::NotSent => "not-sent",
+            OutcomeKind::Unconfirmed => "unconfirmed",
+        }
+    }
 }
 
 /// What the server answered when it refused a notification.
@@ -230,6 +247,8 @@ pub enum Verdict {
     Failed(FailureCause),
     /// It never left (cancelled first).
     NotSent,
+    /// Legacy: written, and no answer can tell whether the gateway took it.
+    Unconfirmed,
 }
 
 /// The result for one token.
@@ -266,6 +285,7 @@ impl Outcome {
             Verdict::Rejected(_) => OutcomeKind::Rejected,
             Verdict::Failed(_) => OutcomeKind::Failed,
             Verdict::NotSent => OutcomeKind::NotSent,
+            Verdict::Unconfirmed => OutcomeKind::Unconfirmed,
         }
     }
 
@@ -321,7 +341,8 @@ impl Outcome {
     /// Whether sending it again could succeed.
     pub fn needs_retry(&self) -> bool {
         match &self.verdict {
-            Verdict::Accepted { .. } => false,
+            // It may have been delivered: sending it again is the user's call, not a retry.
+            Verdict::Accepted { .. } | Verdict::Unconfirmed => false,
             Verdict::Failed(_) | Verdict::NotSent => true,
             Verdict::Rejected(Refusal::Http2 { reason, .. }) => reason.is_retryable(),
             // Processing errors and unknown failures may pass next time; a bad token,
@@ -337,11 +358,16 @@ impl Outcome {
 /// A connection that ended while a batch used it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Disconnection {
+    /// When it ended, as the network layer saw it.
+    pub at: std::time::SystemTime,
     /// Why it ended.
     pub cause: DisconnectCause,
     /// The batch index of the notification it ended on (the one an error-response named,
     /// or the first one left unanswered), when one can be told.
     pub index: Option<usize>,
+    /// Notifications written again because of it (legacy: what the gateway discarded after
+    /// an error-response, or everything unconfirmed after a silent close).
+    pub resent: usize,
 }
 
 #[cfg(test)]

@@ -102,10 +102,9 @@ impl SendProgress {
 /// One outcome as a JSON object on one line.
 pub fn outcome_json(outcome: &Outcome, http2: bool) {
     let kind = match outcome.kind() {
-        OutcomeKind::Accepted => "accepted",
-        OutcomeKind::Rejected => "rejected",
-        OutcomeKind::Failed => "failed",
+        // Kept as scripts already read it.
         OutcomeKind::NotSent => "not_sent",
+        kind => kind.as_str(),
     };
     let line = serde_json::json!({
         "token": outcome.token.to_string(),
@@ -140,6 +139,9 @@ pub fn outcome_line(outcome: &Outcome) {
         Verdict::Rejected(refusal) => format!("rejected  {refusal}"),
         Verdict::Failed(cause) => format!("failed  {cause}"),
         Verdict::NotSent => "not sent (cancelled)".to_owned(),
+        Verdict::Unconfirmed => {
+            "sent, unconfirmed  (the gateway gave no answer that proves it took it)".to_owned()
+        }
     };
     let retries = if outcome.attempts > 1 {
         format!(", {} attempts", outcome.attempts)
@@ -168,9 +170,22 @@ pub fn summary(report: &BatchReport) {
         seconds,
         group_thousands(rate as usize),
     );
+    let unconfirmed = report.count(OutcomeKind::Unconfirmed);
+    if unconfirmed > 0 {
+        line.push_str(&format!(
+            ", {} sent but unconfirmed (the gateway gave no answer that proves it took them)",
+            group_thousands(unconfirmed)
+        ));
+    }
+    if report.resent > 0 {
+        line.push_str(&format!(
+            "; {} written again",
+            group_thousands(report.resent)
+        ));
+    }
     if report.possible_duplicates > 0 {
         line.push_str(&format!(
-            "; {} resent after silent closes (devices may see duplicates)",
+            "; {} of them after silent closes (devices may see those twice)",
             group_thousands(report.possible_duplicates)
         ));
     }

@@ -11,7 +11,7 @@ use super::args::{MessageArgs, TransportArgs};
 use super::connection::ConnectionArgs;
 use super::{CliError, output};
 use crate::apns::{BatchReport, DeviceToken, Outcome, OutcomeKind, TokenList, Transport};
-use crate::engine::{Command, Event, SendRequest};
+use crate::engine::{Command, Event, LegacyRounds, SendRequest};
 use crate::store::read_file;
 
 /// Sends one notification to every given token.
@@ -32,9 +32,14 @@ pub struct SendArgs {
     /// Notifications in flight at once (HTTP/2).
     #[arg(long, default_value_t = 100)]
     pub concurrency: usize,
-    /// Legacy: how long the gateway must stay quiet after the last write, in milliseconds.
-    #[arg(long, default_value_t = 1000)]
-    pub tail_ms: u64,
+    /// Legacy: how long to wait for the gateway's answer after a round's last write, in
+    /// milliseconds; silence leaves the round unconfirmed.
+    #[arg(long, value_name = "MS", default_value_t = LegacyRounds::default().answer_wait.as_millis() as u64)]
+    pub answer_wait_ms: u64,
+    /// Legacy (enhanced, frame): end a round with a confirmation every N notifications,
+    /// bounding what a silent close can duplicate (default: once, at the end).
+    #[arg(long, value_name = "N")]
+    pub confirm_every: Option<usize>,
     /// One JSON object per token on stdout instead of text.
     #[arg(long)]
     pub json: bool,
@@ -111,7 +116,10 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     let template = args.message.notification(tokens[0].clone())?;
     let mut request = SendRequest::new(args.connection.connection(transport)?, template, tokens);
     request.concurrency = args.concurrency;
-    request.legacy_tail = Duration::from_millis(args.tail_ms);
+    request.legacy = LegacyRounds {
+        answer_wait: Duration::from_millis(args.answer_wait_ms),
+        confirm_every: args.confirm_every,
+    };
     request.record_history = !args.no_history;
     let total = request.tokens.len();
     let engine = super::engine()?;

@@ -41,10 +41,28 @@ pub struct SendRequest {
     pub tokens: Vec<DeviceToken>,
     /// Notifications in flight at once (HTTP/2).
     pub concurrency: usize,
-    /// Legacy: how long the gateway must stay quiet after the last write.
-    pub legacy_tail: Duration,
+    /// Legacy: how rounds are confirmed.
+    pub legacy: LegacyRounds,
     /// Whether to record the send in the history.
     pub record_history: bool,
+}
+
+/// How a legacy send confirms what the gateway took (see `net::LegacyConfig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LegacyRounds {
+    /// How long to wait after a round's last write for the gateway's answer.
+    pub answer_wait: Duration,
+    /// Notifications per round; `None`: the whole batch in one.
+    pub confirm_every: Option<usize>,
+}
+
+impl Default for LegacyRounds {
+    fn default() -> Self {
+        Self {
+            answer_wait: crate::net::DEFAULT_ANSWER_WAIT,
+            confirm_every: None,
+        }
+    }
 }
 
 impl SendRequest {
@@ -56,7 +74,7 @@ impl SendRequest {
             template,
             tokens,
             concurrency: 100,
-            legacy_tail: Duration::from_secs(1),
+            legacy: LegacyRounds::default(),
             record_history: true,
         }
     }

@@ -11,6 +11,6 @@ mod runtime;
 
 pub use connection::{Connection, CredentialChoice, Labels, Target, auth_kind, pick_topic};
 pub use error::{EngineError, ErrorKind, Failure};
-pub use messages::{Command, Event, RequestId, SendRequest, SimulatorPorts};
+pub use messages::{Command, Event, LegacyRounds, RequestId, SendRequest, SimulatorPorts};
 pub use probe::ProbeVerdict;
 pub use runtime::{Commander, EngineHandle, EngineSettings, spawn};

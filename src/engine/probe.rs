@@ -68,6 +68,12 @@ pub fn verdict(outcome: &Outcome, elapsed: Duration) -> ProbeVerdict {
             summary: format!("could not send: {cause}"),
         },
         Verdict::NotSent => ProbeVerdict::unsendable("the test was cancelled"),
+        Verdict::Unconfirmed => ProbeVerdict {
+            healthy: false,
+            summary: format!(
+                "the gateway took the connection but gave no answer in {took}, so nothing proves the credentials work"
+            ),
+        },
     }
 }
 

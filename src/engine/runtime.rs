@@ -503,7 +503,8 @@ impl Engine {
             (Transport::Legacy(format), Credential::Certificate(identity)) => {
                 let mut config = LegacyConfig::new(endpoint, identity);
                 config.format = format;
-                config.tail = request.legacy_tail;
+                config.answer_wait = request.legacy.answer_wait;
+                config.confirm_every = request.legacy.confirm_every.filter(|&every| every > 0);
                 BatchSender::Legacy(LegacySender::new(config))
             }
             (Transport::Legacy(_), Credential::Token(_)) => {

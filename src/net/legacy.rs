@@ -2,7 +2,7 @@
 //! error-response, and resends what the gateway discarded.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -13,7 +13,8 @@ use super::Endpoint;
 use super::connect::connect_tls;
 use super::error::io_cause;
 use crate::apns::legacy::{
-    self, ERROR_RESPONSE_LEN, ErrorResponse, LegacyNotification, LegacyStatus,
+    self, CONFIRMATION_IDENTIFIER, ERROR_RESPONSE_LEN, ErrorResponse, LegacyNotification,
+    LegacyStatus, encode_confirmation,
 };
 use crate::apns::{
     Batch, BatchItem, BatchReport, ClientIdentity, DisconnectCause, Disconnection, FailureCause,
@@ -29,23 +30,35 @@ pub struct LegacyConfig {
     pub identity: ClientIdentity,
     /// Simple, enhanced or frame.
     pub format: LegacyFormat,
-    /// How long the connection must stay quiet after the last write before the
-    /// batch counts as delivered (errors arrive 0.1-0.8 s after the bad notification).
-    pub tail: Duration,
+    /// How long to wait after the last write of a round for the gateway's answer: the
+    /// error-response to the round's confirmation (enhanced and frame), or a late
+    /// error-response or close. Apple's came 0.1-0.8 s after the bad notification; silence
+    /// this long leaves the round unconfirmed.
+    pub answer_wait: Duration,
+    /// Notifications per round (each round is one connection, ended by a confirmation);
+    /// `None`: the whole batch in one round, until a silent close makes rounds smaller.
+    /// Smaller rounds bound the duplicates a silent close can cause, at the cost of a
+    /// connection and an answer wait per round.
+    pub confirm_every: Option<usize>,
     /// Times one notification may be written before it is given up.
     pub max_attempts: u32,
     /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,
 }
 
+/// How long a round waits for the gateway's answer unless told otherwise: comfortably
+/// more than the 0.1-0.8 s Apple's gateway took, and than a 2 s test gateway.
+pub const DEFAULT_ANSWER_WAIT: Duration = Duration::from_secs(4);
+
 impl LegacyConfig {
-    /// Defaults: frame format, 1 s tail, 3 attempts.
+    /// Defaults: frame format, 4 s answer wait, one round, 3 attempts.
     pub fn new(endpoint: Endpoint, identity: ClientIdentity) -> Self {
         Self {
             endpoint,
             identity,
             format: LegacyFormat::Frame,
-            tail: Duration::from_secs(1),
+            answer_wait: DEFAULT_ANSWER_WAIT,
+            confirm_every: None,
             max_attempts: 3,
             connect_timeout: Duration::from_secs(15),
         }
@@ -58,7 +71,7 @@ enum ConnectionEnd {
     Closed(DisconnectCause),
 }
 
-/// What the gateway's silence or an error-response naming a later notification says.
+/// What an error-response naming this notification, or a later one, says of it.
 const ACCEPTED: Verdict = Verdict::Accepted {
     apns_unique_id: None,
 };
@@ -70,9 +83,6 @@ const WRITE_BUFFER_BYTES: usize = 128 * 1024;
 /// After this many notifications in a row were given up alone in flight with
 /// nothing accepted, the gateway is refusing everything: stop the batch.
 const GIVE_UP_AFTER_SOLO_CLOSES: usize = 3;
-
-/// Past this many notifications, a write window no longer limits anything.
-const MAX_WINDOW: usize = 1 << 16;
 
 /// Sends batches over the legacy binary gateway.
 pub struct LegacySender {
@@ -88,11 +98,13 @@ struct Run<'a> {
     report: BatchReport,
     progress: Progress,
     events: Option<mpsc::UnboundedSender<SendEvent>>,
-    /// After a silent close, how many notifications may be written before the
-    /// connection must stay quiet for a tail; `None` is unlimited. Halving it on
-    /// each silent close guarantees progress against a gateway that closes
-    /// after every N notifications, since nothing says how many it read.
+    /// After a silent close, how many notifications a round may hold; `None` is
+    /// unlimited. Halving it on each silent close guarantees progress against a gateway
+    /// that closes after every N notifications, since nothing says how many it read.
     window: Option<usize>,
+    /// The smallest round a silent close cut short: rounds grow back towards half of it,
+    /// never to it, so one such gateway costs few duplicate rounds.
+    ceiling: Option<usize>,
     /// Per item: silent closes while it was the only notification in flight.
     solo_closes: Vec<u32>,
     silent_closes: usize,
@@ -133,6 +145,7 @@ impl LegacySender {
             },
             events,
             window: None,
+            ceiling: None,
             solo_closes: vec![0; items.len()],
             silent_closes: 0,
             last_close_cause: None,
@@ -184,8 +197,10 @@ impl LegacySender {
                         run.report.errors.push(cause.to_string());
                         if let Some(disconnect) = error.disconnect_cause() {
                             run.report.disconnections.push(Disconnection {
+                                at: SystemTime::now(),
                                 cause: disconnect,
                                 index: run.queue.front().copied(),
+                                resent: 0,
                             });
                         }
                         while let Some(index) = run.queue.pop_front() {
@@ -211,6 +226,7 @@ impl LegacySender {
             );
             run.report.errors.push(message);
         }
+        run.report.resent = run.progress.retried as usize;
         run.report.cancelled = cancel.is_cancelled();
         run.report.elapsed = run.started.elapsed();
         run.emit_progress(true);
@@ -255,8 +271,17 @@ impl Run<'_> {
         }
     }
 
-    /// Writes the queue on one connection until it is empty and the tail is
-    /// quiet, or the gateway ends the connection; settles what it can.
+    /// How many notifications the next round may hold.
+    fn round_limit(&self) -> Option<usize> {
+        match (self.window, self.config.confirm_every) {
+            (Some(window), Some(every)) => Some(window.min(every)),
+            (window, every) => window.or(every),
+        }
+    }
+
+    /// Writes one round on one connection: notifications until the queue is empty or the
+    /// round is full, then (enhanced and frame) the confirmation; settles what the
+    /// gateway's answer, close or silence says.
     async fn connection(
         &mut self,
         stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
@@ -277,37 +302,47 @@ impl Run<'_> {
             };
             let _ = end_tx.send(end);
         });
+        let confirmable = self.config.format != LegacyFormat::Simple;
+        let limit = self.round_limit();
         let mut written: Vec<usize> = Vec::new();
         let mut buffer = Vec::with_capacity(WRITE_BUFFER_BYTES + 4096);
         let end = loop {
-            let window_full = self.window.is_some_and(|window| written.len() >= window);
-            if cancel.is_cancelled() || self.queue.is_empty() || window_full {
-                // Wait out the tail: a late error-response or close, or silence,
-                // which means everything written so far was delivered.
+            let round_full = limit.is_some_and(|limit| written.len() >= limit);
+            if cancel.is_cancelled() || self.queue.is_empty() || round_full {
+                if written.is_empty() {
+                    let _ = writer.shutdown().await;
+                    reader_task.abort();
+                    return;
+                }
+                if confirmable {
+                    buffer.clear();
+                    encode_confirmation(self.config.format, &mut buffer);
+                    if let Some(end) = self.write(&mut writer, &buffer, &mut end_rx).await {
+                        break end;
+                    }
+                }
+                // Wait for the answer: the confirmation's error-response, an earlier
+                // notification's, or a close. Silence says nothing either way.
                 tokio::select! {
                     end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed(DisconnectCause::SilentClose)),
-                    _ = tokio::time::sleep(self.config.tail) => {
+                    _ = tokio::time::sleep(self.config.answer_wait) => {
                         for index in written.drain(..) {
-                            self.finish(index, ACCEPTED);
+                            self.finish(index, Verdict::Unconfirmed);
                         }
-                        if cancel.is_cancelled() || self.queue.is_empty() {
+                        if confirmable || cancel.is_cancelled() || self.queue.is_empty() {
                             let _ = writer.shutdown().await;
                             reader_task.abort();
                             return;
                         }
-                        // Silence confirmed a window: let the next one be larger.
-                        self.window = self
-                            .window
-                            .map(|window| window * 2)
-                            .filter(|&window| window < MAX_WINDOW);
+                        // The simple format has no confirmation: after a quiet wait, go on
+                        // writing on the same connection.
+                        self.grow_window();
                         continue;
                     }
                 }
             }
             buffer.clear();
-            let room = self
-                .window
-                .map_or(usize::MAX, |window| window - written.len());
+            let room = limit.map_or(usize::MAX, |limit| limit - written.len());
             let mut added = 0;
             while buffer.len() < WRITE_BUFFER_BYTES && added < room {
                 let Some(index) = self.queue.pop_front() else {
@@ -335,27 +370,61 @@ impl Run<'_> {
             if buffer.is_empty() {
                 continue;
             }
-            tokio::select! {
-                // Flushed, so that rustls's buffer is on the wire before any tail starts.
-                result = async { writer.write_all(&buffer).await?; writer.flush().await } => {
-                    if let Err(error) = result {
-                        debug!(%error, "write failed; waiting for the gateway's reason");
-                        let end = tokio::time::timeout(self.config.tail, &mut end_rx).await;
-                        break match end {
-                            Ok(Ok(end)) => end,
-                            _ => ConnectionEnd::Closed(io_cause(&error)),
-                        };
-                    }
-                }
-                end = &mut end_rx => break end.unwrap_or(ConnectionEnd::Closed(DisconnectCause::SilentClose)),
+            if let Some(end) = self.write(&mut writer, &buffer, &mut end_rx).await {
+                break end;
             }
         };
         reader_task.abort();
         self.settle(written, end);
     }
 
+    /// Writes and flushes `bytes` (so a wait that follows starts with them on the wire);
+    /// the connection's end if it ended first or the write failed.
+    async fn write(
+        &self,
+        writer: &mut tokio::io::WriteHalf<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+        bytes: &[u8],
+        end_rx: &mut oneshot::Receiver<ConnectionEnd>,
+    ) -> Option<ConnectionEnd> {
+        tokio::select! {
+            result = async { writer.write_all(bytes).await?; writer.flush().await } => {
+                let error = result.err()?;
+                debug!(%error, "write failed; waiting for the gateway's reason");
+                Some(match tokio::time::timeout(self.config.answer_wait, end_rx).await {
+                    Ok(Ok(end)) => end,
+                    _ => ConnectionEnd::Closed(io_cause(&error)),
+                })
+            }
+            end = &mut *end_rx => Some(end.unwrap_or(ConnectionEnd::Closed(DisconnectCause::SilentClose))),
+        }
+    }
+
+    /// A round went through: let the next be larger, though never as large as one a
+    /// silent close cut short.
+    fn grow_window(&mut self) {
+        let cap = self.ceiling.map(|ceiling| (ceiling / 2).max(1));
+        self.window = self.window.map(|window| match cap {
+            Some(cap) => (window * 2).min(cap),
+            None => window * 2,
+        });
+        if self.ceiling.is_none() && self.window.is_some_and(|window| window >= self.items.len()) {
+            self.window = None;
+        }
+    }
+
     /// Decides what an ended connection delivered, and requeues the rest.
     fn settle(&mut self, written: Vec<usize>, end: ConnectionEnd) {
+        if let ConnectionEnd::ErrorResponse(response) = &end
+            && response.identifier == CONFIRMATION_IDENTIFIER
+            && self.config.format != LegacyFormat::Simple
+        {
+            // The gateway got to the confirmation: it processed everything before it.
+            for index in written {
+                self.finish(index, ACCEPTED);
+            }
+            self.grow_window();
+            return;
+        }
         let failed_at = match &end {
             ConnectionEnd::ErrorResponse(response) => written
                 .iter()
@@ -365,23 +434,25 @@ impl Run<'_> {
         };
         match failed_at {
             Some((position, status)) => {
+                let failed = written[position];
+                let rest = &written[position + 1..];
                 self.report.disconnections.push(Disconnection {
+                    at: SystemTime::now(),
                     cause: DisconnectCause::ErrorResponse {
                         status,
-                        identifier: written[position] as u32,
+                        identifier: failed as u32,
                     },
-                    index: Some(written[position]),
+                    index: Some(failed),
+                    resent: if status.retry_rest() { rest.len() } else { 0 },
                 });
                 for &index in &written[..position] {
                     self.finish(index, ACCEPTED);
                 }
-                let failed = written[position];
                 if status.named_was_processed() || status == LegacyStatus::NoErrors {
                     self.finish(failed, ACCEPTED);
                 } else {
                     self.finish(failed, Verdict::Rejected(Refusal::Legacy(status)));
                 }
-                let rest = &written[position + 1..];
                 if status.retry_rest() {
                     // The gateway discarded these unread: resending them is not a
                     // duplicate, and that write does not count as an attempt.
@@ -415,26 +486,34 @@ impl Run<'_> {
                     ConnectionEnd::Closed(cause) => cause,
                 };
                 debug!(unconfirmed = written.len(), %cause, "connection closed without an error-response");
-                self.report.disconnections.push(Disconnection {
-                    cause: cause.clone(),
-                    index: written.first().copied(),
-                });
                 self.silent_closes += 1;
-                self.last_close_cause = Some(cause);
-                // Nothing says which of these the gateway read: send them all again,
-                // with a smaller write window. A notification that was alone in
-                // flight when the connection closed is the likely cause; after
-                // max_attempts such closes it is given up.
+                self.last_close_cause = Some(cause.clone());
+                let mut disconnection = Disconnection {
+                    at: SystemTime::now(),
+                    cause,
+                    index: written.first().copied(),
+                    resent: 0,
+                };
+                // Nothing says which of these the gateway read: send them all again, in
+                // smaller rounds. A notification that was alone in flight when the
+                // connection closed is the likely cause; after max_attempts such closes
+                // it is given up, and rounds may grow again.
                 if let [index] = written[..] {
                     self.solo_streak += 1;
                     self.solo_closes[index] += 1;
                     if self.solo_closes[index] >= self.config.max_attempts {
                         let closes = self.solo_closes[index];
                         self.finish(index, Verdict::Failed(FailureCause::GaveUp { closes }));
+                        self.ceiling = None;
+                        self.window = None;
+                        self.report.disconnections.push(disconnection);
                         return;
                     }
                 }
+                self.ceiling = Some(self.ceiling.map_or(written.len(), |c| c.min(written.len())));
                 self.window = Some((written.len() / 2).max(1));
+                disconnection.resent = written.len();
+                self.report.disconnections.push(disconnection);
                 self.report.possible_duplicates += written.len();
                 self.progress.retried += written.len() as u64;
                 for &index in written.iter().rev() {

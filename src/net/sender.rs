@@ -91,8 +91,11 @@ impl Shared {
             seen.push((
                 connection,
                 Disconnection {
+                    at: std::time::SystemTime::now(),
                     cause,
                     index: Some(index),
+                    // HTTP/2 retries streams one by one; the batch counts them.
+                    resent: 0,
                 },
             ));
         }
@@ -230,6 +233,7 @@ impl Http2Sender {
         .map(|(_, disconnection)| disconnection)
         .collect();
         report.elapsed = started.elapsed();
+        report.resent = shared.retried.load(Ordering::Relaxed) as usize;
         if let Some(events) = &events {
             progress.retried = shared.retried.load(Ordering::Relaxed);
             progress.elapsed = report.elapsed;

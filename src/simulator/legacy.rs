@@ -177,7 +177,7 @@ where
             tracing::debug!(connection, "closing the legacy connection as the rules ask");
             return;
         }
-        if deadline.is_none() && session.failure().is_some() {
+        if deadline.is_none() && session.failure().is_some() && !rules.rules.legacy_never_answers {
             let delay = Duration::from_millis(rules.rules.error_response_delay_ms);
             deadline = Some(Instant::now() + delay);
         }

@@ -39,6 +39,10 @@ pub struct Rules {
     pub flaky: Vec<FlakyToken>,
     /// Legacy: how long after a failed notification the error-response is sent.
     pub error_response_delay_ms: u64,
+    /// Legacy: never answer. A failed notification and everything after it are dropped
+    /// without an error-response, and the connection stays open: a gateway that proves
+    /// nothing, against which every outcome must stay unconfirmed.
+    pub legacy_never_answers: bool,
     /// HTTP/2: after this many streams on a connection, send GOAWAY; streams
     /// already accepted are answered, the client must reconnect for the rest.
     pub goaway_after_streams: Option<u32>,
@@ -66,6 +70,7 @@ impl Default for Rules {
             flaky: Vec::new(),
             // Apple's gateway answered 0.1-0.8 s after the bad notification.
             error_response_delay_ms: 500,
+            legacy_never_answers: false,
             goaway_after_streams: None,
             close_after_notifications: None,
             max_concurrent_streams: 1000,

@@ -227,6 +227,11 @@ fn describe(outcome: &Outcome) -> (String, String, Color32) {
         ),
         Verdict::Failed(cause) => ("failed".into(), cause.to_string(), RED),
         Verdict::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
+        Verdict::Unconfirmed => (
+            "unconfirmed".into(),
+            "sent; the gateway gave no answer that proves it took it".into(),
+            AMBER,
+        ),
     }
 }
 
@@ -255,8 +260,13 @@ pub fn progress(ui: &mut egui::Ui, run: &Run) -> bool {
                     group_thousands(run.total)
                 )),
         );
+        let unconfirmed = if progress.unconfirmed > 0 {
+            format!(" · {} unconfirmed", group_thousands(progress.unconfirmed))
+        } else {
+            String::new()
+        };
         ui.label(format!(
-            "{} accepted · {} rejected · {} failed · {}/s{eta}",
+            "{} accepted · {} rejected · {} failed{unconfirmed} · {}/s{eta}",
             group_thousands(progress.accepted),
             group_thousands(progress.rejected),
             group_thousands(progress.failed),

@@ -93,7 +93,7 @@ pub fn show(
     });
     ui.label(
         RichText::new(
-            "Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
+            "Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, legacy_never_answers, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
         )
         .weak(),
     );

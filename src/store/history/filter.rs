@@ -19,6 +19,8 @@ pub enum SendState {
     Failed,
     /// It was never sent: the batch was cancelled first.
     Cancelled,
+    /// Legacy: written, but the gateway gave no answer that proves it took it.
+    Unconfirmed,
     /// It was recorded in flight and its sender stopped (crashed, killed) before the answer
     /// was written: APNs may or may not have it.
     Unknown,
@@ -26,10 +28,11 @@ pub enum SendState {
 
 impl SendState {
     /// Every state, in display order.
-    pub const ALL: [SendState; 6] = [
+    pub const ALL: [SendState; 7] = [
         SendState::Accepted,
         SendState::Rejected,
         SendState::Failed,
+        SendState::Unconfirmed,
         SendState::Cancelled,
         SendState::InFlight,
         SendState::Unknown,
@@ -43,6 +46,7 @@ impl SendState {
             SendState::Rejected => "rejected",
             SendState::Failed => "failed",
             SendState::Cancelled => "cancelled",
+            SendState::Unconfirmed => "unconfirmed",
             SendState::Unknown => "unknown",
         }
     }
@@ -53,6 +57,7 @@ impl SendState {
             state::REJECTED => SendState::Rejected,
             state::FAILED => SendState::Failed,
             state::CANCELLED => SendState::Cancelled,
+            state::UNCONFIRMED => SendState::Unconfirmed,
             state::IN_FLIGHT if live => SendState::InFlight,
             _ => SendState::Unknown,
         }
@@ -73,7 +78,7 @@ impl FromStr for SendState {
             .into_iter()
             .find(|state| state.as_str() == text)
             .ok_or_else(|| {
-                format!("{text:?} is not a state; use accepted, rejected, failed, cancelled, in_flight or unknown")
+                format!("{text:?} is not a state; use accepted, rejected, failed, unconfirmed, cancelled, in_flight or unknown")
             })
     }
 }

@@ -250,6 +250,7 @@ impl History {
                     SendState::Accepted => state::ACCEPTED,
                     SendState::Rejected => state::REJECTED,
                     SendState::Failed => state::FAILED,
+                    SendState::Unconfirmed => state::UNCONFIRMED,
                     _ => state::CANCELLED,
                 };
                 c.push("s.state = ?", [Value::Integer(code)]);

@@ -14,7 +14,7 @@
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// State codes stored in `sends.state` (see `SendState`).
 pub(super) mod state {
@@ -23,6 +23,7 @@ pub(super) mod state {
     pub const REJECTED: i64 = 3;
     pub const FAILED: i64 = 4;
     pub const CANCELLED: i64 = 5;
+    pub const UNCONFIRMED: i64 = 6;
 }
 
 /// Version 1: sends, with their payloads, messages and batches.
@@ -141,8 +142,29 @@ const V3: &str = "
 ALTER TABLE batches ADD COLUMN auth TEXT;
 ";
 
+/// Version 4: the whole conversation. Each batch's totals as its sender counted them
+/// (`NULL` for a batch whose sender stopped before finishing), how many notifications each
+/// error-response and disconnection caused to be written again, and the indexes the
+/// conversation views page through.
+const V4: &str = "
+ALTER TABLE batches ADD COLUMN accepted INTEGER;
+ALTER TABLE batches ADD COLUMN rejected INTEGER;
+ALTER TABLE batches ADD COLUMN failed INTEGER;
+ALTER TABLE batches ADD COLUMN not_sent INTEGER;
+ALTER TABLE batches ADD COLUMN unconfirmed INTEGER;
+ALTER TABLE batches ADD COLUMN resent INTEGER;
+ALTER TABLE batches ADD COLUMN possible_duplicates INTEGER;
+ALTER TABLE error_responses ADD COLUMN resent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE disconnections ADD COLUMN resent INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX error_responses_batch ON error_responses(batch_id);
+CREATE INDEX disconnections_batch ON disconnections(batch_id);
+CREATE INDEX batches_identity ON batches(identity_id);
+CREATE INDEX batches_endpoint ON batches(endpoint_id);
+CREATE INDEX feedback_identity ON feedback(identity_id);
+";
+
 /// Every migration, in order; index + 1 is the version it produces.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Why the schema could not be brought up to date.
 #[derive(Debug)]

@@ -323,11 +323,13 @@ fn the_recorder_thread_writes_answers_and_releases_the_batch() {
     let report = BatchReport {
         outcomes,
         disconnections: vec![Disconnection {
+            at: std::time::UNIX_EPOCH + Duration::from_millis(T0 as u64 + 1_000),
             cause: DisconnectCause::GoAway {
                 code: 0,
                 name: "NO_ERROR".into(),
             },
             index: Some(9),
+            resent: 0,
         }],
         ..BatchReport::default()
     };

@@ -84,6 +84,7 @@ fn state_of(kind: OutcomeKind) -> i64 {
         OutcomeKind::Rejected => state::REJECTED,
         OutcomeKind::Failed => state::FAILED,
         OutcomeKind::NotSent => state::CANCELLED,
+        OutcomeKind::Unconfirmed => state::UNCONFIRMED,
     }
 }
 
@@ -137,22 +138,44 @@ fn message_id(tx: &Transaction<'_>, item: &BatchItem) -> rusqlite::Result<i64> {
 
 /// A legacy error-response, as the history keeps it.
 struct ErrorResponseRecord {
+    at_ms: i64,
     status: u8,
     identifier: u32,
     send_id: Option<i64>,
+    resent: i64,
 }
 
 /// A connection that ended under the batch.
 struct DisconnectionRecord {
+    at_ms: i64,
     cause: &'static str,
     detail: String,
     send_id: Option<i64>,
+    resent: i64,
 }
 
-/// What a finished batch adds besides the answers: error-responses and disconnections.
+/// A batch's totals as its sender counted them.
+struct Totals {
+    accepted: i64,
+    rejected: i64,
+    failed: i64,
+    not_sent: i64,
+    unconfirmed: i64,
+    resent: i64,
+    possible_duplicates: i64,
+}
+
+/// What a finished batch adds besides the answers: error-responses, disconnections and
+/// its totals.
 pub(super) struct Aftermath {
     error_responses: Vec<ErrorResponseRecord>,
     disconnections: Vec<DisconnectionRecord>,
+    totals: Totals,
+}
+
+fn epoch_ms(at: std::time::SystemTime) -> i64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64)
 }
 
 impl Aftermath {
@@ -165,22 +188,38 @@ impl Aftermath {
             let send_id = disconnection
                 .index
                 .and_then(|index| send_ids.get(index).copied());
+            let at_ms = epoch_ms(disconnection.at);
+            let resent = disconnection.resent as i64;
             if let DisconnectCause::ErrorResponse { status, identifier } = disconnection.cause {
                 error_responses.push(ErrorResponseRecord {
+                    at_ms,
                     status: status.code(),
                     identifier,
                     send_id,
+                    resent,
                 });
             }
             disconnections.push(DisconnectionRecord {
+                at_ms,
                 cause: disconnection.cause.as_str(),
                 detail: disconnection.cause.to_string(),
                 send_id,
+                resent,
             });
         }
+        let count = |kind| report.count(kind) as i64;
         Self {
             error_responses,
             disconnections,
+            totals: Totals {
+                accepted: count(OutcomeKind::Accepted),
+                rejected: count(OutcomeKind::Rejected),
+                failed: count(OutcomeKind::Failed),
+                not_sent: count(OutcomeKind::NotSent),
+                unconfirmed: count(OutcomeKind::Unconfirmed),
+                resent: report.resent as i64,
+                possible_duplicates: report.possible_duplicates as i64,
+            },
         }
     }
 }
@@ -344,40 +383,55 @@ impl History {
             .map_err(error)?;
         for response in &aftermath.error_responses {
             tx.prepare_cached(
-                "INSERT INTO error_responses (received_ms, batch_id, status, identifier, send_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO error_responses (received_ms, batch_id, status, identifier, send_id, resent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .and_then(|mut insert| {
                 insert.execute(params![
-                    now_ms,
+                    response.at_ms,
                     recorded.batch_id,
                     response.status,
                     response.identifier,
-                    response.send_id
+                    response.send_id,
+                    response.resent
                 ])
             })
             .map_err(error)?;
         }
         for disconnection in &aftermath.disconnections {
             tx.prepare_cached(
-                "INSERT INTO disconnections (time_ms, batch_id, endpoint_id, cause, detail, send_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO disconnections (time_ms, batch_id, endpoint_id, cause, detail, send_id, resent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut insert| {
                 insert.execute(params![
-                    now_ms,
+                    disconnection.at_ms,
                     recorded.batch_id,
                     endpoint_id,
                     disconnection.cause,
                     disconnection.detail,
-                    disconnection.send_id
+                    disconnection.send_id,
+                    disconnection.resent
                 ])
             })
             .map_err(error)?;
         }
+        let totals = &aftermath.totals;
         tx.execute(
-            "UPDATE batches SET finished_ms = ?2 WHERE id = ?1",
-            params![recorded.batch_id, now_ms],
+            "UPDATE batches SET finished_ms = ?2, accepted = ?3, rejected = ?4, failed = ?5,
+                not_sent = ?6, unconfirmed = ?7, resent = ?8, possible_duplicates = ?9
+             WHERE id = ?1",
+            params![
+                recorded.batch_id,
+                now_ms,
+                totals.accepted,
+                totals.rejected,
+                totals.failed,
+                totals.not_sent,
+                totals.unconfirmed,
+                totals.resent,
+                totals.possible_duplicates
+            ],
         )
         .map_err(error)?;
         tx.commit().map_err(error)?;
