@@ -219,3 +219,130 @@ fn paging_prune_and_no_history() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("is not a time"));
 }
+
+/// `count` distinct tokens, and the same as lines of a token file.
+fn token_list(count: usize) -> (Vec<String>, String) {
+    let tokens: Vec<String> = (0..count)
+        .map(|index| format!("{:064x}", index + 1))
+        .collect();
+    let text = tokens.join("\n");
+    (tokens, text)
+}
+
+impl Setup {
+    fn send_legacy(&self, tokens_file: &str) -> Output {
+        let endpoint = format!("127.0.0.1:{}", self.simulator.legacy_endpoint().port);
+        let (ca, cert) = (self.file("ca.pem"), self.file("client.pem"));
+        self.run(&[
+            "send",
+            "--endpoint",
+            &endpoint,
+            "--ca",
+            &ca,
+            "--cert",
+            &cert,
+            "--protocol",
+            "legacy",
+            "--format",
+            "frame",
+            "--tokens",
+            tokens_file,
+            "--alert",
+            "Hello QA",
+        ])
+    }
+
+    fn view(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut all = vec!["history"];
+        all.extend(args);
+        all.extend(["--format", "jsonl"]);
+        let output = self.run(&all);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        json_lines(&output)
+    }
+}
+
+#[test]
+fn the_legacy_worst_case_and_silent_closes_show_in_the_conversation_views() {
+    let setup = Setup::new("conversation");
+    let (tokens, text) = token_list(1000);
+    std::fs::write(setup.dir.join("tokens.txt"), text).expect("token list");
+    setup.simulator.set_rules(Rules {
+        bad_tokens: vec![tokens[0].parse().expect("hex")],
+        error_response_delay_ms: 1000,
+        ..Rules::default()
+    });
+    let output = setup.send_legacy(&setup.file("tokens.txt"));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1,000 notifications: 999 accepted, 1 rejected"),
+        "{}",
+        stderr(&output)
+    );
+
+    let responses = setup.view(&["error-responses"]);
+    assert_eq!(responses.len(), 1, "{responses:?}");
+    let response = &responses[0];
+    assert_eq!(response["status"], 8);
+    assert_eq!(response["status_text"], "invalid token");
+    assert_eq!(response["token"], tokens[0].as_str());
+    assert_eq!(response["identifier"], 0);
+    assert_eq!(response["resent"], 999);
+    assert!(
+        response["payload"]
+            .as_str()
+            .is_some_and(|payload| payload.contains("Hello QA"))
+    );
+    let batches = setup.view(&["batches"]);
+    assert_eq!(batches.len(), 1);
+    let first = &batches[0];
+    assert_eq!(first["accepted"], 999);
+    assert_eq!(first["rejected"], 1);
+    assert_eq!(first["unconfirmed"], 0);
+    assert_eq!(first["resent"], 999);
+    assert_eq!(first["possible_duplicates"], 0);
+    assert_eq!(first["error_responses"], 1);
+    assert_eq!(first["state"], "finished");
+    assert_eq!(response["batch"], first["id"]);
+
+    // A gateway that drops the connection silently every 300 notifications.
+    setup.simulator.set_rules(Rules {
+        close_after_notifications: Some(300),
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    });
+    let closes_before = setup.simulator.stats().legacy_silent_closes;
+    let output = setup.send_legacy(&setup.file("tokens.txt"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let closes = setup.simulator.stats().legacy_silent_closes - closes_before;
+    let batches = setup.view(&["batches"]);
+    let second = &batches[0];
+    let batch = second["id"].to_string();
+    let disconnections = setup.view(&["disconnections", "--batch", &batch]);
+    assert_eq!(
+        disconnections.len() as u64,
+        closes,
+        "one row per close the gateway made: {disconnections:?}"
+    );
+    assert!(
+        disconnections
+            .iter()
+            .all(|row| row["cause"] == "silent-close")
+    );
+    assert!(disconnections.iter().all(|row| row["token"].is_string()));
+    let resent: u64 = disconnections
+        .iter()
+        .map(|row| row["resent"].as_u64().expect("a count"))
+        .sum();
+    assert_eq!(second["possible_duplicates"].as_u64(), Some(resent));
+    assert_eq!(second["accepted"], 1000);
+    assert_eq!(second["disconnections"].as_u64(), Some(closes));
+    // The sends of that batch alone.
+    let sends = setup.view(&["--batch", &batch]);
+    assert_eq!(sends.len(), 1000);
+
+    // Filters the view cannot apply are refused with what it can.
+    let refused = setup.run(&["history", "feedback", "--batch", "1"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("cannot be filtered by batch"));
+}

@@ -7,9 +7,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::{CliError, output};
 use crate::apns::ApnsId;
 use crate::store::DataPaths;
+use std::io::Write;
+
 use crate::store::history::{
     Cursor, ExportFormat, Filter, History, HistoryError, Retention, SendState, TokenPrefix,
-    UnregisteredFormat, now_ms, parse_time,
+    UnregisteredFormat, View, now_ms, parse_time, write_view_header, write_view_row,
 };
 
 /// Shows what was sent and what APNs answered, newest first.
@@ -43,6 +45,18 @@ pub enum HistoryCommand {
     },
     /// How many sends are in each state (the filters apply, --state aside).
     Counts(FilterArgs),
+    /// One row per send (batch): totals accepted, rejected, failed, not sent, unconfirmed,
+    /// resent and possible duplicates, with its error-responses and disconnections.
+    Batches(ViewArgs),
+    /// Legacy error-responses: status in words, the notification named (token, payload,
+    /// batch) and how many notifications were resent because of it.
+    ErrorResponses(ViewArgs),
+    /// Entries read from the feedback service: token, the time it gave, when it was read,
+    /// by which identity and endpoint.
+    Feedback(ViewArgs),
+    /// Connections that ended under a send: time, endpoint, typed cause, the notification
+    /// that caused it when known, and what was resent.
+    Disconnections(ViewArgs),
     /// Drop old rows now; with --save, after every send too.
     Prune(PruneArgs),
 }
@@ -94,6 +108,63 @@ pub struct FilterArgs {
     /// Up to this time, in the same forms as --since.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// The sends of one batch, by its id (the first column of `history batches`).
+    #[arg(long, value_name = "ID")]
+    pub batch: Option<i64>,
+}
+
+/// The filters and output of the conversation views.
+#[derive(Args, Debug, Clone)]
+pub struct ViewArgs {
+    /// Rows naming tokens starting with this hex.
+    #[arg(long, value_name = "PREFIX")]
+    pub token: Option<TokenPrefix>,
+    /// The identity's name.
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// The endpoint: simulator, or HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub endpoint: Option<String>,
+    /// One batch, by its id (the first column of `history batches`).
+    #[arg(long, value_name = "ID")]
+    pub batch: Option<i64>,
+    /// From this time: UNIX seconds, RFC 3339 (2026-11-25T10:00:00Z) or back from now (24h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Up to this time, in the same forms as --since.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Rows to show (table: 50 by default; csv and jsonl: all by default).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Skip this many of the newest rows first.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RowsFormat,
+}
+
+impl ViewArgs {
+    fn filter(&self, now_ms: i64) -> Result<Filter, CliError> {
+        Ok(Filter {
+            identity: self.identity.clone(),
+            endpoint: self.endpoint.clone(),
+            token: self.token.clone(),
+            batch: self.batch,
+            since_ms: self
+                .since
+                .as_deref()
+                .map(|text| parse_time(text, now_ms))
+                .transpose()?,
+            until_ms: self
+                .until
+                .as_deref()
+                .map(|text| parse_time(text, now_ms))
+                .transpose()?,
+            ..Filter::default()
+        })
+    }
 }
 
 /// How to show sends.
@@ -138,6 +209,7 @@ impl FilterArgs {
                 .as_deref()
                 .map(|text| parse_time(text, now_ms))
                 .transpose()?,
+            batch: self.batch,
         })
     }
 }
@@ -162,6 +234,14 @@ pub fn run(args: &HistoryArgs) -> Result<ExitCode, CliError> {
             let counts = History::open_read_only(&path)?.counts(&filter.filter(now)?)?;
             output::counts(&counts);
             Ok(ExitCode::SUCCESS)
+        }
+        Some(HistoryCommand::Batches(view)) => show_view(&path, View::Batches, view, now),
+        Some(HistoryCommand::ErrorResponses(view)) => {
+            show_view(&path, View::ErrorResponses, view, now)
+        }
+        Some(HistoryCommand::Feedback(view)) => show_view(&path, View::Feedback, view, now),
+        Some(HistoryCommand::Disconnections(view)) => {
+            show_view(&path, View::Disconnections, view, now)
         }
         Some(HistoryCommand::Unregistered { format }) => {
             let format = match format {
@@ -200,6 +280,57 @@ pub fn run(args: &HistoryArgs) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn show_view(
+    path: &std::path::Path,
+    view: View,
+    args: &ViewArgs,
+    now: i64,
+) -> Result<ExitCode, CliError> {
+    let history = History::open_read_only(path)?;
+    let filter = args.filter(now)?;
+    let export = match args.format {
+        RowsFormat::Table => None,
+        RowsFormat::Csv => Some(ExportFormat::Csv),
+        RowsFormat::Jsonl => Some(ExportFormat::JsonLines),
+    };
+    if let (Some(format), None, 0) = (export, args.limit, args.offset) {
+        allow_closed_pipe(history.export_view(view, &filter, format, &mut output::stdout()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let limit = args.limit.unwrap_or(50);
+    let rows = history.view_rows(view, &filter, args.offset, limit)?;
+    match export {
+        None => {
+            output::view_table(view, &rows);
+            let total = history.view_count(view, &filter)?;
+            let shown_to = args.offset + rows.len() as u64;
+            if rows.is_empty() {
+                output::note(&format!("no {} match", view.title().to_lowercase()));
+            } else if shown_to < total {
+                output::note(&format!(
+                    "{}-{} of {total}; more: --offset {shown_to}",
+                    args.offset + 1,
+                    shown_to
+                ));
+            }
+        }
+        Some(format) => {
+            let mut out = output::stdout();
+            let written = (|| {
+                write_view_header(view, format, &mut out)?;
+                for row in &rows {
+                    write_view_row(view, row, format, &mut out)?;
+                }
+                out.flush()?;
+                Ok(rows.len() as u64)
+            })()
+            .map_err(HistoryError::Export);
+            allow_closed_pipe(written)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(history: &History, args: &HistoryArgs, now: i64) -> Result<ExitCode, CliError> {

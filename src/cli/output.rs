@@ -5,7 +5,7 @@ use crate::apns::{
     BatchReport, FeedbackTuple, Http2Request, Outcome, OutcomeKind, Progress, Verdict,
     group_thousands,
 };
-use crate::store::history::{Counts, SendRow, format_time};
+use crate::store::history::{ConversationRow, Counts, SendRow, View, format_time};
 
 /// A warning on stderr, prefixed so scripts can tell it from output.
 pub fn warn(message: &str) {
@@ -237,6 +237,54 @@ pub fn send_row(row: &SendRow) {
         row.identity,
         row.endpoint
     );
+}
+
+/// Rows of a conversation view as aligned columns, long cells cut short; times in UTC.
+pub fn view_table(view: View, rows: &[ConversationRow]) {
+    const WIDEST: usize = 48;
+    let cut = |text: String| -> String {
+        let text = text.replace(['\n', '\r'], " ");
+        if text.chars().count() > WIDEST {
+            let kept: String = text.chars().take(WIDEST - 1).collect();
+            format!("{kept}…")
+        } else {
+            text
+        }
+    };
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.cells
+                .iter()
+                .map(|cell| cut(cell.to_utc_text()))
+                .collect()
+        })
+        .collect();
+    let columns = view.columns();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            table
+                .iter()
+                .filter_map(|cells| cells.get(index))
+                .map(|cell| cell.chars().count())
+                .chain([name.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let padded: Vec<String> = cells
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(&mut columns.iter().copied());
+    for cells in &table {
+        line(&mut cells.iter().map(String::as_str));
+    }
 }
 
 /// Counts per state, one `state count` line each, then the total.

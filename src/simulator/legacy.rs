@@ -175,6 +175,7 @@ where
         state.record_all(&mut batch);
         if flow == Flow::CloseSilently {
             tracing::debug!(connection, "closing the legacy connection as the rules ask");
+            State::count(&state.legacy_silent_closes);
             return;
         }
         if deadline.is_none() && session.failure().is_some() && !rules.rules.legacy_never_answers {

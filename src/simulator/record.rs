@@ -54,6 +54,8 @@ pub struct Stats {
     pub legacy_discarded: u64,
     /// Legacy error-responses written.
     pub error_responses_sent: u64,
+    /// Legacy connections closed without a word, as the rules asked.
+    pub legacy_silent_closes: u64,
 }
 
 /// State shared by the listeners and the [`Simulator`](super::Simulator) handle.
@@ -67,6 +69,7 @@ pub(crate) struct State {
     pub(crate) rejected: AtomicU64,
     pub(crate) legacy_discarded: AtomicU64,
     pub(crate) error_responses_sent: AtomicU64,
+    pub(crate) legacy_silent_closes: AtomicU64,
 }
 
 /// A poisoned lock only means a connection task panicked mid-push; the data is still usable.
@@ -85,6 +88,7 @@ impl State {
             rejected: AtomicU64::new(0),
             legacy_discarded: AtomicU64::new(0),
             error_responses_sent: AtomicU64::new(0),
+            legacy_silent_closes: AtomicU64::new(0),
         }
     }
 
@@ -137,6 +141,7 @@ impl State {
             rejected: self.rejected.load(Ordering::Relaxed),
             legacy_discarded: self.legacy_discarded.load(Ordering::Relaxed),
             error_responses_sent: self.error_responses_sent.load(Ordering::Relaxed),
+            legacy_silent_closes: self.legacy_silent_closes.load(Ordering::Relaxed),
         }
     }
 }

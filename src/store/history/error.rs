@@ -40,6 +40,14 @@ pub enum HistoryError {
         /// Its schema version.
         found: i64,
     },
+    /// A filter the view has nothing to apply it to (feedback has no state, for example).
+    #[error("the {view} view cannot be filtered by {field}; it can be by {}", view.filters().join(", "))]
+    FilterNotInView {
+        /// The view.
+        view: super::View,
+        /// The filter given.
+        field: &'static str,
+    },
     /// Nothing recorded yet.
     #[error("there is no history yet at {}; sends are recorded there once you send", path.display())]
     NotFound {

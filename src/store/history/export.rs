@@ -68,7 +68,7 @@ fn csv_field(out: &mut impl Write, field: &str) -> std::io::Result<()> {
     }
 }
 
-fn csv_line<'a>(
+pub(super) fn csv_line<'a>(
     out: &mut impl Write,
     fields: impl IntoIterator<Item = &'a str>,
 ) -> std::io::Result<()> {
@@ -150,7 +150,7 @@ fn send_json(row: &SendRow) -> serde_json::Value {
     })
 }
 
-fn json_line(out: &mut impl Write, value: &serde_json::Value) -> std::io::Result<()> {
+pub(super) fn json_line(out: &mut impl Write, value: &serde_json::Value) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, value)?;
     out.write_all(b"\n")
 }

@@ -168,6 +168,8 @@ pub struct Filter {
     pub since_ms: Option<i64>,
     /// Recorded at or before this time (ms since the epoch).
     pub until_ms: Option<i64>,
+    /// One batch (a send of one or many notifications), by its id.
+    pub batch: Option<i64>,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! [`SendState::Unknown`], never as accepted. Reads are keyset-paged (`query`), exports
 //! stream (`export`), and old rows can be dropped (`retention`).
 
+mod conversation;
 mod error;
 mod export;
 mod filter;
@@ -24,6 +25,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use conversation::{
+    Cell, ConversationRow, View, write_header as write_view_header, write_row as write_view_row,
+};
 pub use error::HistoryError;
 pub use export::{ExportFormat, UnregisteredFormat};
 pub use filter::{Filter, SendState, TokenPrefix, TokenPrefixError};

@@ -259,6 +259,9 @@ impl History {
         if let Some(reason) = &filter.reason {
             c.push("s.reason = ?", [Value::Text(reason.clone())]);
         }
+        if let Some(batch) = filter.batch {
+            c.push("s.batch_id = ?", [Value::Integer(batch)]);
+        }
         if let Some(prefix) = &filter.token {
             let (lower, upper) = prefix.range();
             c.push("s.token >= ?", [Value::Blob(lower)]);
