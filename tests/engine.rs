@@ -52,7 +52,7 @@ impl Home {
         let mut seen = Vec::new();
         loop {
             let event = self.engine.wait_event().expect("the engine runs");
-            if event_id(&event) == Some(id) {
+            if event.request_id() == Some(id) {
                 let done = last(&event);
                 seen.push(event);
                 if done {
@@ -117,23 +117,6 @@ impl Drop for Home {
             let _ = store.delete(&identity.name);
         }
         let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-fn event_id(event: &Event) -> Option<u64> {
-    match event {
-        Event::SendStarted { id, .. }
-        | Event::Progress { id, .. }
-        | Event::Outcome { id, .. }
-        | Event::SendFinished { id, .. }
-        | Event::HistoryPage { id, .. }
-        | Event::Identities { id, .. }
-        | Event::Imported { id, .. }
-        | Event::ConnectionTested { id, .. }
-        | Event::Done { id, .. }
-        | Event::Feedback { id, .. }
-        | Event::Failed { id, .. } => Some(*id),
-        Event::SimulatorRunning { .. } => None,
     }
 }
 

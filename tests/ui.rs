@@ -1015,3 +1015,108 @@ fn the_copied_cli_command_repeats_the_custom_host_ca_certificate_and_protocol() 
     assert_eq!(rows[0][..12], rows[1][..12], "{copied}");
     assert_eq!(rows[0][2].as_deref(), Some("legacy-frame"));
 }
+
+/// Opens History on `tab`.
+fn open_history_tab(harness: &mut Harness<'_, App>, tab: &str) {
+    harness.get_by_label("History").click();
+    harness.run();
+    harness.get_by_label(tab).click();
+    harness.run();
+}
+
+#[test]
+fn a_legacy_error_response_and_its_disconnection_show_in_history_and_lead_to_the_send() {
+    let tokens: Vec<String> = (1..=20u32).map(|i| format!("{i:064x}")).collect();
+    let state = UiState {
+        simulator_rules: format!(
+            r#"{{"bad_tokens": ["{}"], "error_response_delay_ms": 100}}"#,
+            tokens[0]
+        ),
+        send: push_console::ui::SendForm {
+            protocol: push_console::ui::ProtocolChoice::LegacyFrame,
+            tokens: tokens.join("\n"),
+            ..push_console::ui::SendForm::default()
+        },
+        ..UiState::default()
+    };
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Send to 20 tokens").click();
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    let progress = harness.state().run.as_ref().map(|run| run.progress);
+    assert_eq!(
+        progress.map(|p| (p.accepted, p.rejected, p.unconfirmed)),
+        Some((19, 1, 0)),
+        "the gateway confirmed the other 19"
+    );
+
+    open_history_tab(&mut harness, "Error responses");
+    run_until(&mut harness, "the error response", |h| {
+        h.query_by_label("invalid token").is_some()
+    });
+    assert!(harness.query_by_label("1 error responses match").is_some());
+    harness.get_by_label("invalid token").click();
+    harness.run();
+    assert!(harness.query_by_label("Selected error response").is_some());
+    assert!(
+        harness.query_by_label(&tokens[0]).is_some(),
+        "the detail names the failed token in full"
+    );
+    harness.get_by_label("The notification it names").click();
+    run_until(&mut harness, "the send it names", |h| {
+        h.query_by_label("1 send matches").is_some()
+    });
+    assert_eq!(harness.state().state.history.token, tokens[0]);
+    assert!(harness.query_by_label("rejected").is_some());
+
+    open_history_tab(&mut harness, "Disconnections");
+    run_until(&mut harness, "the disconnection", |h| {
+        h.query_by_label("error-response").is_some()
+    });
+    open_history_tab(&mut harness, "Batches");
+    run_until(&mut harness, "the batch", |h| {
+        h.query_by_label("legacy-frame").is_some()
+    });
+    harness.get_by_label("legacy-frame").click();
+    harness.run();
+    harness.get_by_label("Its sends").click();
+    run_until(&mut harness, "the batch's sends", |h| {
+        h.query_by_label("20 sends match").is_some()
+    });
+}
+
+#[test]
+fn feedback_read_from_the_app_lands_in_the_feedback_view() {
+    let dead = "ab".repeat(32);
+    let state = UiState {
+        simulator_rules: format!(r#"{{"unregistered": ["{dead}"]}}"#),
+        ..UiState::default()
+    };
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    open_history_tab(&mut harness, "Feedback");
+    run_until(&mut harness, "an empty list", |h| {
+        h.query_by_label("No feedback recorded yet.").is_some()
+    });
+    harness.get_by_label("Read feedback").click();
+    run_until(&mut harness, "the entry", |h| {
+        h.query_by_label("1 feedback match").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("the feedback service listed 1 token")
+            .is_some()
+    );
+    assert!(harness.query_by_label("abab…abab").is_some());
+    harness.get_by_label("abab…abab").click();
+    harness.run();
+    assert!(harness.query_by_label("Selected feedback entry").is_some());
+    assert!(
+        harness.query_all_by_label("simulator").count() >= 2,
+        "read by whom (the simulator's own identity), from where"
+    );
+}

@@ -300,7 +300,7 @@ fn show_view(
         return Ok(ExitCode::SUCCESS);
     }
     let limit = args.limit.unwrap_or(50);
-    let rows = history.view_rows(view, &filter, args.offset, limit)?;
+    let rows = history.view_rows(view, &filter, None, args.offset, limit)?;
     match export {
         None => {
             output::view_table(view, &rows);

@@ -11,7 +11,9 @@ use crate::apns::{
     BatchReport, DeviceToken, FeedbackTuple, Lint, Notification, Outcome, Progress, Topic,
 };
 use crate::simulator::Rules;
-use crate::store::history::{Cursor, ExportFormat, Filter, Retention, SendRow};
+use crate::store::history::{
+    ConversationRow, Cursor, ExportFormat, Filter, Retention, SendRow, View,
+};
 use crate::store::identity::{CredentialFiles, Finding, IdentityMetadata};
 
 /// The built-in simulator's ports on 127.0.0.1; 0 picks any free port.
@@ -115,6 +117,24 @@ pub enum Command {
         /// Also count every matching send (a full scan of the matches: once per filter).
         count: bool,
     },
+    /// Load rows of a conversation view (batches, error-responses, feedback,
+    /// disconnections), newest first: answered by `ViewPage`.
+    LoadView {
+        /// Request id.
+        id: RequestId,
+        /// Which view.
+        view: View,
+        /// Which rows.
+        filter: Box<Filter>,
+        /// Only rows older than this.
+        cursor: Option<Cursor>,
+        /// How many matching rows to skip.
+        offset: u64,
+        /// How many at most.
+        limit: usize,
+        /// Also count every matching row.
+        count: bool,
+    },
     /// List identities: answered by `Identities`.
     ListIdentities {
         /// Request id.
@@ -155,10 +175,12 @@ pub enum Command {
         /// Whether to record the entries in the history.
         record_history: bool,
     },
-    /// Write the sends matching a filter to a file: answered by `Done`.
+    /// Write the rows matching a filter to a file: answered by `Done`.
     ExportHistory {
         /// Request id.
         id: RequestId,
+        /// A conversation view; `None`: the sends.
+        view: Option<View>,
         /// Which sends.
         filter: Box<Filter>,
         /// CSV or JSON Lines.
@@ -234,6 +256,15 @@ pub enum Event {
         /// Set when the history could not record every answer.
         history_problem: Option<Failure>,
     },
+    /// A page of a conversation view, newest first.
+    ViewPage {
+        /// The request id.
+        id: RequestId,
+        /// The rows.
+        rows: Vec<ConversationRow>,
+        /// How many rows match, when counting was asked for.
+        total: Option<u64>,
+    },
     /// A page of the history, newest first.
     HistoryPage {
         /// The request id.
@@ -303,4 +334,25 @@ pub enum Event {
         /// What went wrong.
         error: Failure,
     },
+}
+
+impl Event {
+    /// The request it answers; `None` for news nobody asked for.
+    pub fn request_id(&self) -> Option<RequestId> {
+        match self {
+            Event::SendStarted { id, .. }
+            | Event::Progress { id, .. }
+            | Event::Outcome { id, .. }
+            | Event::SendFinished { id, .. }
+            | Event::HistoryPage { id, .. }
+            | Event::ViewPage { id, .. }
+            | Event::Identities { id, .. }
+            | Event::Imported { id, .. }
+            | Event::ConnectionTested { id, .. }
+            | Event::Done { id, .. }
+            | Event::Feedback { id, .. }
+            | Event::Failed { id, .. } => Some(*id),
+            Event::SimulatorRunning { .. } => None,
+        }
+    }
 }

@@ -248,6 +248,32 @@ impl Engine {
                     Err(error) => self.fail(id, &error.into()),
                 }
             }
+            Command::LoadView {
+                id,
+                view,
+                filter,
+                cursor,
+                offset,
+                limit,
+                count,
+            } => {
+                let path = self.settings.paths.history_db();
+                let page = tokio::task::block_in_place(|| -> Result<_, HistoryError> {
+                    if !path.exists() {
+                        return Ok((Vec::new(), count.then_some(0)));
+                    }
+                    let history = History::open_read_only(&path)?;
+                    let rows = history.view_rows(view, &filter, cursor, offset, limit)?;
+                    let total = count
+                        .then(|| history.view_count(view, &filter))
+                        .transpose()?;
+                    Ok((rows, total))
+                });
+                match page {
+                    Ok((rows, total)) => self.emit(Event::ViewPage { id, rows, total }),
+                    Err(error) => self.fail(id, &error.into()),
+                }
+            }
             Command::ListIdentities { id } => self.list_identities(id),
             Command::ImportIdentity { id, files, name } => {
                 let result = tokio::task::block_in_place(|| self.import(&files, name.as_deref()))
@@ -257,15 +283,25 @@ impl Engine {
             }
             Command::ExportHistory {
                 id,
+                view,
                 filter,
                 format,
                 path,
             } => {
-                let result =
-                    self.write_file(&path, |history, out| history.export(&filter, format, out));
+                let result = self.write_file(&path, |history, out| match view {
+                    Some(view) => history.export_view(view, &filter, format, out),
+                    None => history.export(&filter, format, out),
+                });
+                let what = view.map_or("sends", |view| view.title());
                 self.report(
                     id,
-                    result.map(|rows| format!("exported {rows} sends to {}", path.display())),
+                    result.map(|rows| {
+                        format!(
+                            "exported {rows} {} to {}",
+                            what.to_lowercase(),
+                            path.display()
+                        )
+                    }),
                 );
             }
             Command::ExportUnregistered { id, path } => {

@@ -1,4 +1,6 @@
-//! History: every send with its answer, filtered, as a window over the whole list.
+//! History: every send with its answer, and the rest of the conversation (batches,
+//! error-responses, feedback, disconnections), filtered, each as a window over its whole
+//! list.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
@@ -9,7 +11,56 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::engine::RequestId;
 
-use crate::store::history::{Cursor, Filter, SendRow, SendState, TokenPrefix};
+use crate::store::history::{
+    ConversationRow, Cursor, Filter, SendRow, SendState, TokenPrefix, View,
+};
+
+/// Which list the History view shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum HistoryTab {
+    /// Every notification to every token.
+    #[default]
+    Sends,
+    /// One of the conversation's other views.
+    Conversation(View),
+}
+
+impl HistoryTab {
+    /// Every tab, in order.
+    pub const ALL: [HistoryTab; 5] = [
+        HistoryTab::Sends,
+        HistoryTab::Conversation(View::Batches),
+        HistoryTab::Conversation(View::ErrorResponses),
+        HistoryTab::Conversation(View::Feedback),
+        HistoryTab::Conversation(View::Disconnections),
+    ];
+
+    /// Its title.
+    pub fn title(self) -> &'static str {
+        match self {
+            HistoryTab::Sends => "Sends",
+            HistoryTab::Conversation(view) => view.title(),
+        }
+    }
+}
+
+/// A row a history window can hold: what it is paged and selected by.
+pub trait Listed: Clone {
+    /// Its id; newer rows have higher ones.
+    fn id(&self) -> i64;
+}
+
+impl Listed for SendRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Listed for ConversationRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
 
 /// The history filters, as plain data.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -27,10 +78,26 @@ pub struct HistoryForm {
     pub endpoint: String,
     /// Since when: UNIX seconds, RFC 3339, or a span back from now (`24h`, `7d`).
     pub since: String,
+    /// One batch, by its id (empty: all).
+    pub batch: String,
 }
 
 impl HistoryForm {
-    /// The store's filter, or why the form is not one.
+    /// The store's filter for `tab`, or why the form is not one. The sends' own filters
+    /// (state, payload text) do not apply to the other views.
+    pub fn filter_for(&self, tab: HistoryTab) -> Result<Filter, String> {
+        let mut filter = self.filter()?;
+        if let HistoryTab::Conversation(view) = tab {
+            filter.state = None;
+            filter.text = None;
+            if !view.filters().contains(&"batch") {
+                filter.batch = None;
+            }
+        }
+        Ok(filter)
+    }
+
+    /// The store's filter for the sends, or why the form is not one.
     pub fn filter(&self) -> Result<Filter, String> {
         let mut filter = Filter::default();
         if !self.token.trim().is_empty() {
@@ -54,6 +121,13 @@ impl HistoryForm {
                     .map_err(|error| error.to_string())?,
             );
         }
+        if let Some(batch) = exact(&self.batch) {
+            filter.batch = Some(
+                batch
+                    .parse()
+                    .map_err(|_| format!("{batch:?} is not a batch id (a whole number)"))?,
+            );
+        }
         filter.state = self.state.as_deref().and_then(|name| {
             SendState::ALL
                 .into_iter()
@@ -63,8 +137,8 @@ impl HistoryForm {
     }
 }
 
-/// Draws the filters; returns true when Refresh was clicked.
-pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
+/// Draws the filters that apply to `tab`; returns true when Refresh was clicked.
+pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm, tab: HistoryTab) -> bool {
     let mut refresh = false;
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Token");
@@ -74,29 +148,39 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
                 .desired_width(160.0),
         )
         .labelled_by(label.id);
-        let label = ui.label("Payload text");
-        ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(160.0))
-            .labelled_by(label.id);
-        let label = ui.label("State");
-        egui::ComboBox::from_id_salt("history state")
-            .selected_text(form.state.clone().unwrap_or_else(|| "all states".into()))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut form.state, None, "all states");
-                for state in SendState::ALL {
-                    ui.selectable_value(
-                        &mut form.state,
-                        Some(state.as_str().to_owned()),
-                        state.as_str(),
-                    );
-                }
-            })
-            .response
-            .labelled_by(label.id);
-        for (name, value, hint) in [
+        if tab == HistoryTab::Sends {
+            let label = ui.label("Payload text");
+            ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(160.0))
+                .labelled_by(label.id);
+            let label = ui.label("State");
+            egui::ComboBox::from_id_salt("history state")
+                .selected_text(form.state.clone().unwrap_or_else(|| "all states".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut form.state, None, "all states");
+                    for state in SendState::ALL {
+                        ui.selectable_value(
+                            &mut form.state,
+                            Some(state.as_str().to_owned()),
+                            state.as_str(),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        }
+        let batch_applies = match tab {
+            HistoryTab::Sends => true,
+            HistoryTab::Conversation(view) => view.filters().contains(&"batch"),
+        };
+        let mut fields = vec![
             ("Identity", &mut form.identity, "exact name"),
             ("Endpoint", &mut form.endpoint, "simulator or host:port"),
             ("Since", &mut form.since, "24h, 7d, 2026-11-25"),
-        ] {
+        ];
+        if batch_applies {
+            fields.push(("Batch", &mut form.batch, "batch id"));
+        }
+        for (name, value, hint) in fields {
             let label = ui.label(name);
             ui.add(
                 egui::TextEdit::singleline(value)
@@ -110,8 +194,13 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm) -> bool {
     refresh
 }
 
-/// Everything recorded about one send: what left, and what came back.
-pub fn detail(ui: &mut egui::Ui, send: &SendRow) {
+/// A moment as the tables show it.
+pub fn time_text(ms: i64) -> String {
+    crate::store::history::format_time(ms)
+}
+
+/// Everything recorded about one send: what left, and what came back; the link clicked.
+pub fn detail(ui: &mut egui::Ui, send: &SendRow) -> Option<super::conversation::Link> {
     egui::Grid::new("send detail")
         .num_columns(2)
         .show(ui, |ui| {
@@ -122,7 +211,8 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) {
             };
             field("token", send.token.clone());
             field("apns-id", send.apns_id.clone());
-            field("sent", crate::store::history::format_time(send.created_ms));
+            field("sent", time_text(send.created_ms));
+            field("batch", send.batch_id.to_string());
             field(
                 "identity · endpoint",
                 format!("{} · {} ({})", send.identity, send.endpoint, send.protocol),
@@ -165,6 +255,15 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) {
         .unwrap_or_else(|_| send.payload.clone());
     ui.label(RichText::new(format!("payload ({} bytes as sent)", send.payload.len())).weak());
     ui.monospace(pretty);
+    let mut clicked = None;
+    ui.horizontal(|ui| {
+        for link in super::conversation::send_links(send.batch_id, &send.token) {
+            if ui.button(link.label).clicked() {
+                clicked = Some(link);
+            }
+        }
+    });
+    clicked
 }
 
 /// Rows fetched per request.
@@ -181,12 +280,14 @@ pub const FILTER_SETTLE: Duration = Duration::from_millis(300);
 /// How often a list that follows new sends looks again.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
-/// The history list as a window over every matching send: pages are fetched as they scroll
+/// A history list as a window over every matching row: pages are fetched as they scroll
 /// into view and dropped when far away, so a million rows cost a few pages of memory.
-#[derive(Debug, Default)]
-pub struct HistoryWindow {
+#[derive(Debug)]
+pub struct HistoryWindow<R = SendRow> {
+    /// What it lists.
+    tab: HistoryTab,
     total: Option<u64>,
-    pages: BTreeMap<u64, Vec<SendRow>>,
+    pages: BTreeMap<u64, Vec<R>>,
     pending: HashMap<RequestId, u64>,
     /// The filters the pages were fetched for.
     loaded_for: Option<HistoryForm>,
@@ -205,7 +306,13 @@ pub struct HistoryWindow {
     /// Why the list cannot be shown, above it.
     problem: Option<String>,
     /// The row opened in the detail pane, kept even when its page is dropped.
-    pub selected: Option<SendRow>,
+    pub selected: Option<R>,
+}
+
+impl Default for HistoryWindow<SendRow> {
+    fn default() -> Self {
+        Self::new(HistoryTab::Sends)
+    }
 }
 
 /// One page to fetch: the query, where it stops, and which page.
@@ -221,7 +328,30 @@ pub struct PageRequest {
     pub count: bool,
 }
 
-impl HistoryWindow {
+impl<R: Listed> HistoryWindow<R> {
+    /// An empty window over `tab`.
+    pub fn new(tab: HistoryTab) -> Self {
+        Self {
+            tab,
+            total: None,
+            pages: BTreeMap::new(),
+            pending: HashMap::new(),
+            loaded_for: None,
+            filter: None,
+            newest_id: None,
+            edited: None,
+            replacing: false,
+            restarted_at: None,
+            problem: None,
+            selected: None,
+        }
+    }
+
+    /// What it lists.
+    pub fn tab(&self) -> HistoryTab {
+        self.tab
+    }
+
     /// Forgets every page and builds the query for `form`; returns the first page to fetch,
     /// or `None` when the form is not a query (the problem is then shown above the list).
     pub fn restart(&mut self, form: &HistoryForm) -> Option<PageRequest> {
@@ -233,7 +363,7 @@ impl HistoryWindow {
         self.newest_id = None;
         self.edited = None;
         self.loaded_for = Some(form.clone());
-        match form.filter() {
+        match form.filter_for(self.tab) {
             Ok(filter) => {
                 self.problem = None;
                 self.filter = Some(filter);
@@ -289,6 +419,11 @@ impl HistoryWindow {
                 .is_none_or(|at| now.duration_since(at) >= every)
     }
 
+    /// Why the list cannot be shown, if it cannot.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
     /// Whether the rows shown are an earlier query's, waiting for the new first page.
     pub fn is_replacing(&self) -> bool {
         self.replacing
@@ -300,9 +435,14 @@ impl HistoryWindow {
     }
 
     /// The row at `index` (0 is the newest match), when its page is loaded.
-    pub fn row(&self, index: u64) -> Option<&SendRow> {
+    pub fn row(&self, index: u64) -> Option<&R> {
         let rows = self.pages.get(&(index / PAGE_ROWS as u64))?;
         rows.get((index % PAGE_ROWS as u64) as usize)
+    }
+
+    /// Whether `request` is one of this list's page requests still unanswered.
+    pub fn is_waiting_for(&self, request: RequestId) -> bool {
+        self.pending.contains_key(&request)
     }
 
     /// Notes that `request` fetches page `page`.
@@ -327,7 +467,7 @@ impl HistoryWindow {
 
     /// Takes a page the engine answered; false when it was not asked for (a request from
     /// before the filters changed, or for a page scrolled past).
-    pub fn accept(&mut self, request: RequestId, rows: Vec<SendRow>, total: Option<u64>) -> bool {
+    pub fn accept(&mut self, request: RequestId, rows: Vec<R>, total: Option<u64>) -> bool {
         let Some(page) = self.pending.remove(&request) else {
             return false;
         };
@@ -336,7 +476,7 @@ impl HistoryWindow {
                 self.replacing = false;
                 self.pages.clear();
             }
-            self.newest_id = rows.first().map(|row| row.id);
+            self.newest_id = rows.first().map(Listed::id);
         }
         if total.is_some() {
             self.total = total;
@@ -371,19 +511,22 @@ impl HistoryWindow {
     }
 }
 
-/// What the table reports back: a clicked row and the rows on screen.
-#[derive(Debug, Default)]
-pub struct TableResponse {
+/// What a table reports back: a clicked row and the rows on screen.
+#[derive(Debug)]
+pub struct TableResponse<R> {
     /// A row the user clicked.
-    pub clicked: Option<SendRow>,
+    pub clicked: Option<R>,
     /// The indices drawn this frame.
     pub visible: Option<RangeInclusive<u64>>,
 }
 
 /// The rows, newest first, virtualised over every match: rows whose page has not arrived
 /// yet show as loading.
-pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse {
-    let mut response = TableResponse::default();
+pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow> {
+    let mut response = TableResponse {
+        clicked: None,
+        visible: None,
+    };
     if let Some(problem) = &window.problem {
         ui.colored_label(ui.visuals().error_fg_color, problem);
         return response;
@@ -455,7 +598,7 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse {
                 };
                 row.set_selected(selected == Some(send.id));
                 row.col(|ui| {
-                    ui.label(crate::store::history::format_time(send.created_ms));
+                    ui.label(time_text(send.created_ms));
                 });
                 row.col(|ui| {
                     ui.monospace(format!(

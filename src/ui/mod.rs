@@ -4,7 +4,9 @@
 
 mod aps_form;
 mod compose;
+mod conversation;
 mod history;
+mod history_view;
 mod identities;
 mod json_highlight;
 mod saved;
@@ -17,7 +19,8 @@ use std::sync::{Arc, OnceLock};
 use egui::{Color32, RichText};
 
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, Signer, from_apns_file, meter, to_apns_file};
-pub use history::{HistoryForm, HistoryWindow};
+pub use conversation::{FeedbackForm, Link};
+pub use history::{HistoryForm, HistoryTab, HistoryWindow};
 pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm, TestRecord};
 pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
 use send::ParsedTokens;
@@ -29,7 +32,7 @@ use crate::engine::{
     SimulatorPorts,
 };
 use crate::store::DataPaths;
-use crate::store::history::ExportFormat;
+use crate::store::history::ConversationRow;
 use crate::store::secrets::SecretStore;
 use identities::IdentityAction;
 
@@ -69,6 +72,10 @@ pub struct UiState {
     /// Whether the History list looks for new sends every second (it does anyway while a
     /// send from this window runs).
     pub history_follow: bool,
+    /// Which History list is open.
+    pub history_tab: HistoryTab,
+    /// Where the feedback service is read from.
+    pub feedback: FeedbackForm,
     /// The import form.
     pub import: ImportForm,
     /// Where "Test connection" tries identities.
@@ -137,8 +144,12 @@ pub struct App {
     pub state: UiState,
     /// The current or last send.
     pub run: Option<Run>,
-    /// The history list: the pages on screen and the count of matches.
+    /// The sends list: the pages on screen and the count of matches.
     pub history: HistoryWindow,
+    /// The conversation views' lists, in `View::ALL` order.
+    pub conversation: Vec<HistoryWindow<ConversationRow>>,
+    /// The feedback read the app asked for, until it is answered.
+    feedback_read: Option<RequestId>,
     identities: IdentitiesView,
     parsed_tokens: ParsedTokens,
     simulator: SimulatorStatus,
@@ -174,6 +185,11 @@ impl App {
             state,
             run: None,
             history: HistoryWindow::default(),
+            conversation: crate::store::history::View::ALL
+                .into_iter()
+                .map(|view| HistoryWindow::new(HistoryTab::Conversation(view)))
+                .collect(),
+            feedback_read: None,
             identities: IdentitiesView::default(),
             parsed_tokens: ParsedTokens::default(),
             simulator: SimulatorStatus::default(),
@@ -188,25 +204,6 @@ impl App {
         let id = self.engine.next_id();
         self.engine.command(make(id));
         id
-    }
-
-    /// Starts the history list over: the filters changed or new sends were recorded.
-    fn reload_history(&mut self) {
-        if let Some(first) = self.history.restart(&self.state.history) {
-            self.load_history_page(0, first);
-        }
-    }
-
-    fn load_history_page(&mut self, page: u64, request: history::PageRequest) {
-        let id = self.request(|id| Command::LoadHistory {
-            id,
-            filter: Box::new(request.filter),
-            cursor: request.cursor,
-            offset: request.offset,
-            limit: history::PAGE_ROWS,
-            count: request.count,
-        });
-        self.history.requested(id, page);
     }
 
     /// Applies what the engine reported since the last frame.
@@ -257,6 +254,31 @@ impl App {
             Event::HistoryPage { id, rows, total } => {
                 self.history.accept(id, rows, total);
             }
+            Event::ViewPage { id, rows, total } => {
+                if let Some(window) = self
+                    .conversation
+                    .iter_mut()
+                    .find(|window| window.is_waiting_for(id))
+                {
+                    window.accept(id, rows, total);
+                }
+            }
+            Event::Feedback {
+                id,
+                tuples,
+                skipped,
+                problem,
+                history_problem,
+            } if self.feedback_read == Some(id) => {
+                self.feedback_read = None;
+                self.notice = Some(history_view::feedback_summary(
+                    tuples.len(),
+                    skipped,
+                    problem.as_ref(),
+                    history_problem.as_ref(),
+                ));
+                self.reload_history();
+            }
             Event::Identities {
                 identities,
                 keychain,
@@ -287,8 +309,16 @@ impl App {
             Event::Done { message, .. } => self.notice = Some(message),
             Event::Failed { id, error } => {
                 let message = error.message;
-                if self.history.failed(id, &message) {
+                if self.history.failed(id, &message)
+                    || self
+                        .conversation
+                        .iter_mut()
+                        .any(|window| window.failed(id, &message))
+                {
                     return;
+                }
+                if self.feedback_read == Some(id) {
+                    self.feedback_read = None;
                 }
                 if self
                     .simulator
@@ -553,82 +583,6 @@ impl App {
             self.state.import.path = path.display().to_string();
             self.state.view = View::Identities;
         }
-    }
-
-    fn history_view(&mut self, ui: &mut egui::Ui) {
-        let refresh = history::filters(ui, &mut self.state.history);
-        let settled = self
-            .history
-            .needs_restart(&self.state.history, std::time::Instant::now());
-        if refresh || settled == Some(true) {
-            self.reload_history();
-        } else if settled.is_none() {
-            ui.ctx().request_repaint_after(history::FILTER_SETTLE);
-        }
-        self.history_exports(ui);
-        let running = self.run.as_ref().is_some_and(|run| !run.finished);
-        ui.checkbox(
-            &mut self.state.history_follow,
-            "Follow new sends (sends from scripts too; always while this window sends)",
-        );
-        if self.state.history_follow || running {
-            if self
-                .history
-                .due(history::FOLLOW_EVERY, std::time::Instant::now())
-            {
-                self.reload_history();
-            }
-            ui.ctx().request_repaint_after(history::FOLLOW_EVERY);
-        }
-        if let Some(send) = &self.history.selected {
-            egui::CollapsingHeader::new("Selected send")
-                .default_open(true)
-                .show(ui, |ui| history::detail(ui, send));
-        }
-        let table = history::table(ui, &self.history);
-        if let Some(send) = table.clicked {
-            let reopened = self.history.selected.as_ref().map(|s| s.id) == Some(send.id);
-            self.history.selected = (!reopened).then_some(send);
-        }
-        if let Some(visible) = table.visible {
-            self.history.keep_near(&visible);
-            for page in self.history.missing(&visible) {
-                if let Some(request) = self.history.request(page) {
-                    self.load_history_page(page, request);
-                }
-            }
-        }
-    }
-
-    /// Export the filtered history, or the unregistered tokens to prune a database.
-    fn history_exports(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            for (label, format, extension) in [
-                ("Export CSV…", ExportFormat::Csv, "csv"),
-                ("Export JSON Lines…", ExportFormat::JsonLines, "jsonl"),
-            ] {
-                if ui.button(label).clicked()
-                    && let Ok(filter) = self.state.history.filter()
-                    && let Some(path) = rfd::FileDialog::new()
-                        .set_file_name(format!("push-history.{extension}"))
-                        .save_file()
-                {
-                    self.request(|id| Command::ExportHistory {
-                        id,
-                        filter: Box::new(filter),
-                        format,
-                        path,
-                    });
-                }
-            }
-            if ui.button("Export unregistered tokens…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .set_file_name("unregistered-tokens.txt")
-                    .save_file()
-            {
-                self.request(|id| Command::ExportUnregistered { id, path });
-            }
-        });
     }
 
     /// Sends the simulator's rules and ports to the engine, which starts it if need be.

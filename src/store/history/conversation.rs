@@ -12,6 +12,7 @@ use rusqlite::{Row, params_from_iter};
 
 use super::export::{csv_line, json_line};
 use super::filter::Filter;
+use super::query::Cursor;
 use super::time::format_time;
 use super::{History, HistoryError, liveness};
 use crate::apns::legacy::LegacyStatus;
@@ -540,17 +541,23 @@ impl History {
             .map_err(|source| self.error(source))
     }
 
-    /// The rows of `view` that match `filter`, newest first, from position `offset` on.
+    /// The rows of `view` that match `filter` and come after `cursor`, newest first, from
+    /// position `offset` on.
     pub fn view_rows(
         &self,
         view: View,
         filter: &Filter,
+        cursor: Option<Cursor>,
         offset: u64,
         limit: usize,
     ) -> Result<Vec<ConversationRow>, HistoryError> {
         let sql = view.sql();
         let live = self.live_batch_ids()?;
         let mut conditions = self.view_where(view, filter)?;
+        if let Some(cursor) = cursor {
+            conditions.sql.push(format!("{}.id < ?", sql.alias));
+            conditions.params.push(Value::Integer(cursor.before_id));
+        }
         conditions
             .params
             .push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
