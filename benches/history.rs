@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use push_console::apns::legacy::LegacyStatus;
 use push_console::apns::{
-    Batch, BatchReport, DisconnectCause, FailureCause, Outcome, Refusal, Verdict,
+    Batch, BatchReport, DisconnectCause, Disconnection, FailureCause, FeedbackTuple, LegacyFormat,
+    Outcome, Refusal, Verdict,
 };
 use push_console::apns::{DeviceToken, Notification, Payload, Reason, Transport};
 use push_console::store::history::{
-    BatchContext, Filter, History, OutcomeRecorder, SendState, now_ms,
+    BatchContext, Filter, History, OutcomeRecorder, SendState, View, now_ms,
 };
 
 const BATCH: usize = 100_000;
@@ -110,6 +112,94 @@ fn send_one(path: &Path, number: usize, at_ms: i64) -> (Duration, Duration) {
         })
         .unwrap();
     (record_time, started.elapsed())
+}
+
+/// Rows in each conversation view of the benchmark database.
+const CONVERSATION_ROWS: usize = 1_000_000;
+
+/// Adds 1,000,000 feedback entries and 1,000,000 disconnections (every other one a legacy
+/// error-response) through the same write paths `feedback` and a legacy send use, once.
+fn conversation_million(path: &Path) {
+    let history = History::open(path).unwrap();
+    if history
+        .view_count(View::Feedback, &Filter::default())
+        .unwrap()
+        >= CONVERSATION_ROWS as u64
+    {
+        return;
+    }
+    drop(history);
+    let started = Instant::now();
+    let now = now_ms();
+    let mut history = History::open(path).unwrap();
+    let tuples: Vec<FeedbackTuple> = (0..CONVERSATION_ROWS as u32)
+        .map(|n| FeedbackTuple {
+            time: (now / 1000) as u32 - n,
+            token: token(n % TOKEN_POOL),
+        })
+        .collect();
+    history
+        .record_feedback(IDENTITIES[0], "feedback.push.apple.com:2196", &tuples, now)
+        .unwrap();
+    let batch = batch(0);
+    let context = BatchContext {
+        identity: IDENTITIES[0],
+        endpoint: "gateway.push.apple.com:2195",
+        transport: Transport::Legacy(LegacyFormat::Frame),
+        auth: push_console::apns::AuthKind::Certificate,
+    };
+    let recorded = history.record_batch(&context, &batch, now).unwrap();
+    let disconnections = (0..CONVERSATION_ROWS)
+        .map(|n| Disconnection {
+            at: std::time::UNIX_EPOCH + Duration::from_millis((now - n as i64) as u64),
+            cause: if n % 2 == 0 {
+                DisconnectCause::ErrorResponse {
+                    status: LegacyStatus::InvalidToken,
+                    identifier: (n % BATCH) as u32,
+                }
+            } else {
+                DisconnectCause::SilentClose
+            },
+            index: Some(n % BATCH),
+            resent: n % 300,
+        })
+        .collect();
+    let recorder = OutcomeRecorder::start(history, recorded).unwrap();
+    recorder
+        .finish(&BatchReport {
+            disconnections,
+            ..BatchReport::default()
+        })
+        .unwrap();
+    println!(
+        "added {CONVERSATION_ROWS} feedback entries, disconnections and half as many error-responses in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A page of 200 (the app's page) at `offset` of a view, median and slowest of 11, and the
+/// count of matches.
+fn view_latency(history: &History, view: View, name: &str, filter: &Filter, offset: u64) {
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..11 {
+        let started = Instant::now();
+        rows = history
+            .view_rows(view, filter, None, offset, 200)
+            .unwrap()
+            .len();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let started = Instant::now();
+    let count = history.view_count(view, filter).unwrap();
+    println!(
+        "| {} | {name} | {rows} of {count} | {:.2} ms | {:.2} ms | {:.0} ms |",
+        view.as_str(),
+        times[5].as_secs_f64() * 1000.0,
+        times[10].as_secs_f64() * 1000.0,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 }
 
 fn bench_dir() -> PathBuf {
@@ -348,6 +438,59 @@ fn main() {
     let (time, lines) = timed_cli(&home, &["history", "unregistered"]);
     println!(
         "CLI `history unregistered`: {lines} tokens in {:.0} ms",
+        time.as_secs_f64() * 1000.0
+    );
+
+    drop(history);
+    conversation_million(&path);
+    let history = History::open_read_only(&path).unwrap();
+    println!();
+    println!("| view | filter, position | rows | page median | slowest of 11 | count |");
+    println!("|---|---|---|---|---|---|");
+    for view in [View::Feedback, View::Disconnections, View::ErrorResponses] {
+        let total = history.view_count(view, &f()).unwrap();
+        for (name, offset) in [
+            ("none, newest", 0),
+            ("none, middle", total / 2),
+            ("none, oldest page", total.saturating_sub(200)),
+        ] {
+            view_latency(&history, view, name, &f(), offset);
+        }
+    }
+    view_latency(
+        &history,
+        View::Feedback,
+        "token prefix (8 hex digits)",
+        &Filter {
+            token: Some(wanted[..8].parse().unwrap()),
+            ..f()
+        },
+        0,
+    );
+    view_latency(
+        &history,
+        View::Disconnections,
+        "token prefix (8 hex digits)",
+        &Filter {
+            token: Some(token(4_242).to_string()[..8].parse().unwrap()),
+            ..f()
+        },
+        0,
+    );
+    view_latency(&history, View::Batches, "none, newest", &f(), 0);
+    let (time, lines) = timed_cli(
+        &home,
+        &[
+            "history",
+            "error-responses",
+            "--limit",
+            "50",
+            "--format",
+            "jsonl",
+        ],
+    );
+    println!(
+        "CLI `history error-responses --limit 50 --format jsonl`: {lines} rows in {:.0} ms",
         time.as_secs_f64() * 1000.0
     );
 }
