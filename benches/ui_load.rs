@@ -1,5 +1,6 @@
 //! The app's frame time under load, drawn headless (layout only, no GPU):
-//! scrolling and filtering a 1,000,000-row history, and a 100,000-token send
+//! scrolling and filtering a 1,000,000-row history, scrolling the 1,000,000-row
+//! feedback and disconnection lists, and a 100,000-token send
 //! running while frames are drawn. Prints median, 99th percentile and worst
 //! frame, and the process's resident memory.
 //!
@@ -14,8 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use push_console::store::DataPaths;
+use push_console::store::history::View as StoreView;
 use push_console::store::secrets::MemoryStore;
-use push_console::ui::{App, UiState, View};
+use push_console::ui::{App, HistoryTab, UiState, View};
 
 struct Frames {
     context: egui::Context,
@@ -171,6 +173,54 @@ fn history_at_a_million(frames: &mut Frames) {
     );
 }
 
+/// The conversation views over their 1,000,000 rows each (feedback, disconnections): read
+/// down with the wheel, then flung far into pages not loaded yet.
+fn conversation_at_a_million(frames: &mut Frames) {
+    let home = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/history-bench/home");
+    if !DataPaths::under(&home).history_db().exists() {
+        return;
+    }
+    for (position, view) in [(2, StoreView::Feedback), (3, StoreView::Disconnections)] {
+        assert_eq!(StoreView::ALL[position], view);
+        let mut app = app(
+            &home,
+            UiState {
+                view: View::History,
+                history_tab: HistoryTab::Conversation(view),
+                ..UiState::default()
+            },
+        );
+        draw_until(frames, &mut app, Duration::from_secs(30), |app| {
+            app.conversation[position].total().is_some()
+        });
+        frames.clear();
+        println!(
+            "{}: {} rows; {}",
+            view.as_str(),
+            app.conversation[position].total().unwrap_or(0),
+            memory()
+        );
+        for _ in 0..600 {
+            frames.draw(&mut app, wheel(3.0));
+        }
+        frames.report(&format!("{}, 1M rows: wheel scrolling", view.as_str()));
+        for _ in 0..600 {
+            frames.draw(&mut app, wheel(400.0));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        frames.report(&format!(
+            "{}, 1M rows: fast scrolling into unloaded pages",
+            view.as_str()
+        ));
+        println!(
+            "{} after scrolling: {} rows held; {}",
+            view.as_str(),
+            app.conversation[position].loaded_rows(),
+            memory()
+        );
+    }
+}
+
 fn hundred_thousand_send(frames: &mut Frames) {
     let root = std::env::temp_dir().join(format!("push-console-ui-load-{}", std::process::id()));
     let mut state = UiState::default();
@@ -220,5 +270,6 @@ fn main() {
     let mut frames = Frames::new();
     // The history first, so its memory is not the send's.
     history_at_a_million(&mut frames);
+    conversation_at_a_million(&mut frames);
     hundred_thousand_send(&mut frames);
 }

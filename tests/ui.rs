@@ -1119,4 +1119,13 @@ fn feedback_read_from_the_app_lands_in_the_feedback_view() {
         harness.query_all_by_label("simulator").count() >= 2,
         "read by whom (the simulator's own identity), from where"
     );
+    // A token the feedback service listed is dead until a send to it is accepted.
+    open_history_tab(&mut harness, "Unregistered tokens");
+    run_until(&mut harness, "the dead token", |h| {
+        h.query_by_label("1 unregistered tokens match").is_some()
+    });
+    assert!(
+        harness.query_by_label("feedback").is_some(),
+        "learned from feedback"
+    );
 }

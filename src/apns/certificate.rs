@@ -154,29 +154,15 @@ pub fn parse_topics_extension(value: &[u8]) -> Option<Vec<String>> {
 }
 
 /// A UNIX time as a calendar date, `YYYY-MM-DD` (UTC), for messages.
+///
+/// ```
+/// assert_eq!(push_console::apns::format_date(1_764_064_800), "2025-11-25");
+/// ```
 pub fn format_date(unix_seconds: i64) -> String {
-    let (year, month, day) = civil_from_days(unix_seconds.div_euclid(86_400));
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// Days since 1970-01-01 as a (year, month, day) civil date, proleptic Gregorian
-/// (Howard Hinnant's algorithm), so dates need no calendar crate.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    jiff::Timestamp::from_second(unix_seconds).map_or_else(
+        |_| format!("{unix_seconds} s after 1970"),
+        |at| at.strftime("%Y-%m-%d").to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ mod token;
 pub use batch::{Batch, BatchItem, BatchReport, PreparedRequest, Progress, SendEvent};
 pub use certificate::{
     CertificateError, OID_DEVELOPMENT, OID_PRODUCTION, OID_TOPICS, OID_USER_ID, PushCertificate,
-    civil_from_days, format_date, parse_topics_extension,
+    format_date, parse_topics_extension,
 };
 pub use client_identity::{ClientIdentity, IdentityError};
 pub use feedback::{FeedbackDecoder, FeedbackError, FeedbackTuple};

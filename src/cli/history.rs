@@ -32,6 +32,10 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: RowsFormat,
+    /// Times in the table in UTC instead of this computer's time zone (CSV and JSON Lines
+    /// are always UTC).
+    #[arg(long)]
+    pub utc: bool,
 }
 
 /// The other history commands.
@@ -143,6 +147,10 @@ pub struct ViewArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: RowsFormat,
+    /// Times in the table in UTC instead of this computer's time zone (CSV and JSON Lines
+    /// are always UTC).
+    #[arg(long)]
+    pub utc: bool,
 }
 
 impl ViewArgs {
@@ -303,7 +311,7 @@ fn show_view(
     let rows = history.view_rows(view, &filter, None, args.offset, limit)?;
     match export {
         None => {
-            output::view_table(view, &rows);
+            output::view_table(view, &rows, args.utc);
             let total = history.view_count(view, &filter)?;
             let shown_to = args.offset + rows.len() as u64;
             if rows.is_empty() {
@@ -349,7 +357,7 @@ fn list(history: &History, args: &HistoryArgs, now: i64) -> Result<ExitCode, Cli
     match export {
         None => {
             for row in &page.rows {
-                output::send_row(row);
+                output::send_row(row, args.utc);
             }
             if page.rows.is_empty() {
                 output::note("no sends match");

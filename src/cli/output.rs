@@ -5,7 +5,9 @@ use crate::apns::{
     BatchReport, FeedbackTuple, Http2Request, Outcome, OutcomeKind, Progress, Verdict,
     group_thousands,
 };
-use crate::store::history::{ConversationRow, Counts, SendRow, View, format_time};
+use crate::store::history::{
+    Cell, ConversationRow, Counts, SendRow, View, format_local_time, format_time,
+};
 
 /// A warning on stderr, prefixed so scripts can tell it from output.
 pub fn warn(message: &str) {
@@ -220,7 +222,7 @@ pub fn note(text: &str) {
 }
 
 /// One history row as a table line: time, state, answer, token, apns-id, identity, endpoint.
-pub fn send_row(row: &SendRow) {
+pub fn send_row(row: &SendRow, utc: bool) {
     let answer = match (&row.status, &row.reason, &row.error) {
         (Some(status), Some(reason), _) => format!("{status} {reason}"),
         (Some(status), None, _) => status.to_string(),
@@ -229,7 +231,7 @@ pub fn send_row(row: &SendRow) {
     };
     println!(
         "{}  {:<9}  {:<26}  {}  {}  {}  {}",
-        format_time(row.created_ms),
+        table_time(row.created_ms, utc),
         row.state.as_str(),
         answer,
         row.token,
@@ -239,8 +241,17 @@ pub fn send_row(row: &SendRow) {
     );
 }
 
-/// Rows of a conversation view as aligned columns, long cells cut short; times in UTC.
-pub fn view_table(view: View, rows: &[ConversationRow]) {
+/// A time in a table: this computer's time zone, or UTC.
+fn table_time(ms: i64, utc: bool) -> String {
+    if utc {
+        format_time(ms)
+    } else {
+        format_local_time(ms)
+    }
+}
+
+/// Rows of a conversation view as aligned columns, long cells cut short.
+pub fn view_table(view: View, rows: &[ConversationRow], utc: bool) {
     const WIDEST: usize = 48;
     let cut = |text: String| -> String {
         let text = text.replace(['\n', '\r'], " ");
@@ -256,7 +267,10 @@ pub fn view_table(view: View, rows: &[ConversationRow]) {
         .map(|row| {
             row.cells
                 .iter()
-                .map(|cell| cut(cell.to_utc_text()))
+                .map(|cell| match cell {
+                    Cell::Time(ms) => table_time(*ms, utc),
+                    other => cut(other.to_utc_text()),
+                })
                 .collect()
         })
         .collect();

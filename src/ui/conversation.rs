@@ -139,14 +139,14 @@ pub fn table(
                 };
                 row.set_selected(selected == Some(record.id));
                 for (position, name) in &columns {
-                    let text = record
-                        .cells
-                        .get(*position)
-                        .map(cell_text)
-                        .unwrap_or_default();
+                    let cell = record.cells.get(*position).unwrap_or(&Cell::Empty);
+                    let text = cell_text(cell);
                     row.col(|ui| {
                         if *name == "token" && text.len() > 8 {
                             ui.monospace(format!("{}…{}", &text[..4], &text[text.len() - 4..]));
+                        } else if let Cell::Time(ms) = cell {
+                            ui.label(text)
+                                .on_hover_text(crate::store::history::format_time(*ms));
                         } else {
                             ui.label(text);
                         }
@@ -171,6 +171,7 @@ pub fn detail(ui: &mut egui::Ui, view: View, row: &ConversationRow) -> Option<Li
                 }
                 ui.label(RichText::new(name.replace('_', " ")).weak());
                 let text = cell_text(cell);
+                // Times show in the user's zone; UTC is a hover away.
                 if let Cell::Time(ms) = cell {
                     ui.monospace(text)
                         .on_hover_text(crate::store::history::format_time(*ms));
@@ -239,7 +240,7 @@ fn links(view: View, row: &ConversationRow) -> Vec<Link> {
             }
             links
         }
-        View::Feedback => vec![Link {
+        View::Feedback | View::Unregistered => vec![Link {
             tab: HistoryTab::Sends,
             batch: None,
             token,

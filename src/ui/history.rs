@@ -27,12 +27,13 @@ pub enum HistoryTab {
 
 impl HistoryTab {
     /// Every tab, in order.
-    pub const ALL: [HistoryTab; 5] = [
+    pub const ALL: [HistoryTab; 6] = [
         HistoryTab::Sends,
         HistoryTab::Conversation(View::Batches),
         HistoryTab::Conversation(View::ErrorResponses),
         HistoryTab::Conversation(View::Feedback),
         HistoryTab::Conversation(View::Disconnections),
+        HistoryTab::Conversation(View::Unregistered),
     ];
 
     /// Its title.
@@ -194,9 +195,9 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm, tab: HistoryTab) -> bo
     refresh
 }
 
-/// A moment as the tables show it.
+/// A moment as the tables show it: in the user's time zone (UTC on hover).
 pub fn time_text(ms: i64) -> String {
-    crate::store::history::format_time(ms)
+    crate::store::history::format_local_time(ms)
 }
 
 /// Everything recorded about one send: what left, and what came back; the link clicked.
@@ -598,7 +599,8 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
                 };
                 row.set_selected(selected == Some(send.id));
                 row.col(|ui| {
-                    ui.label(time_text(send.created_ms));
+                    ui.label(time_text(send.created_ms))
+                        .on_hover_text(crate::store::history::format_time(send.created_ms));
                 });
                 row.col(|ui| {
                     ui.monospace(format!(

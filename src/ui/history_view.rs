@@ -332,7 +332,7 @@ impl App {
                     });
                 }
             }
-            if ui.button("Export unregistered tokens…").clicked()
+            if ui.button("Export unregistered tokens as a list…").clicked()
                 && let Some(path) = rfd::FileDialog::new()
                     .set_file_name("unregistered-tokens.txt")
                     .save_file()
@@ -349,5 +349,6 @@ fn singular(view: View) -> &'static str {
         View::ErrorResponses => "error response",
         View::Feedback => "feedback entry",
         View::Disconnections => "disconnection",
+        View::Unregistered => "unregistered token",
     }
 }

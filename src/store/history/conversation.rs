@@ -14,7 +14,7 @@ use super::export::{csv_line, json_line};
 use super::filter::Filter;
 use super::query::Cursor;
 use super::time::format_time;
-use super::{History, HistoryError, liveness};
+use super::{History, HistoryError};
 use crate::apns::legacy::LegacyStatus;
 
 /// A view of the conversation.
@@ -28,15 +28,19 @@ pub enum View {
     Feedback,
     /// Connections that ended under a batch, with the notification that ended each.
     Disconnections,
+    /// Tokens APNs called dead (an HTTP/2 410 or the feedback service) and never accepted
+    /// since, most recently dead first.
+    Unregistered,
 }
 
 impl View {
     /// Every view, in the order the app shows them.
-    pub const ALL: [View; 4] = [
+    pub const ALL: [View; 5] = [
         View::Batches,
         View::ErrorResponses,
         View::Feedback,
         View::Disconnections,
+        View::Unregistered,
     ];
 
     /// Its name on the command line.
@@ -46,6 +50,7 @@ impl View {
             View::ErrorResponses => "error-responses",
             View::Feedback => "feedback",
             View::Disconnections => "disconnections",
+            View::Unregistered => "unregistered",
         }
     }
 
@@ -56,6 +61,7 @@ impl View {
             View::ErrorResponses => "Error responses",
             View::Feedback => "Feedback",
             View::Disconnections => "Disconnections",
+            View::Unregistered => "Unregistered tokens",
         }
     }
 
@@ -69,6 +75,7 @@ impl View {
     pub fn filters(self) -> &'static [&'static str] {
         match self {
             View::Feedback => &["identity", "endpoint", "token", "since", "until"],
+            View::Unregistered => &["token", "since", "until"],
             _ => &["identity", "endpoint", "token", "batch", "since", "until"],
         }
     }
@@ -79,6 +86,7 @@ impl View {
             View::ErrorResponses => &ERROR_RESPONSES,
             View::Feedback => &FEEDBACK,
             View::Disconnections => &DISCONNECTIONS,
+            View::Unregistered => &UNREGISTERED,
         }
     }
 }
@@ -97,7 +105,7 @@ impl FromStr for View {
             .into_iter()
             .find(|view| view.as_str() == text)
             .ok_or_else(|| {
-                format!("{text:?} is not a view; use batches, error-responses, feedback or disconnections")
+                format!("{text:?} is not a view; use batches, error-responses, feedback, disconnections or unregistered")
             })
     }
 }
@@ -196,15 +204,18 @@ struct ViewSql {
     /// a million rows walks one index.
     table: &'static str,
     alias: &'static str,
+    /// `None`: newest first is highest id first, and pages are picked by id. Otherwise the
+    /// order of a table without ids (a SQL view), paged by position.
+    order: Option<&'static str>,
     /// The row's columns and the joins they need, for the picked ids.
     select: &'static str,
     time: &'static str,
-    /// Where the row's identity and endpoint are found.
-    identity: Owner,
-    endpoint: Owner,
-    /// The condition on a token range; `{}` stands for the comparison of `s.token` (or
-    /// `f.token` for feedback).
+    /// Where the row's identity and endpoint are found, if it has them.
+    identity: Option<Owner>,
+    endpoint: Option<Owner>,
+    /// The condition on a token range; `{}` stands for the comparison of `token_column`.
     token: &'static str,
+    token_column: &'static str,
     batch: Option<&'static str>,
     read: fn(&Row<'_>, &[i64]) -> rusqlite::Result<ConversationRow>,
 }
@@ -234,6 +245,7 @@ static BATCHES: ViewSql = ViewSql {
     columns: BATCH_COLUMNS,
     table: "batches",
     alias: "b",
+    order: None,
     select: "SELECT b.id, b.started_ms, b.finished_ms, i.name, e.address, b.protocol, b.auth,
             b.size, b.accepted, b.rejected, b.failed, b.not_sent, b.unconfirmed, b.resent,
             b.possible_duplicates,
@@ -242,9 +254,10 @@ static BATCHES: ViewSql = ViewSql {
         FROM batches b CROSS JOIN identities i ON i.id = b.identity_id
             CROSS JOIN endpoints e ON e.id = b.endpoint_id",
     time: "b.started_ms",
-    identity: Owner::Column("b.identity_id"),
-    endpoint: Owner::Column("b.endpoint_id"),
+    identity: Some(Owner::Column("b.identity_id")),
+    endpoint: Some(Owner::Column("b.endpoint_id")),
     token: "EXISTS (SELECT 1 FROM sends s WHERE s.batch_id = b.id AND {})",
+    token_column: "s.token",
     batch: Some("b.id"),
     read: read_batch,
 };
@@ -298,6 +311,7 @@ static ERROR_RESPONSES: ViewSql = ViewSql {
     columns: ERROR_RESPONSE_COLUMNS,
     table: "error_responses",
     alias: "r",
+    order: None,
     select: "SELECT r.id, r.received_ms, r.status, r.identifier, s.token, r.resent, r.batch_id,
             i.name, e.address, p.body, r.send_id
         FROM error_responses r CROSS JOIN batches b ON b.id = r.batch_id
@@ -307,9 +321,10 @@ static ERROR_RESPONSES: ViewSql = ViewSql {
             LEFT JOIN messages m ON m.id = s.message_id
             LEFT JOIN payloads p ON p.id = m.payload_id",
     time: "r.received_ms",
-    identity: Owner::ViaBatch("r.batch_id"),
-    endpoint: Owner::ViaBatch("r.batch_id"),
+    identity: Some(Owner::ViaBatch("r.batch_id")),
+    endpoint: Some(Owner::ViaBatch("r.batch_id")),
     token: "EXISTS (SELECT 1 FROM sends s WHERE s.id = r.send_id AND {})",
+    token_column: "s.token",
     batch: Some("r.batch_id"),
     read: read_error_response,
 };
@@ -356,13 +371,15 @@ static FEEDBACK: ViewSql = ViewSql {
     columns: FEEDBACK_COLUMNS,
     table: "feedback",
     alias: "f",
+    order: None,
     select: "SELECT f.id, f.received_ms, f.time_s, f.token, i.name, e.address
         FROM feedback f CROSS JOIN identities i ON i.id = f.identity_id
             CROSS JOIN endpoints e ON e.id = f.endpoint_id",
     time: "f.received_ms",
-    identity: Owner::Column("f.identity_id"),
-    endpoint: Owner::Column("f.endpoint_id"),
+    identity: Some(Owner::Column("f.identity_id")),
+    endpoint: Some(Owner::Column("f.endpoint_id")),
     token: "{}",
+    token_column: "f.token",
     batch: None,
     read: read_feedback,
 };
@@ -393,6 +410,7 @@ static DISCONNECTIONS: ViewSql = ViewSql {
     columns: DISCONNECTION_COLUMNS,
     table: "disconnections",
     alias: "d",
+    order: None,
     select: "SELECT d.id, d.time_ms, e.address, d.cause, d.detail, s.token, d.resent,
             d.batch_id, i.name, d.send_id
         FROM disconnections d CROSS JOIN endpoints e ON e.id = d.endpoint_id
@@ -400,9 +418,10 @@ static DISCONNECTIONS: ViewSql = ViewSql {
             LEFT JOIN identities i ON i.id = b.identity_id
             LEFT JOIN sends s ON s.id = d.send_id",
     time: "d.time_ms",
-    identity: Owner::ViaBatch("d.batch_id"),
-    endpoint: Owner::Column("d.endpoint_id"),
+    identity: Some(Owner::ViaBatch("d.batch_id")),
+    endpoint: Some(Owner::Column("d.endpoint_id")),
     token: "EXISTS (SELECT 1 FROM sends s WHERE s.id = d.send_id AND {})",
+    token_column: "s.token",
     batch: Some("d.batch_id"),
     read: read_disconnection,
 };
@@ -428,6 +447,39 @@ fn read_disconnection(row: &Row<'_>, _: &[i64]) -> rusqlite::Result<Conversation
     })
 }
 
+const UNREGISTERED_COLUMNS: &[&str] = &["token", "since", "sources", "identities"];
+
+static UNREGISTERED: ViewSql = ViewSql {
+    columns: UNREGISTERED_COLUMNS,
+    table: "unregistered_tokens",
+    alias: "u",
+    order: Some("u.since_ms DESC, u.token"),
+    select: "SELECT u.token, u.since_ms, u.sources, u.identities FROM unregistered_tokens u",
+    time: "u.since_ms",
+    identity: None,
+    endpoint: None,
+    token: "{}",
+    token_column: "u.token",
+    batch: None,
+    read: read_unregistered,
+};
+
+fn read_unregistered(row: &Row<'_>, _: &[i64]) -> rusqlite::Result<ConversationRow> {
+    let since: i64 = row.get(1)?;
+    Ok(ConversationRow {
+        // The view has no ids: a token's death time stands in, for selecting it.
+        id: since,
+        batch_id: None,
+        send_id: None,
+        cells: vec![
+            token_hex(row, 0)?,
+            Cell::Time(since),
+            Cell::text(row.get(2)?),
+            Cell::text(row.get(3)?),
+        ],
+    })
+}
+
 /// The `WHERE` clause of a filter on one view, and its parameters.
 struct Where {
     sql: Vec<String>,
@@ -440,6 +492,27 @@ impl Where {
             String::new()
         } else {
             format!("WHERE {}", self.sql.join(" AND "))
+        }
+    }
+}
+
+impl ViewSql {
+    /// The rows that match `conditions`, newest first, then `limit` (`LIMIT ? OFFSET ?`).
+    fn query(&self, conditions: &Where, limit: &str) -> String {
+        let alias = self.alias;
+        match self.order {
+            None => format!(
+                "{} WHERE {alias}.id IN (SELECT {alias}.id FROM {} {alias} {} ORDER BY {alias}.id DESC {limit})
+                 ORDER BY {alias}.id DESC",
+                self.select,
+                self.table,
+                conditions.clause()
+            ),
+            Some(order) => format!(
+                "{} {} ORDER BY {order} {limit}",
+                self.select,
+                conditions.clause()
+            ),
         }
     }
 }
@@ -463,24 +536,21 @@ impl History {
             params: Vec::new(),
         };
         if let Some(name) = &filter.identity {
+            let owner = sql.identity.as_ref().ok_or_else(|| refuse("identity"))?;
             conditions
                 .sql
-                .push(sql.identity.condition("identity_id", "identities", "name"));
+                .push(owner.condition("identity_id", "identities", "name"));
             conditions.params.push(Value::Text(name.clone()));
         }
         if let Some(address) = &filter.endpoint {
-            conditions.sql.push(
-                sql.endpoint
-                    .condition("endpoint_id", "endpoints", "address"),
-            );
+            let owner = sql.endpoint.as_ref().ok_or_else(|| refuse("endpoint"))?;
+            conditions
+                .sql
+                .push(owner.condition("endpoint_id", "endpoints", "address"));
             conditions.params.push(Value::Text(address.clone()));
         }
         if let Some(prefix) = &filter.token {
-            let column = if view == View::Feedback {
-                "f.token"
-            } else {
-                "s.token"
-            };
+            let column = sql.token_column;
             let (lower, upper) = prefix.range();
             let comparison = match &upper {
                 Some(_) => format!("{column} >= ? AND {column} < ?"),
@@ -506,21 +576,6 @@ impl History {
             conditions.params.push(Value::Integer(until));
         }
         Ok(conditions)
-    }
-
-    fn live_batch_ids(&self) -> Result<Vec<i64>, HistoryError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT id FROM batches WHERE finished_ms IS NULL")
-            .map_err(|source| self.error(source))?;
-        let ids = statement
-            .query_map([], |row| row.get::<_, i64>(0))
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|source| self.error(source))?;
-        Ok(ids
-            .into_iter()
-            .filter(|&id| liveness::is_live(&self.path, id))
-            .collect())
     }
 
     /// How many rows of `view` match `filter`.
@@ -552,9 +607,10 @@ impl History {
         limit: usize,
     ) -> Result<Vec<ConversationRow>, HistoryError> {
         let sql = view.sql();
-        let live = self.live_batch_ids()?;
+        let live = self.live_batches()?;
         let mut conditions = self.view_where(view, filter)?;
-        if let Some(cursor) = cursor {
+        // A view without ids has no stable place to stop: its pages are by position.
+        if let (Some(cursor), None) = (cursor, sql.order) {
             conditions.sql.push(format!("{}.id < ?", sql.alias));
             conditions.params.push(Value::Integer(cursor.before_id));
         }
@@ -564,14 +620,7 @@ impl History {
         conditions
             .params
             .push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let alias = sql.alias;
-        let query = format!(
-            "{} WHERE {alias}.id IN (SELECT {alias}.id FROM {} {alias} {} ORDER BY {alias}.id DESC LIMIT ? OFFSET ?)
-             ORDER BY {alias}.id DESC",
-            sql.select,
-            sql.table,
-            conditions.clause()
-        );
+        let query = sql.query(&conditions, "LIMIT ? OFFSET ?");
         let mut statement = self
             .conn
             .prepare_cached(&query)
@@ -593,15 +642,9 @@ impl History {
         out: &mut impl Write,
     ) -> Result<u64, HistoryError> {
         let sql = view.sql();
-        let live = self.live_batch_ids()?;
+        let live = self.live_batches()?;
         let conditions = self.view_where(view, filter)?;
-        let alias = sql.alias;
-        let query = format!(
-            "{} WHERE {alias}.id IN (SELECT {alias}.id FROM {} {alias} {}) ORDER BY {alias}.id DESC",
-            sql.select,
-            sql.table,
-            conditions.clause()
-        );
+        let query = sql.query(&conditions, "");
         let mut statement = self
             .conn
             .prepare(&query)

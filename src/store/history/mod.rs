@@ -34,7 +34,9 @@ pub use filter::{Filter, SendState, TokenPrefix, TokenPrefixError};
 pub use query::{Counts, Cursor, Page, SendRow, UnregisteredToken};
 pub use retention::{PruneReport, Retention};
 pub use schema::SCHEMA_VERSION;
-pub use time::{TimeError, format_time, parse_time};
+pub use time::{
+    TimeError, format_local_time, format_time, format_time_in, parse_time, parse_time_in,
+};
 pub use writer::{BatchContext, OutcomeRecorder, RecordedBatch};
 
 /// How long a statement waits for another Push Console's transaction before giving up.

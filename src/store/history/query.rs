@@ -176,7 +176,7 @@ fn id_list(ids: &[i64]) -> String {
 
 impl History {
     /// The batches a live process is still recording.
-    fn live_batches(&self) -> Result<Vec<i64>, HistoryError> {
+    pub(super) fn live_batches(&self) -> Result<Vec<i64>, HistoryError> {
         let mut statement = self
             .conn
             .prepare_cached("SELECT id FROM batches WHERE finished_ms IS NULL")

@@ -1,43 +1,54 @@
-//! Times as people write them: RFC 3339 in UTC for output; UNIX seconds, RFC 3339 or
-//! "24h ago" style durations for input. Pure functions; `now` is passed in.
+//! Times as people read and write them, with `jiff`: RFC 3339 in UTC for files and scripts,
+//! the user's time zone on screen; UNIX seconds, RFC 3339, a date or date and time in the
+//! user's zone, or a span back from now ("24h", "7d", "90m") for input. `now` is passed in.
 
-use crate::apns::civil_from_days;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
 
 /// A time that could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0:?} is not a time; use UNIX seconds (1764064800), RFC 3339 (2026-11-25T10:00:00Z, 2026-11-25) or a span back from now (90m, 24h, 7d)"
+    "{0:?} is not a time; use UNIX seconds (1764064800), RFC 3339 (2026-11-25T10:00:00Z), a date or date and time in your time zone (2026-11-25, 2026-11-25 10:00) or a span back from now (90m, 24h, 7d)"
 )]
 pub struct TimeError(String);
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+fn timestamp(ms: i64) -> Option<Timestamp> {
+    Timestamp::from_millisecond(ms).ok()
 }
 
-/// `ms` since the epoch as RFC 3339 in UTC with milliseconds: `2026-11-25T10:00:00.123Z`.
+/// `ms` since the epoch as RFC 3339 in UTC with milliseconds: `2026-11-25T10:00:00.123Z`,
+/// as exports and scripts read it.
 ///
 /// ```
 /// use push_console::store::history::format_time;
 /// assert_eq!(format_time(1_764_064_800_123), "2025-11-25T10:00:00.123Z");
 /// ```
 pub fn format_time(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let of_day = seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60,
-        ms.rem_euclid(1000)
+    timestamp(ms).map_or_else(|| format!("{ms} ms"), |at| format!("{at:.3}"))
+}
+
+/// `ms` since the epoch in time zone `zone`, as people read it: `2026-11-25 11:00:00.123 CET`.
+///
+/// ```
+/// use push_console::store::history::format_time_in;
+/// let zone = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+/// assert_eq!(format_time_in(1_764_064_800_123, &zone), "2025-11-25 11:00:00.123 CET");
+/// ```
+pub fn format_time_in(ms: i64, zone: &TimeZone) -> String {
+    timestamp(ms).map_or_else(
+        || format!("{ms} ms"),
+        |at| {
+            at.to_zoned_datetime(zone.clone())
+                .strftime("%Y-%m-%d %H:%M:%S%.3f %Z")
+                .to_string()
+        },
     )
+}
+
+/// `ms` since the epoch in this computer's time zone.
+pub fn format_local_time(ms: i64) -> String {
+    format_time_in(ms, &TimeZone::system())
 }
 
 fn number(text: &str) -> Option<i64> {
@@ -46,82 +57,52 @@ fn number(text: &str) -> Option<i64> {
         .flatten()
 }
 
-fn parse_rfc3339(text: &str) -> Option<i64> {
-    let (date, rest) = text.split_at_checked(10)?;
-    let mut parts = date.split('-');
-    let (year, month, day) = (
-        number(parts.next()?)?,
-        number(parts.next()?)?,
-        number(parts.next()?)?,
-    );
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let midnight = days_from_civil(year, month, day) * 86_400_000;
-    if rest.is_empty() {
-        return Some(midnight);
-    }
-    let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let (clock, offset_ms) = if let Some(clock) = rest.strip_suffix(['Z', 'z']) {
-        (clock, 0)
-    } else {
-        let at = rest.rfind(['+', '-'])?;
-        let (clock, offset) = rest.split_at(at);
-        let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (hours, minutes) = offset[1..].split_once(':')?;
-        (
-            clock,
-            sign * (number(hours)? * 60 + number(minutes)?) * 60_000,
-        )
-    };
-    let (clock, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut fields = clock.split(':');
-    let (hour, minute, second) = (
-        number(fields.next()?)?,
-        number(fields.next()?)?,
-        number(fields.next().unwrap_or("0"))?,
-    );
-    if fields.next().is_some() || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let millis = if fraction.is_empty() {
-        0
-    } else {
-        number(&format!("{:0<3}", &fraction[..fraction.len().min(3)]))?
-    };
-    Some(midnight + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset_ms)
-}
-
-/// Reads a time given on the command line, as ms since the epoch: UNIX seconds, RFC 3339
-/// (a date alone means its midnight UTC), or a span back from `now_ms` such as `90m`,
-/// `24h`, `7d`.
+/// Reads a time, as ms since the epoch: UNIX seconds; RFC 3339 with its offset; a date
+/// (its midnight) or a date and time without an offset, in `zone`; or a span back from
+/// `now_ms` such as `90m`, `24h`, `7d`, `2w` or `1 day 6 hours`.
 ///
 /// ```
-/// use push_console::store::history::parse_time;
-/// assert_eq!(parse_time("1764064800", 0), Ok(1_764_064_800_000));
-/// assert_eq!(parse_time("2025-11-25T10:00:00Z", 0), Ok(1_764_064_800_000));
-/// assert_eq!(parse_time("24h", 100_000_000), Ok(100_000_000 - 86_400_000));
+/// use jiff::tz::TimeZone;
+/// use push_console::store::history::parse_time_in;
+/// assert_eq!(parse_time_in("1764064800", 0, &TimeZone::UTC), Ok(1_764_064_800_000));
+/// assert_eq!(parse_time_in("2025-11-25T10:00:00Z", 0, &TimeZone::UTC), Ok(1_764_064_800_000));
+/// assert_eq!(parse_time_in("24h", 100_000_000, &TimeZone::UTC), Ok(100_000_000 - 86_400_000));
 /// ```
-pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, TimeError> {
+pub fn parse_time_in(text: &str, now_ms: i64, zone: &TimeZone) -> Result<i64, TimeError> {
     let text = text.trim();
     let error = || TimeError(text.to_owned());
     if let Some(seconds) = number(text) {
         return seconds.checked_mul(1000).ok_or_else(error);
     }
-    let unit_ms = match text.chars().last() {
-        Some('s') => Some(1_000),
-        Some('m') => Some(60_000),
-        Some('h') => Some(3_600_000),
-        Some('d') => Some(86_400_000),
-        Some('w') => Some(7 * 86_400_000),
-        _ => None,
-    };
-    if let Some(unit_ms) = unit_ms
-        && let Some(count) = number(&text[..text.len() - 1])
-    {
-        return Ok(now_ms - count.checked_mul(unit_ms).ok_or_else(error)?);
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(at.as_millisecond());
     }
-    parse_rfc3339(text).ok_or_else(error)
+    let civil = text
+        .parse::<DateTime>()
+        .or_else(|_| text.parse::<Date>().map(|date| date.at(0, 0, 0, 0)));
+    if let Ok(civil) = civil {
+        return civil
+            .to_zoned_datetime(zone.clone())
+            .map(|zoned| zoned.timestamp().as_millisecond())
+            .map_err(|_| error());
+    }
+    let span = text.parse::<Span>().map_err(|_| error())?;
+    // A span back from now: "7d" is seven calendar days in `zone` (a day may be 23 or 25
+    // hours across a daylight saving change), and a negative span is not "back".
+    if span.is_negative() {
+        return Err(error());
+    }
+    timestamp(now_ms)
+        .ok_or_else(error)?
+        .to_zoned_datetime(zone.clone())
+        .checked_sub(span)
+        .map(|zoned| zoned.timestamp().as_millisecond())
+        .map_err(|_| error())
+}
+
+/// [`parse_time_in`] this computer's time zone.
+pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, TimeError> {
+    parse_time_in(text, now_ms, &TimeZone::system())
 }
 
 #[cfg(test)]
@@ -129,7 +110,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_round_trip_across_eras_and_leap_days() {
+    fn utc_times_round_trip_across_eras_and_leap_days() {
         for ms in [
             0,
             951_782_400_000,
@@ -138,7 +119,7 @@ mod tests {
             -86_400_000,
         ] {
             assert_eq!(
-                parse_time(&format_time(ms), 0),
+                parse_time_in(&format_time(ms), 0, &TimeZone::UTC),
                 Ok(ms),
                 "{}",
                 format_time(ms)
@@ -148,15 +129,45 @@ mod tests {
     }
 
     #[test]
-    fn offsets_fractions_and_dates_alone_are_read() {
+    fn offsets_fractions_zones_and_spans_are_read() {
+        let utc = TimeZone::UTC;
         assert_eq!(
-            parse_time("2025-11-25T11:30:00.5+01:30", 0),
+            parse_time_in("2025-11-25T11:30:00.5+01:30", 0, &utc),
             Ok(1_764_064_800_500)
         );
-        assert_eq!(parse_time("2025-11-25", 0), Ok(1_764_028_800_000));
-        assert_eq!(parse_time("7d", 700_000_000), Ok(700_000_000 - 604_800_000));
-        for bad in ["yesterday", "2025-13-01", "2025-11-25T25:00Z", "h", ""] {
-            assert!(parse_time(bad, 0).is_err(), "{bad}");
+        assert_eq!(parse_time_in("2025-11-25", 0, &utc), Ok(1_764_028_800_000));
+        let tokyo = TimeZone::get("Asia/Tokyo").unwrap();
+        assert_eq!(
+            parse_time_in("2025-11-25 19:00", 0, &tokyo),
+            Ok(1_764_064_800_000),
+            "a time without an offset is the user's"
+        );
+        assert_eq!(
+            parse_time_in("7d", 700_000_000, &utc),
+            Ok(700_000_000 - 604_800_000)
+        );
+        assert_eq!(
+            parse_time_in("90m", 10_000_000, &utc),
+            Ok(10_000_000 - 5_400_000)
+        );
+        for bad in [
+            "yesterday",
+            "2025-13-01",
+            "2025-11-25T25:00Z",
+            "h",
+            "",
+            "-2h",
+        ] {
+            assert!(parse_time_in(bad, 0, &utc).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn local_times_name_their_zone() {
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        assert_eq!(
+            format_time_in(1_751_536_800_000, &paris),
+            "2025-07-03 12:00:00.000 CEST"
+        );
     }
 }
