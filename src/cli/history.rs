@@ -82,45 +82,10 @@ pub struct PruneArgs {
     pub keep_all: bool,
 }
 
-/// The filters of `history` and `history counts`.
+/// The filters every history list shares.
 #[derive(Args, Debug, Clone, Default)]
-pub struct FilterArgs {
-    /// Sends to tokens starting with this hex.
-    #[arg(long, value_name = "PREFIX")]
-    pub token: Option<TokenPrefix>,
-    /// accepted, rejected, failed, cancelled, in_flight or unknown (in flight when its sender died).
-    #[arg(long)]
-    pub state: Option<SendState>,
-    /// The APNs reason, e.g. BadDeviceToken or Unregistered.
-    #[arg(long)]
-    pub reason: Option<String>,
-    /// The identity's name.
-    #[arg(long)]
-    pub identity: Option<String>,
-    /// The endpoint: simulator, or HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub endpoint: Option<String>,
-    /// One apns-id.
-    #[arg(long, value_name = "UUID")]
-    pub apns_id: Option<ApnsId>,
-    /// Text anywhere in the payload (ASCII case ignored).
-    #[arg(long)]
-    pub text: Option<String>,
-    /// From this time: UNIX seconds, RFC 3339 (2026-11-25T10:00:00Z) or back from now (24h, 7d).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-    /// Up to this time, in the same forms as --since.
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-    /// The sends of one batch, by its id (the first column of `history batches`).
-    #[arg(long, value_name = "ID")]
-    pub batch: Option<i64>,
-}
-
-/// The filters and output of the conversation views.
-#[derive(Args, Debug, Clone)]
-pub struct ViewArgs {
-    /// Rows naming tokens starting with this hex.
+pub struct CommonFilterArgs {
+    /// Rows about tokens starting with this hex.
     #[arg(long, value_name = "PREFIX")]
     pub token: Option<TokenPrefix>,
     /// The identity's name.
@@ -132,12 +97,71 @@ pub struct ViewArgs {
     /// One batch, by its id (the first column of `history batches`).
     #[arg(long, value_name = "ID")]
     pub batch: Option<i64>,
-    /// From this time: UNIX seconds, RFC 3339 (2026-11-25T10:00:00Z) or back from now (24h, 7d).
+    /// From this time: UNIX seconds, RFC 3339 (2026-11-25T10:00:00Z), a date or date and
+    /// time in your time zone (2026-11-25 10:00), or back from now (24h, 7d).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Up to this time, in the same forms as --since.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+}
+
+impl CommonFilterArgs {
+    fn filter(&self, now_ms: i64) -> Result<Filter, CliError> {
+        let time = |text: &Option<String>| {
+            text.as_deref()
+                .map(|text| parse_time(text, now_ms))
+                .transpose()
+        };
+        Ok(Filter {
+            identity: self.identity.clone(),
+            endpoint: self.endpoint.clone(),
+            token: self.token.clone(),
+            batch: self.batch,
+            since_ms: time(&self.since)?,
+            until_ms: time(&self.until)?,
+            ..Filter::default()
+        })
+    }
+}
+
+/// The filters of `history` and `history counts`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    #[command(flatten)]
+    pub common: CommonFilterArgs,
+    /// accepted, rejected, failed, unconfirmed, cancelled, in_flight or unknown (in flight
+    /// when its sender died).
+    #[arg(long)]
+    pub state: Option<SendState>,
+    /// The APNs reason, e.g. BadDeviceToken or Unregistered.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// One apns-id.
+    #[arg(long, value_name = "UUID")]
+    pub apns_id: Option<ApnsId>,
+    /// Text anywhere in the payload (ASCII case ignored).
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self, now_ms: i64) -> Result<Filter, CliError> {
+        Ok(Filter {
+            state: self.state,
+            reason: self.reason.clone(),
+            apns_id: self.apns_id,
+            text: self.text.clone(),
+            ..self.common.filter(now_ms)?
+        })
+    }
+}
+
+/// The filters and output of the conversation views.
+#[derive(Args, Debug, Clone)]
+pub struct ViewArgs {
+    #[command(flatten)]
+    pub filter: CommonFilterArgs,
     /// Rows to show (table: 50 by default; csv and jsonl: all by default).
     #[arg(long)]
     pub limit: Option<usize>,
@@ -151,28 +175,6 @@ pub struct ViewArgs {
     /// are always UTC).
     #[arg(long)]
     pub utc: bool,
-}
-
-impl ViewArgs {
-    fn filter(&self, now_ms: i64) -> Result<Filter, CliError> {
-        Ok(Filter {
-            identity: self.identity.clone(),
-            endpoint: self.endpoint.clone(),
-            token: self.token.clone(),
-            batch: self.batch,
-            since_ms: self
-                .since
-                .as_deref()
-                .map(|text| parse_time(text, now_ms))
-                .transpose()?,
-            until_ms: self
-                .until
-                .as_deref()
-                .map(|text| parse_time(text, now_ms))
-                .transpose()?,
-            ..Filter::default()
-        })
-    }
 }
 
 /// How to show sends.
@@ -195,31 +197,6 @@ pub enum DeadFormat {
     Csv,
     /// One JSON object per line.
     Jsonl,
-}
-
-impl FilterArgs {
-    fn filter(&self, now_ms: i64) -> Result<Filter, CliError> {
-        Ok(Filter {
-            identity: self.identity.clone(),
-            endpoint: self.endpoint.clone(),
-            state: self.state,
-            reason: self.reason.clone(),
-            token: self.token.clone(),
-            apns_id: self.apns_id,
-            text: self.text.clone(),
-            since_ms: self
-                .since
-                .as_deref()
-                .map(|text| parse_time(text, now_ms))
-                .transpose()?,
-            until_ms: self
-                .until
-                .as_deref()
-                .map(|text| parse_time(text, now_ms))
-                .transpose()?,
-            batch: self.batch,
-        })
-    }
 }
 
 /// A closed pipe (`history --format csv | head`) is the reader's choice, not a failure.
@@ -297,7 +274,7 @@ fn show_view(
     now: i64,
 ) -> Result<ExitCode, CliError> {
     let history = History::open_read_only(path)?;
-    let filter = args.filter(now)?;
+    let filter = args.filter.filter(now)?;
     let export = match args.format {
         RowsFormat::Table => None,
         RowsFormat::Csv => Some(ExportFormat::Csv),

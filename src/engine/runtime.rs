@@ -233,12 +233,7 @@ impl Engine {
                 limit,
                 count,
             } => {
-                let path = self.settings.paths.history_db();
-                let page = tokio::task::block_in_place(|| -> Result<_, HistoryError> {
-                    if !path.exists() {
-                        return Ok((Vec::new(), count.then_some(0)));
-                    }
-                    let history = History::open_read_only(&path)?;
+                let page = self.read_history((Vec::new(), count.then_some(0)), |history| {
                     let rows = history.rows_at(&filter, cursor, offset, limit)?;
                     let total = count.then(|| history.matching(&filter)).transpose()?;
                     Ok((rows, total))
@@ -257,12 +252,7 @@ impl Engine {
                 limit,
                 count,
             } => {
-                let path = self.settings.paths.history_db();
-                let page = tokio::task::block_in_place(|| -> Result<_, HistoryError> {
-                    if !path.exists() {
-                        return Ok((Vec::new(), count.then_some(0)));
-                    }
-                    let history = History::open_read_only(&path)?;
+                let page = self.read_history((Vec::new(), count.then_some(0)), |history| {
                     let rows = history.view_rows(view, &filter, cursor, offset, limit)?;
                     let total = count
                         .then(|| history.view_count(view, &filter))
@@ -372,6 +362,22 @@ impl Engine {
             Ok(message) => self.emit(Event::Done { id, message }),
             Err(error) => self.fail(id, &error),
         }
+    }
+
+    /// Reads the history on this thread (a query may take a while), or gives `empty`
+    /// when nothing was recorded yet.
+    fn read_history<T>(
+        &self,
+        empty: T,
+        read: impl FnOnce(&History) -> Result<T, HistoryError>,
+    ) -> Result<T, HistoryError> {
+        let path = self.settings.paths.history_db();
+        tokio::task::block_in_place(|| {
+            if !path.exists() {
+                return Ok(empty);
+            }
+            read(&History::open_read_only(&path)?)
+        })
     }
 
     /// Writes a history export to `path` atomically: a temporary file renamed into place.

@@ -70,10 +70,7 @@ pub fn table(
     view: View,
     window: &HistoryWindow<ConversationRow>,
 ) -> TableResponse<ConversationRow> {
-    let mut response = TableResponse {
-        clicked: None,
-        visible: None,
-    };
+    let mut response = TableResponse::default();
     if let Some(problem) = window.problem() {
         ui.colored_label(ui.visuals().error_fg_color, problem);
         return response;
@@ -127,10 +124,7 @@ pub fn table(
         .body(|body| {
             body.rows(18.0, total as usize, |mut row| {
                 let index = row.index() as u64;
-                response.visible = Some(match &response.visible {
-                    Some(range) => *range.start().min(&index)..=*range.end().max(&index),
-                    None => index..=index,
-                });
+                response.saw(index);
                 let Some(record) = window.row(index) else {
                     row.col(|ui| {
                         ui.label(RichText::new("…").weak());

@@ -521,13 +521,30 @@ pub struct TableResponse<R> {
     pub visible: Option<RangeInclusive<u64>>,
 }
 
+impl<R> Default for TableResponse<R> {
+    /// Nothing clicked, nothing drawn yet.
+    fn default() -> Self {
+        Self {
+            clicked: None,
+            visible: None,
+        }
+    }
+}
+
+impl<R> TableResponse<R> {
+    /// Notes that the row at `index` was drawn.
+    pub fn saw(&mut self, index: u64) {
+        self.visible = Some(match &self.visible {
+            Some(range) => *range.start().min(&index)..=*range.end().max(&index),
+            None => index..=index,
+        });
+    }
+}
+
 /// The rows, newest first, virtualised over every match: rows whose page has not arrived
 /// yet show as loading.
 pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow> {
-    let mut response = TableResponse {
-        clicked: None,
-        visible: None,
-    };
+    let mut response = TableResponse::default();
     if let Some(problem) = &window.problem {
         ui.colored_label(ui.visuals().error_fg_color, problem);
         return response;
@@ -587,10 +604,7 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
         .body(|body| {
             body.rows(18.0, total as usize, |mut row| {
                 let index = row.index() as u64;
-                response.visible = Some(match &response.visible {
-                    Some(range) => *range.start().min(&index)..=*range.end().max(&index),
-                    None => index..=index,
-                });
+                response.saw(index);
                 let Some(send) = window.row(index) else {
                     row.col(|ui| {
                         ui.label(RichText::new("…").weak());

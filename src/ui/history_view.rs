@@ -7,7 +7,7 @@ use std::time::Instant;
 use egui::RichText;
 
 use super::history::{self, HistoryForm, HistoryTab, HistoryWindow, Listed, PageRequest};
-use super::{App, TargetChoice, conversation};
+use super::{App, TargetChoice, conversation, send};
 use crate::engine::{Command, Failure};
 use crate::store::history::{ConversationRow, ExportFormat, View};
 
@@ -247,30 +247,10 @@ impl App {
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("Read the feedback service").strong());
             let label = ui.label("with");
-            egui::ComboBox::from_id_salt("feedback identity")
-                .selected_text(
-                    form.identity
-                        .clone()
-                        .unwrap_or_else(|| "simulator's own".into()),
-                )
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut form.identity, None, "simulator's own");
-                    for name in &certificates {
-                        ui.selectable_value(&mut form.identity, Some(name.clone()), name);
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            let names = certificates.iter().map(String::as_str);
+            send::identity_picker(ui, "feedback identity", &mut form.identity, names, label.id);
             let label = ui.label("from");
-            egui::ComboBox::from_id_salt("feedback target")
-                .selected_text(format!("{:?}", form.target))
-                .show_ui(ui, |ui| {
-                    for choice in TargetChoice::ALL {
-                        ui.selectable_value(&mut form.target, choice, format!("{choice:?}"));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            send::target_picker(ui, "feedback target", &mut form.target, label.id);
             if form.target == TargetChoice::Custom {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.custom)

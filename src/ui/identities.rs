@@ -293,15 +293,7 @@ pub fn show(
 fn test_bar(ui: &mut egui::Ui, test: &mut ConnectionTestForm) {
     ui.horizontal(|ui| {
         let label = ui.label("Test against");
-        egui::ComboBox::from_id_salt("test target")
-            .selected_text(format!("{:?}", test.target))
-            .show_ui(ui, |ui| {
-                for choice in TargetChoice::ALL {
-                    ui.selectable_value(&mut test.target, choice, format!("{choice:?}"));
-                }
-            })
-            .response
-            .labelled_by(label.id);
+        super::send::target_picker(ui, "test target", &mut test.target, label.id);
         let label = ui.label("Topic to test");
         ui.add(
             egui::TextEdit::singleline(&mut test.topic)

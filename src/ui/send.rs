@@ -81,6 +81,39 @@ impl ProtocolChoice {
     }
 }
 
+/// A picker of where to send (or read, or test), labelled by `label`.
+pub fn target_picker(ui: &mut egui::Ui, salt: &str, target: &mut TargetChoice, label: egui::Id) {
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(format!("{target:?}"))
+        .show_ui(ui, |ui| {
+            for choice in TargetChoice::ALL {
+                ui.selectable_value(target, choice, format!("{choice:?}"));
+            }
+        })
+        .response
+        .labelled_by(label);
+}
+
+/// A picker of a stored identity among `names`, or the simulator's own (`None`).
+pub fn identity_picker<'a>(
+    ui: &mut egui::Ui,
+    salt: &str,
+    identity: &mut Option<String>,
+    names: impl Iterator<Item = &'a str>,
+    label: egui::Id,
+) {
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(identity.clone().unwrap_or_else(|| "simulator's own".into()))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(identity, None, "simulator's own");
+            for name in names {
+                ui.selectable_value(identity, Some(name.to_owned()), name);
+            }
+        })
+        .response
+        .labelled_by(label);
+}
+
 /// The send form, as plain data.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]

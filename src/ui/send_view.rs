@@ -68,15 +68,7 @@ impl App {
         let form = &mut self.state.send;
         ui.horizontal(|ui| {
             let endpoint_label = ui.label("Endpoint");
-            egui::ComboBox::from_id_salt("target")
-                .selected_text(format!("{:?}", form.target))
-                .show_ui(ui, |ui| {
-                    for choice in TargetChoice::ALL {
-                        ui.selectable_value(&mut form.target, choice, format!("{choice:?}"));
-                    }
-                })
-                .response
-                .labelled_by(endpoint_label.id);
+            send::target_picker(ui, "target", &mut form.target, endpoint_label.id);
             let label = ui.label("Protocol");
             egui::ComboBox::from_id_salt("protocol")
                 .selected_text(form.protocol.label())
@@ -112,24 +104,8 @@ impl App {
                 .labelled_by(label.id);
             }
             let label = ui.label("Identity");
-            egui::ComboBox::from_id_salt("identity")
-                .selected_text(
-                    form.identity
-                        .clone()
-                        .unwrap_or_else(|| "simulator's own".into()),
-                )
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut form.identity, None, "simulator's own");
-                    for identity in &self.identities.list {
-                        ui.selectable_value(
-                            &mut form.identity,
-                            Some(identity.name.clone()),
-                            &identity.name,
-                        );
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            let names = self.identities.list.iter().map(|identity| identity.name.as_str());
+            send::identity_picker(ui, "identity", &mut form.identity, names, label.id);
             let label = ui.label("Concurrency");
             ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
                 .labelled_by(label.id);
