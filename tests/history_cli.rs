@@ -148,6 +148,15 @@ fn what_happened_to_a_token_and_which_tokens_are_dead() {
         &cert,
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // What the service listed, with when it was read, by whom and from where.
+    let output = setup.run(&["history", "feedback", "--format", "jsonl"]);
+    let entries = json_lines(&output);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["token"], DEAD);
+    assert_eq!(entries[0]["identity"], "client.pem");
+    assert_eq!(entries[0]["endpoint"], feedback.as_str());
+    assert!(entries[0]["since"].as_str().is_some_and(|at| at.ends_with('Z')));
+    assert!(entries[0]["read_at"].as_str().is_some_and(|at| at.ends_with('Z')));
     let output = setup.run(&["history", "unregistered"]);
     assert_eq!(stdout(&output), format!("{DEAD}\n"));
     let output = setup.run(&["history", "unregistered", "--format", "jsonl"]);
