@@ -61,8 +61,9 @@ impl Setup {
             .expect("the binary runs")
     }
 
-    fn send(&self, extra: &[&str]) -> Output {
-        let endpoint = format!("127.0.0.1:{}", self.simulator.http2_endpoint().port);
+    /// `send` to the simulator's `port` with its CA and client certificate.
+    fn send_to(&self, port: u16, extra: &[&str]) -> Output {
+        let endpoint = format!("127.0.0.1:{port}");
         let (ca, cert) = (self.file("ca.pem"), self.file("client.pem"));
         let mut args = vec![
             "send",
@@ -72,11 +73,17 @@ impl Setup {
             &ca,
             "--cert",
             &cert,
+            "--alert",
+            "Hello QA",
         ];
-        args.extend(["--topic", common::TOPIC, "--token", TOKEN, "--token", DEAD]);
-        args.extend(["--alert", "Hello QA"]);
         args.extend(extra);
         self.run(&args)
+    }
+
+    fn send(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["--topic", common::TOPIC, "--token", TOKEN, "--token", DEAD];
+        args.extend(extra);
+        self.send_to(self.simulator.http2_endpoint().port, &args)
     }
 
     fn history_db(&self) -> PathBuf {
@@ -155,8 +162,16 @@ fn what_happened_to_a_token_and_which_tokens_are_dead() {
     assert_eq!(entries[0]["token"], DEAD);
     assert_eq!(entries[0]["identity"], "client.pem");
     assert_eq!(entries[0]["endpoint"], feedback.as_str());
-    assert!(entries[0]["since"].as_str().is_some_and(|at| at.ends_with('Z')));
-    assert!(entries[0]["read_at"].as_str().is_some_and(|at| at.ends_with('Z')));
+    assert!(
+        entries[0]["since"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z'))
+    );
+    assert!(
+        entries[0]["read_at"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z'))
+    );
     let output = setup.run(&["history", "unregistered"]);
     assert_eq!(stdout(&output), format!("{DEAD}\n"));
     let output = setup.run(&["history", "unregistered", "--format", "jsonl"]);
@@ -240,25 +255,17 @@ fn token_list(count: usize) -> (Vec<String>, String) {
 
 impl Setup {
     fn send_legacy(&self, tokens_file: &str) -> Output {
-        let endpoint = format!("127.0.0.1:{}", self.simulator.legacy_endpoint().port);
-        let (ca, cert) = (self.file("ca.pem"), self.file("client.pem"));
-        self.run(&[
-            "send",
-            "--endpoint",
-            &endpoint,
-            "--ca",
-            &ca,
-            "--cert",
-            &cert,
-            "--protocol",
-            "legacy",
-            "--format",
-            "frame",
-            "--tokens",
-            tokens_file,
-            "--alert",
-            "Hello QA",
-        ])
+        self.send_to(
+            self.simulator.legacy_endpoint().port,
+            &[
+                "--protocol",
+                "legacy",
+                "--format",
+                "frame",
+                "--tokens",
+                tokens_file,
+            ],
+        )
     }
 
     fn view(&self, args: &[&str]) -> Vec<serde_json::Value> {

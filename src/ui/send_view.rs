@@ -104,7 +104,11 @@ impl App {
                 .labelled_by(label.id);
             }
             let label = ui.label("Identity");
-            let names = self.identities.list.iter().map(|identity| identity.name.as_str());
+            let names = self
+                .identities
+                .list
+                .iter()
+                .map(|identity| identity.name.as_str());
             send::identity_picker(ui, "identity", &mut form.identity, names, label.id);
             let label = ui.label("Concurrency");
             ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
