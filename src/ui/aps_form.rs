@@ -9,10 +9,8 @@ mod keys;
 
 use std::collections::HashMap;
 
-use egui::RichText;
 use serde_json::{Map, Value};
 
-use super::RED;
 use keys::{COMMON_ROWS, Check, Field, FieldError, Kind, NO_CHOICE, SECTIONS, Typed};
 
 /// Text typed into a field that the JSON does not show as typed: it does not
@@ -119,13 +117,18 @@ impl Form {
         let enabled =
             typed != Typed::SoundVolume || Check::CriticalSound.is_on(field.get(&self.root));
         let response = ui
-            .add_enabled(enabled, editor.hint_text(typed.hint()).desired_width(300.0))
+            .add_enabled(
+                enabled,
+                editor
+                    .hint_text(typed.hint())
+                    .desired_width(crate::ui::theme::size::FIELD_XL),
+            )
             .labelled_by(label);
         if response.changed() {
             self.take_typed(field, typed, text);
         }
         if let Some(error) = self.drafts.get(field.label).and_then(|d| d.error.as_ref()) {
-            ui.label(RichText::new(error.to_string()).color(RED));
+            super::theme::problem(ui, error.to_string());
         }
     }
 
@@ -158,7 +161,7 @@ impl Form {
 /// Draws the form over `json`; when a field changes, rewrites `json` (pretty) and returns true.
 pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
     let Ok(Value::Object(root)) = serde_json::from_str::<Value>(json) else {
-        ui.label(RichText::new("Fix the JSON to edit it as a form.").weak());
+        ui.label(super::theme::quiet("Fix the JSON to edit it as a form."));
         return false;
     };
     let drafts_id = ui.make_persistent_id("aps form drafts");

@@ -1,9 +1,7 @@
 //! Compose: the payload as JSON, with its byte meter, the linter's warnings and
 //! the notification's headers.
 
-use egui::{Color32, RichText};
-
-use super::{AMBER, GREEN, RED};
+use super::theme::{self, Tone};
 use crate::apns::{
     AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType, Severity,
     Transport, group_thousands, lint,
@@ -190,21 +188,21 @@ impl ComposeState {
     }
 }
 
-/// The meter's text and colour: amber from 90 % of the limit, red over it.
-pub fn meter(size: usize, limit: &PayloadLimit) -> (String, Color32) {
+/// The meter's text and tone: a warning from 90 % of the limit, rejected over it.
+pub fn meter(size: usize, limit: &PayloadLimit) -> (String, Tone) {
     let text = format!(
         "{} / {} B",
         group_thousands(size),
         group_thousands(limit.bytes())
     );
-    let color = if !limit.allows(size) {
-        RED
+    let tone = if !limit.allows(size) {
+        Tone::Rejected
     } else if limit.usage(size) >= 0.9 {
-        AMBER
+        Tone::Warning
     } else {
-        GREEN
+        Tone::Accepted
     };
-    (text, color)
+    (text, tone)
 }
 
 /// Draws the compose view.
@@ -253,19 +251,19 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
                 "Expiration",
                 &mut state.expiration,
                 "UNIX seconds; 0 = once",
-                150.0,
+                theme::size::FIELD_M,
             ),
             (
                 "Collapse id",
                 &mut state.collapse_id,
                 "at most 64 bytes",
-                150.0,
+                theme::size::FIELD_M,
             ),
             (
                 "apns-id",
                 &mut state.apns_id,
                 "UUID (one token only)",
-                270.0,
+                theme::size::ID,
             ),
         ] {
             let label = ui.label(name);
@@ -280,11 +278,11 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
     ui.horizontal(|ui| {
         match composed.size {
             Some(size) => {
-                let (text, color) = meter(size, &composed.limit);
-                ui.label(RichText::new(text).color(color).strong());
+                let (text, tone) = meter(size, &composed.limit);
+                ui.label(theme::toned(ui, text, tone).strong());
             }
             None => {
-                ui.label(RichText::new("— / — B").weak());
+                ui.label(super::theme::quiet("— / — B"));
             }
         }
         if composed
@@ -303,17 +301,17 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
         }
     });
     if let Some(problem) = &state.fit_problem {
-        ui.label(RichText::new(problem).color(RED));
+        theme::problem(ui, problem.as_str());
     }
     if let Some(blocker) = &composed.blocker {
-        ui.label(RichText::new(blocker).color(RED));
+        theme::problem(ui, blocker.as_str());
     }
     for finding in composed
         .lints
         .iter()
         .filter(|f| f.severity() == Severity::Warning)
     {
-        ui.label(RichText::new(format!("warning: {finding}")).color(AMBER));
+        theme::warning(ui, format!("warning: {finding}"));
     }
     egui::CollapsingHeader::new("Form")
         .default_open(true)

@@ -7,6 +7,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::TargetChoice;
 use super::history::{HistoryTab, HistoryWindow, TableResponse, time_text};
+use super::theme::{self, Tone, size};
 use crate::store::history::{Cell, ConversationRow, View};
 
 /// Where the app reads the legacy feedback service from, as plain data.
@@ -54,6 +55,15 @@ fn cell_text(cell: &Cell) -> String {
     }
 }
 
+/// How a batch's state reads: abandoned means its sender stopped before finishing.
+fn batch_state_tone(state: &str) -> Tone {
+    match state {
+        "running" => Tone::Accent,
+        "abandoned" => Tone::Warning,
+        _ => Tone::Neutral,
+    }
+}
+
 /// The columns a view's table shows.
 fn shown(view: View) -> Vec<(usize, &'static str)> {
     view.columns()
@@ -72,12 +82,12 @@ pub fn table(
 ) -> TableResponse<ConversationRow> {
     let mut response = TableResponse::default();
     if let Some(problem) = window.problem() {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        super::theme::problem(ui, problem);
         return response;
     }
     let total = match window.total() {
         None => {
-            ui.label(RichText::new("Loading…").weak());
+            ui.label(super::theme::quiet("Loading…"));
             return response;
         }
         Some(0) => {
@@ -105,16 +115,16 @@ pub fn table(
         .striped(true);
     for (_, name) in &columns[..columns.len() - 1] {
         let width = match *name {
-            "time" | "started" | "finished" | "read_at" | "since" => 200.0,
-            "token" => 150.0,
-            "identity" | "endpoint" | "status_text" | "cause" => 130.0,
-            _ => 80.0,
+            "time" | "started" | "finished" | "read_at" | "since" => size::TIME,
+            "token" => size::TOKEN,
+            "identity" | "endpoint" | "status_text" | "cause" | "state" => size::NAME,
+            _ => size::STATUS,
         };
         builder = builder.column(Column::initial(width).resizable(true).clip(true));
     }
     builder
         .column(Column::remainder().clip(true))
-        .header(20.0, |mut header| {
+        .header(size::HEADER, |mut header| {
             for (_, name) in &columns {
                 header.col(|ui| {
                     ui.strong(name.replace('_', " "));
@@ -122,12 +132,12 @@ pub fn table(
             }
         })
         .body(|body| {
-            body.rows(18.0, total as usize, |mut row| {
+            body.rows(size::ROW, total as usize, |mut row| {
                 let index = row.index() as u64;
                 response.saw(index);
                 let Some(record) = window.row(index) else {
                     row.col(|ui| {
-                        ui.label(RichText::new("…").weak());
+                        ui.label(super::theme::quiet("…"));
                     });
                     return;
                 };
@@ -138,6 +148,8 @@ pub fn table(
                     row.col(|ui| {
                         if *name == "token" && text.len() > 8 {
                             ui.monospace(format!("{}…{}", &text[..4], &text[text.len() - 4..]));
+                        } else if *name == "state" {
+                            theme::chip(ui, &text, batch_state_tone(&text));
                         } else if let Cell::Time(ms) = cell {
                             ui.label(text)
                                 .on_hover_text(crate::store::history::format_time(*ms));
@@ -163,7 +175,7 @@ pub fn detail(ui: &mut egui::Ui, view: View, row: &ConversationRow) -> Option<Li
                 if *cell == Cell::Empty {
                     continue;
                 }
-                ui.label(RichText::new(name.replace('_', " ")).weak());
+                ui.label(super::theme::quiet(name.replace('_', " ")));
                 let text = cell_text(cell);
                 // Times show in the user's zone; UTC is a hover away.
                 if let Cell::Time(ms) = cell {

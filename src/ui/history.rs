@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
+use super::theme::{self, Tone, size};
+
 use crate::engine::RequestId;
 
 use crate::store::history::{
@@ -146,12 +148,12 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm, tab: HistoryTab) -> bo
         ui.add(
             egui::TextEdit::singleline(&mut form.token)
                 .hint_text("hex prefix")
-                .desired_width(160.0),
+                .desired_width(theme::size::FIELD_M),
         )
         .labelled_by(label.id);
         if tab == HistoryTab::Sends {
             let label = ui.label("Payload text");
-            ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(160.0))
+            ui.add(egui::TextEdit::singleline(&mut form.text).desired_width(theme::size::FIELD_M))
                 .labelled_by(label.id);
             let label = ui.label("State");
             egui::ComboBox::from_id_salt("history state")
@@ -186,13 +188,26 @@ pub fn filters(ui: &mut egui::Ui, form: &mut HistoryForm, tab: HistoryTab) -> bo
             ui.add(
                 egui::TextEdit::singleline(value)
                     .hint_text(hint)
-                    .desired_width(120.0),
+                    .desired_width(theme::size::FIELD_S),
             )
             .labelled_by(label.id);
         }
         refresh = ui.button("Refresh").clicked();
     });
     refresh
+}
+
+/// How a send's state reads.
+pub fn state_tone(state: SendState) -> Tone {
+    match state {
+        SendState::Accepted => Tone::Accepted,
+        SendState::Rejected => Tone::Rejected,
+        SendState::Failed => Tone::Failed,
+        SendState::Unconfirmed => Tone::Unconfirmed,
+        // Its sender stopped before the answer: APNs may or may not have it.
+        SendState::Unknown => Tone::Warning,
+        SendState::InFlight | SendState::Cancelled => Tone::Neutral,
+    }
 }
 
 /// A moment as the tables show it: in the user's time zone (UTC on hover).
@@ -206,7 +221,7 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) -> Option<super::conversation::
         .num_columns(2)
         .show(ui, |ui| {
             let mut field = |name: &str, value: String| {
-                ui.label(RichText::new(name).weak());
+                ui.label(super::theme::quiet(name));
                 ui.monospace(value);
                 ui.end_row();
             };
@@ -546,17 +561,17 @@ impl<R> TableResponse<R> {
 pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow> {
     let mut response = TableResponse::default();
     if let Some(problem) = &window.problem {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        super::theme::problem(ui, problem.as_str());
         return response;
     }
     let total = window.total.unwrap_or(0);
     match window.total {
         None => {
-            ui.label(RichText::new("Loading…").weak());
+            ui.label(super::theme::quiet("Loading…"));
             return response;
         }
         Some(0) => {
-            ui.label(RichText::new("No sends recorded yet.").weak());
+            ui.label(super::theme::quiet("No sends recorded yet."));
             return response;
         }
         Some(count) => {
@@ -581,13 +596,13 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
         .id_salt("history")
         .sense(egui::Sense::click())
         .striped(true)
-        .column(Column::initial(200.0))
-        .column(Column::initial(150.0).resizable(true))
-        .column(Column::initial(100.0))
-        .column(Column::initial(100.0))
-        .column(Column::initial(160.0).resizable(true))
+        .column(Column::initial(size::TIME))
+        .column(Column::initial(size::TOKEN).resizable(true))
+        .column(Column::initial(size::STATUS + size::ROW))
+        .column(Column::initial(size::STATUS))
+        .column(Column::initial(size::NAME).resizable(true))
         .column(Column::remainder())
-        .header(20.0, |mut header| {
+        .header(size::HEADER, |mut header| {
             for title in [
                 "time",
                 "token",
@@ -602,12 +617,12 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
             }
         })
         .body(|body| {
-            body.rows(18.0, total as usize, |mut row| {
+            body.rows(size::ROW, total as usize, |mut row| {
                 let index = row.index() as u64;
                 response.saw(index);
                 let Some(send) = window.row(index) else {
                     row.col(|ui| {
-                        ui.label(RichText::new("…").weak());
+                        ui.label(super::theme::quiet("…"));
                     });
                     return;
                 };
@@ -624,7 +639,7 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
                     ));
                 });
                 row.col(|ui| {
-                    ui.label(send.state.as_str());
+                    theme::chip(ui, send.state.as_str(), state_tone(send.state));
                 });
                 row.col(|ui| {
                     ui.label(

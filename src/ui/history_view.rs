@@ -7,7 +7,7 @@ use std::time::Instant;
 use egui::RichText;
 
 use super::history::{self, HistoryForm, HistoryTab, HistoryWindow, Listed, PageRequest};
-use super::{App, TargetChoice, conversation, send};
+use super::{App, TargetChoice, conversation, send, theme};
 use crate::engine::{Command, Failure};
 use crate::store::history::{ConversationRow, ExportFormat, View};
 
@@ -255,7 +255,7 @@ impl App {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.custom)
                         .hint_text("feedback host:port")
-                        .desired_width(160.0),
+                        .desired_width(theme::size::FIELD_M),
                 )
                 .labelled_by(label.id);
             }

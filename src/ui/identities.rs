@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use egui::{Color32, RichText};
+use egui::RichText;
 
-use super::{AMBER, GREEN, RED, TargetChoice};
+use super::TargetChoice;
+use super::theme::{self, Tone};
 use crate::engine::ProbeVerdict;
 use crate::store::identity::CredentialFiles;
 use crate::store::identity::{Finding, IdentityKind, IdentityMetadata, Level};
@@ -104,11 +105,11 @@ pub enum IdentityAction {
     Test(String),
 }
 
-fn finding_color(level: Level) -> Color32 {
+fn finding_tone(level: Level) -> Tone {
     match level {
-        Level::Info => GREEN,
-        Level::Warning => AMBER,
-        Level::Error => RED,
+        Level::Info => Tone::Accepted,
+        Level::Warning => Tone::Warning,
+        Level::Error => Tone::Rejected,
     }
 }
 
@@ -128,7 +129,7 @@ pub fn show(
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.path)
-                        .desired_width(360.0)
+                        .desired_width(theme::size::FIELD_L)
                         .id_salt("import path"),
                 )
                 .labelled_by(label.id);
@@ -144,7 +145,7 @@ pub fn show(
             let label = ui.label("Private key (.pem without its key)");
             ui.add(
                 egui::TextEdit::singleline(&mut form.key_path)
-                    .desired_width(360.0)
+                    .desired_width(theme::size::FIELD_L)
                     .hint_text("only if the file above lacks it")
                     .id_salt("import key path"),
             )
@@ -162,13 +163,13 @@ pub fn show(
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.key_id)
-                        .desired_width(110.0)
+                        .desired_width(theme::size::FIELD_S)
                         .id_salt("key id"),
                 )
                 .labelled_by(label.id);
                 ui.add(
                     egui::TextEdit::singleline(&mut form.team_id)
-                        .desired_width(110.0)
+                        .desired_width(theme::size::FIELD_S)
                         .id_salt("team id"),
                 )
                 .labelled_by(label.id);
@@ -193,18 +194,25 @@ pub fn show(
         Some(Ok((name, findings))) => {
             ui.label(RichText::new(format!("Imported {name}")).strong());
             for finding in findings {
-                ui.label(RichText::new(finding.to_string()).color(finding_color(finding.level)));
+                ui.label(theme::toned(
+                    ui,
+                    finding.to_string(),
+                    finding_tone(finding.level),
+                ));
             }
         }
         Some(Err(problem)) => {
-            ui.label(RichText::new(problem).color(finding_color(Level::Error)));
+            theme::problem(ui, problem.as_str());
         }
         None => {}
     }
     ui.separator();
     ui.heading("Identities");
     if !view.keychain.is_empty() {
-        ui.label(RichText::new(format!("Keys are in the {}", view.keychain)).weak());
+        ui.label(super::theme::quiet(format!(
+            "Keys are in the {}",
+            view.keychain
+        )));
     }
     if view.list.is_empty() {
         ui.label("None yet: the built-in simulator needs none.");
@@ -245,7 +253,7 @@ pub fn show(
                 } else {
                     (format!("expires {date}"), Level::Info)
                 };
-                ui.label(RichText::new(text).color(finding_color(level)));
+                theme::chip(ui, &text, finding_tone(level));
             }
             let test = view.tests.get(&identity.name);
             let running = test.is_some_and(|test| test.state == ConnectionTest::Running);
@@ -278,10 +286,8 @@ pub fn show(
                 } else {
                     ("Fails", Level::Error)
                 };
-                ui.label(
-                    RichText::new(format!("{mark} against {against}: {}", verdict.summary))
-                        .color(finding_color(level)),
-                );
+                let text = format!("{mark} against {against}: {}", verdict.summary);
+                ui.label(theme::toned(ui, text, finding_tone(level)));
             }
             None => {}
         }
@@ -298,11 +304,11 @@ fn test_bar(ui: &mut egui::Ui, test: &mut ConnectionTestForm) {
         ui.add(
             egui::TextEdit::singleline(&mut test.topic)
                 .hint_text("bundle id (a certificate's own if empty; a token key needs one)")
-                .desired_width(330.0),
+                .desired_width(theme::size::FIELD_L),
         )
         .labelled_by(label.id);
-        ui.label(
-            RichText::new("one silent push to an all-zero token, which reaches no device").weak(),
-        );
+        ui.label(super::theme::quiet(
+            "one silent push to an all-zero token, which reaches no device",
+        ));
     });
 }

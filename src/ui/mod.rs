@@ -13,10 +13,9 @@ mod saved;
 mod send;
 mod send_view;
 mod settings;
+pub mod theme;
 
 use std::sync::{Arc, OnceLock};
-
-use egui::{Color32, RichText};
 
 pub use compose::{ComposeState, SAMPLE_PAYLOAD, Signer, from_apns_file, meter, to_apns_file};
 pub use conversation::{FeedbackForm, Link};
@@ -35,13 +34,6 @@ use crate::store::DataPaths;
 use crate::store::history::ConversationRow;
 use crate::store::secrets::SecretStore;
 use identities::IdentityAction;
-
-/// Errors, refusals, and what blocks a send.
-const RED: Color32 = Color32::from_rgb(0xdc, 0x26, 0x26);
-/// Warnings: close to a limit, expiring soon, retried.
-const AMBER: Color32 = Color32::from_rgb(0xd9, 0x77, 0x06);
-/// Accepted, healthy, within limits.
-const GREEN: Color32 = Color32::from_rgb(0x16, 0xa3, 0x4a);
 
 /// The views.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -427,6 +419,7 @@ impl App {
         }
         if !self.started {
             self.started = true;
+            theme::install(ui.ctx());
             ui.ctx().set_theme(self.state.theme.preference());
             self.request(|id| Command::ListIdentities { id });
             self.configure_simulator(true);
@@ -481,7 +474,7 @@ impl App {
             let mut dismissed = false;
             if let Some(message) = &self.message {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(message).color(RED));
+                    theme::problem(ui, message.as_str());
                     dismissed = ui.small_button("Dismiss").clicked();
                 });
             }
@@ -489,7 +482,7 @@ impl App {
                 self.message = None;
             }
             if let Some(notice) = &self.notice {
-                ui.label(RichText::new(notice).weak());
+                ui.label(theme::quiet(notice.as_str()));
             }
             match self.state.view {
                 View::Send => self.send_view(ui),

@@ -34,7 +34,7 @@ pub fn bar<T: Clone>(
     fits: impl Fn(&T) -> bool,
 ) -> Option<Named<T>> {
     let label = ui.label(labels.name);
-    ui.add(egui::TextEdit::singleline(name).desired_width(140.0))
+    ui.add(egui::TextEdit::singleline(name).desired_width(super::theme::size::FIELD_M))
         .labelled_by(label.id);
     let trimmed = name.trim().to_owned();
     if ui

@@ -1,10 +1,10 @@
 //! Send: where to, with which identity, to which tokens; progress, cancel and a
 //! live table of results.
 
-use egui::{Color32, RichText};
+use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
-use super::{AMBER, GREEN, RED};
+use super::theme::{self, Tone, size};
 use crate::apns::Transport;
 use crate::apns::{DeviceToken, Notification, TokenList, group_thousands};
 use crate::apns::{Outcome, Progress, Refusal, Verdict};
@@ -245,25 +245,25 @@ pub struct Run {
     pub notes: Vec<String>,
 }
 
-fn describe(outcome: &Outcome) -> (String, String, Color32) {
+fn describe(outcome: &Outcome) -> (String, String, Tone) {
     match &outcome.verdict {
-        Verdict::Accepted { .. } => ("accepted".into(), String::new(), GREEN),
+        Verdict::Accepted { .. } => ("accepted".into(), String::new(), Tone::Accepted),
         Verdict::Rejected(Refusal::Http2 { status, reason, .. }) => (
             format!("rejected {status}"),
             format!("{reason}: {}", reason.explanation()),
-            RED,
+            Tone::Rejected,
         ),
         Verdict::Rejected(Refusal::Legacy(status)) => (
             "rejected".into(),
             format!("the gateway answered: {status}"),
-            RED,
+            Tone::Rejected,
         ),
-        Verdict::Failed(cause) => ("failed".into(), cause.to_string(), RED),
-        Verdict::NotSent => ("not sent".into(), "cancelled".into(), Color32::GRAY),
+        Verdict::Failed(cause) => ("failed".into(), cause.to_string(), Tone::Failed),
+        Verdict::NotSent => ("not sent".into(), "cancelled".into(), Tone::Neutral),
         Verdict::Unconfirmed => (
             "unconfirmed".into(),
             "sent; the gateway gave no answer that proves it took it".into(),
-            AMBER,
+            Tone::Unconfirmed,
         ),
     }
 }
@@ -286,7 +286,7 @@ pub fn progress(ui: &mut egui::Ui, run: &Run) -> bool {
     ui.horizontal(|ui| {
         ui.add(
             egui::ProgressBar::new(fraction)
-                .desired_width(240.0)
+                .desired_width(size::PROGRESS)
                 .text(format!(
                     "{} / {}",
                     group_thousands(progress.done),
@@ -312,7 +312,7 @@ pub fn progress(ui: &mut egui::Ui, run: &Run) -> bool {
         }
     });
     for note in &run.notes {
-        ui.label(RichText::new(note).color(AMBER));
+        theme::warning(ui, note.as_str());
     }
     cancel
 }
@@ -323,13 +323,13 @@ pub fn results(ui: &mut egui::Ui, run: &Run) {
     TableBuilder::new(ui)
         .id_salt("results")
         .striped(true)
-        .column(Column::initial(150.0).resizable(true))
-        .column(Column::initial(110.0))
-        .column(Column::initial(280.0).resizable(true))
-        .column(Column::initial(270.0).resizable(true))
-        .column(Column::initial(270.0).resizable(true))
+        .column(Column::initial(size::TOKEN).resizable(true))
+        .column(Column::initial(size::STATUS + size::ROW))
+        .column(Column::initial(size::ID).resizable(true))
+        .column(Column::initial(size::ID).resizable(true))
+        .column(Column::initial(size::ID).resizable(true))
         .column(Column::remainder())
-        .header(20.0, |mut header| {
+        .header(size::HEADER, |mut header| {
             for title in [
                 "token",
                 "status",
@@ -344,14 +344,14 @@ pub fn results(ui: &mut egui::Ui, run: &Run) {
             }
         })
         .body(|body| {
-            body.rows(18.0, done.len(), |mut row| {
+            body.rows(size::ROW, done.len(), |mut row| {
                 let outcome = done[row.index()];
-                let (status, reason, color) = describe(outcome);
+                let (status, reason, tone) = describe(outcome);
                 row.col(|ui| {
                     ui.monospace(outcome.token.masked());
                 });
                 row.col(|ui| {
-                    ui.label(RichText::new(status).color(color));
+                    theme::chip(ui, &status, tone);
                 });
                 row.col(|ui| {
                     ui.label(reason);

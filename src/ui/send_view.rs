@@ -1,9 +1,8 @@
 //! The Send view: templates and .apns files, the compose form, where to and to whom, the
 //! Send button and the run's progress and results.
 
-use egui::RichText;
-
-use super::{App, ProtocolChoice, RED, TargetChoice, TokenList};
+use super::theme::{self, Tone};
+use super::{App, ProtocolChoice, TargetChoice, TokenList};
 use super::{compose, from_apns_file, saved, send, to_apns_file};
 use crate::apns::group_thousands;
 use crate::engine::Command;
@@ -83,7 +82,7 @@ impl App {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.custom)
                         .hint_text("host:port")
-                        .desired_width(160.0),
+                        .desired_width(theme::size::FIELD_M),
                 )
                 .labelled_by(endpoint_label.id);
             }
@@ -99,7 +98,7 @@ impl App {
                 ui.add(
                     egui::TextEdit::singleline(&mut form.ca)
                         .hint_text("optional, e.g. a simulator's or a TLS proxy's ca.pem")
-                        .desired_width(200.0),
+                        .desired_width(theme::size::FIELD_M),
                 )
                 .labelled_by(label.id);
             }
@@ -191,7 +190,7 @@ impl App {
                 });
         }
         for reject in self.parsed_tokens.rejects.iter().take(5) {
-            ui.label(RichText::new(reject).color(RED));
+            theme::problem(ui, reject.as_str());
         }
         let running = self.run.as_ref().is_some_and(|run| !run.finished);
         let blocked = composed
@@ -208,18 +207,26 @@ impl App {
                 token_count,
                 if token_count == 1 { "" } else { "s" }
             );
-            let clicked = ui
-                .add_enabled(blocked.is_none(), egui::Button::new(label))
-                .clicked();
+            let tone = if form_target_is_production {
+                Tone::Production
+            } else {
+                Tone::Accent
+            };
+            let clicked = theme::primary_button(ui, &label, tone, blocked.is_none()).clicked();
+            ui.label(theme::quiet(format!(
+                "{:?} · {}",
+                self.state.send.target,
+                self.state.send.protocol.label()
+            )));
             if form_target_is_production {
-                ui.label(
-                    RichText::new("PRODUCTION: real devices receive this")
-                        .strong()
-                        .color(RED),
+                theme::chip(
+                    ui,
+                    "PRODUCTION: real devices receive this",
+                    Tone::Production,
                 );
             }
             if let Some(reason) = &blocked {
-                ui.label(RichText::new(format!("Can't send: {reason}")).color(RED));
+                theme::problem(ui, format!("Can't send: {reason}"));
             } else if clicked || shortcut {
                 self.start_send();
             }

@@ -66,14 +66,14 @@ pub fn show(
             ));
             match ca {
                 Ok(path) => ui.label(format!("Its CA certificate: {}", path.display())),
-                Err(problem) => ui.colored_label(ui.visuals().error_fg_color, problem),
+                Err(problem) => super::theme::problem(ui, problem.as_str()),
             };
         }
         None if status.problem.is_some() => {
             ui.label("Not running.");
         }
         None => {
-            ui.label(RichText::new("Starting…").weak());
+            ui.label(super::theme::quiet("Starting…"));
         }
     }
     ui.horizontal(|ui| {
@@ -86,7 +86,7 @@ pub fn show(
             let label = ui.label(name);
             ui.add(egui::DragValue::new(port)).labelled_by(label.id);
         }
-        ui.label(RichText::new("0 picks any free port").weak());
+        ui.label(super::theme::quiet("0 picks any free port"));
         if ui.button("Apply ports").clicked() {
             action = Some(SettingsAction::ConfigureSimulator);
         }
@@ -110,7 +110,7 @@ pub fn show(
         action = Some(SettingsAction::ConfigureSimulator);
     }
     if let Some(problem) = &status.problem {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        super::theme::problem(ui, problem.as_str());
     }
     ui.separator();
     ui.heading("Sending");
@@ -128,16 +128,24 @@ pub fn show(
             })
             .response
             .labelled_by(label.id);
-        ui.label(
-            RichText::new("e.g. Sandbox, so that a restart never resumes on Production").weak(),
-        );
+        ui.label(super::theme::quiet(
+            "e.g. Sandbox, so that a restart never resumes on Production",
+        ));
     });
     ui.separator();
     ui.heading("History retention");
     ui.horizontal(|ui| {
         for (name, value, width) in [
-            ("Keep days", &mut state.keep_days, 60.0),
-            ("Keep sends", &mut state.keep_rows, 100.0),
+            (
+                "Keep days",
+                &mut state.keep_days,
+                super::theme::size::FIELD_XS,
+            ),
+            (
+                "Keep sends",
+                &mut state.keep_rows,
+                super::theme::size::FIELD_S,
+            ),
         ] {
             let label = ui.label(name);
             ui.add(
@@ -182,6 +190,8 @@ pub fn show(
         about.paths.config_dir.display()
     ));
     ui.label(format!("History: {}", about.paths.history_db().display()));
-    ui.label(RichText::new("Set PUSH_CONSOLE_HOME to keep everything in another folder.").weak());
+    ui.label(super::theme::quiet(
+        "Set PUSH_CONSOLE_HOME to keep everything in another folder.",
+    ));
     action
 }

@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use egui::RichText;
 use serde_json::{Map, Value};
 
-use super::RED;
+use crate::ui::theme;
 
 /// What the section keeps between frames: text that is not (yet) the JSON, per key, and
 /// the row for adding a key.
@@ -107,7 +106,7 @@ pub(super) fn show(
                         .add(
                             egui::TextEdit::singleline(&mut text)
                                 .code_editor()
-                                .desired_width(300.0),
+                                .desired_width(theme::size::FIELD_XL),
                         )
                         .labelled_by(label.id);
                     if response.changed() {
@@ -117,7 +116,7 @@ pub(super) fn show(
                         removed = Some(key.clone());
                     }
                     if let Some((_, _, Some(problem))) = drafts.edits.get(&key) {
-                        ui.label(RichText::new(problem).color(RED));
+                        theme::problem(ui, problem.as_str());
                     }
                 });
                 ui.end_row();
@@ -127,7 +126,7 @@ pub(super) fn show(
                 ui.add(
                     egui::TextEdit::singleline(&mut drafts.new_name)
                         .hint_text("name")
-                        .desired_width(120.0),
+                        .desired_width(theme::size::FIELD_S),
                 )
                 .labelled_by(label.id);
                 let value_label = ui.label("value");
@@ -135,14 +134,14 @@ pub(super) fn show(
                     egui::TextEdit::singleline(&mut drafts.new_value)
                         .code_editor()
                         .hint_text(r#""text", 42, true, {"id": 7}"#)
-                        .desired_width(170.0),
+                        .desired_width(theme::size::FIELD_M),
                 )
                 .labelled_by(value_label.id);
                 if ui.button("Add field").clicked() {
                     changed |= add(root, drafts);
                 }
                 if let Some(problem) = &drafts.new_problem {
-                    ui.label(RichText::new(problem).color(RED));
+                    theme::problem(ui, problem.as_str());
                 }
             });
             ui.end_row();
