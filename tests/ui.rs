@@ -1129,3 +1129,35 @@ fn feedback_read_from_the_app_lands_in_the_feedback_view() {
         "learned from feedback"
     );
 }
+
+#[test]
+fn the_preview_follows_the_payload_as_ios_would_show_it() {
+    let mut state = UiState::default();
+    state.compose.topic = "com.example.shop".into();
+    state.compose.json =
+        r#"{"aps":{"alert":{"title":"Flash sale","body":"20% off today"},"badge":2,"sound":"default"}}"#
+            .into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    // Lock screen and banner both show it.
+    assert_eq!(harness.query_all_by_label("Flash sale").count(), 2);
+    assert_eq!(harness.query_all_by_label("SHOP").count(), 2);
+    assert_eq!(harness.query_all_by_label_contains("badge 2").count(), 2);
+    harness.state_mut().state.compose.json =
+        r#"{"aps":{"alert":{"title-loc-key":"SALE_TITLE","title-loc-args":["20%"]}}}"#.into();
+    harness.run();
+    assert_eq!(
+        harness.query_all_by_label("«SALE_TITLE: 20%»").count(),
+        2,
+        "a localisation key shows as the key"
+    );
+    harness.state_mut().state.compose.push_type = "background".into();
+    harness.state_mut().state.compose.json = r#"{"aps":{"content-available":1}}"#.into();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("Silent (background) push")
+            .is_some()
+    );
+}

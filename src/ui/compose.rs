@@ -205,8 +205,13 @@ pub fn meter(size: usize, limit: &PayloadLimit) -> (String, Tone) {
     (text, tone)
 }
 
-/// Draws the compose view.
-pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
+/// Draws the compose view; `preview_dark` is the preview's device appearance.
+pub fn show(
+    ui: &mut egui::Ui,
+    state: &mut ComposeState,
+    composed: &Composed,
+    preview_dark: &mut bool,
+) {
     ui.horizontal(|ui| {
         let label = ui.label("Push type");
         egui::ComboBox::from_id_salt("push type")
@@ -313,21 +318,45 @@ pub fn show(ui: &mut egui::Ui, state: &mut ComposeState, composed: &Composed) {
     {
         theme::warning(ui, format!("warning: {finding}"));
     }
-    egui::CollapsingHeader::new("Form")
-        .default_open(true)
-        .show(ui, |ui| {
-            super::aps_form::show(ui, &mut state.json);
+    // The form and the JSON on the left, the preview beside them where the eye checks it.
+    ui.horizontal_top(|ui| {
+        let left = (ui.available_width() - theme::size::PREVIEW - theme::space::L)
+            .max(theme::size::FIELD_L);
+        ui.vertical(|ui| {
+            ui.set_width(left);
+            egui::CollapsingHeader::new("Form")
+                .default_open(true)
+                .show(ui, |ui| {
+                    super::aps_form::show(ui, &mut state.json);
+                });
+            let label = ui.label("Payload (JSON)");
+            ui.add(
+                egui::TextEdit::multiline(&mut state.json)
+                    .code_editor()
+                    .desired_rows(12)
+                    .desired_width(f32::INFINITY)
+                    .layouter(&mut super::json_highlight::layouter)
+                    .id_salt("payload json"),
+            )
+            .labelled_by(label.id);
         });
-    let label = ui.label("Payload (JSON)");
-    ui.add(
-        egui::TextEdit::multiline(&mut state.json)
-            .code_editor()
-            .desired_rows(12)
-            .desired_width(f32::INFINITY)
-            .layouter(&mut super::json_highlight::layouter)
-            .id_salt("payload json"),
-    )
-    .labelled_by(label.id);
+        ui.add_space(theme::space::L);
+        ui.vertical(|ui| {
+            ui.set_width(theme::size::PREVIEW);
+            ui.horizontal(|ui| {
+                ui.strong("Preview");
+                ui.checkbox(preview_dark, "Dark device");
+            });
+            let push_type = state.push_type.parse().unwrap_or_default();
+            let topic = composed
+                .notification
+                .as_ref()
+                .and_then(|notification| notification.topic.as_ref())
+                .map_or_else(|| state.topic.clone(), ToString::to_string);
+            let preview = super::preview::Preview::of(&state.json, &push_type, &topic);
+            super::preview::show(ui, preview.as_ref(), *preview_dark);
+        });
+    });
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod history;
 mod history_view;
 mod identities;
 mod json_highlight;
+mod preview;
 mod saved;
 mod send;
 mod send_view;
@@ -66,6 +67,8 @@ pub struct UiState {
     pub history_follow: bool,
     /// Which History list is open.
     pub history_tab: HistoryTab,
+    /// Whether the notification preview shows a device in dark mode.
+    pub preview_dark: bool,
     /// Where the feedback service is read from.
     pub feedback: FeedbackForm,
     /// The import form.

@@ -62,7 +62,12 @@ impl App {
         let transport = self.state.send.protocol.transport();
         self.templates_bar(ui);
         let composed = self.state.compose.compose(transport, self.signer());
-        compose::show(ui, &mut self.state.compose, &composed);
+        compose::show(
+            ui,
+            &mut self.state.compose,
+            &composed,
+            &mut self.state.preview_dark,
+        );
         ui.separator();
         let form = &mut self.state.send;
         ui.horizontal(|ui| {

@@ -125,6 +125,8 @@ pub mod size {
     pub const FIELD_XL: f32 = 300.0;
     /// A progress bar.
     pub const PROGRESS: f32 = 240.0;
+    /// The notification preview: about an iPhone's notification width.
+    pub const PREVIEW: f32 = 340.0;
     /// A time column.
     pub const TIME: f32 = 200.0;
     /// A shortened token column.
@@ -193,6 +195,8 @@ pub mod icon {
     pub const CONNECTION: &str = "\u{EB5A}";
     /// Cancel.
     pub const CANCEL: &str = "\u{E46E}";
+    /// A sound.
+    pub const SOUND: &str = "\u{E44A}";
 }
 
 /// The icon font, bundled so every platform draws the same icons (MIT, see
@@ -417,6 +421,7 @@ mod tests {
             icon::LINK,
             icon::CONNECTION,
             icon::CANCEL,
+            icon::SOUND,
         ] {
             let character = icon.chars().next().unwrap_or_default();
             assert!(
