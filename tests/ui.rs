@@ -1161,3 +1161,46 @@ fn the_preview_follows_the_payload_as_ios_would_show_it() {
             .is_some()
     );
 }
+
+#[test]
+fn deleting_an_identity_or_a_template_asks_first() {
+    let (mut harness, _home) = with_the_legacy_p12_imported();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("Delete the identity \"com.example.legacy\"?")
+            .is_some()
+    );
+    // Cancel keeps it.
+    harness.get_by_label("Cancel").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("Delete the identity \"com.example.legacy\"?")
+            .is_none()
+    );
+    assert_eq!(harness.state().identity_names(), ["com.example.legacy"]);
+    // Yes removes it.
+    harness.get_by_label("Delete").click();
+    harness.run();
+    harness.get_by_label("Delete identity").click();
+    run_until(&mut harness, "the identity to go", |h| {
+        h.state().identity_names().is_empty()
+    });
+
+    // A template asks too, from the picker.
+    harness.state_mut().state.view = View::Send;
+    harness.state_mut().state.templates = vec![push_console::ui::Named {
+        name: "Sale".into(),
+        value: push_console::ui::ComposeState::default(),
+    }];
+    harness.run();
+    harness.get_by_label("Load template").click();
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    harness.get_by_label("Delete template").click();
+    harness.run();
+    assert!(harness.state().state.templates.is_empty());
+}

@@ -4,6 +4,7 @@
 
 mod aps_form;
 mod compose;
+mod confirm;
 mod conversation;
 mod history;
 mod history_view;
@@ -23,6 +24,7 @@ pub use conversation::{FeedbackForm, Link};
 pub use history::{HistoryForm, HistoryTab, HistoryWindow};
 pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm, TestRecord};
 pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
+pub use saved::Named;
 use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
 use settings::{SettingsAction, SimulatorStatus};
@@ -34,6 +36,7 @@ use crate::engine::{
 use crate::store::DataPaths;
 use crate::store::history::ConversationRow;
 use crate::store::secrets::SecretStore;
+use confirm::{Answer, Pending};
 use identities::IdentityAction;
 
 /// The views.
@@ -145,6 +148,8 @@ pub struct App {
     pub conversation: Vec<HistoryWindow<ConversationRow>>,
     /// The feedback read the app asked for, until it is answered.
     feedback_read: Option<RequestId>,
+    /// A destructive action asking for the user's yes.
+    confirm: Option<Pending>,
     identities: IdentitiesView,
     parsed_tokens: ParsedTokens,
     simulator: SimulatorStatus,
@@ -185,6 +190,7 @@ impl App {
                 .map(|view| HistoryWindow::new(HistoryTab::Conversation(view)))
                 .collect(),
             feedback_read: None,
+            confirm: None,
             identities: IdentitiesView::default(),
             parsed_tokens: ParsedTokens::default(),
             simulator: SimulatorStatus::default(),
@@ -509,14 +515,61 @@ impl App {
                             });
                         }
                         Some(IdentityAction::Delete(name)) => {
-                            self.identities.tests.remove(&name);
-                            self.request(|id| Command::DeleteIdentity { id, name });
+                            self.confirm = Some(Pending::DeleteIdentity(name));
                         }
                         None => {}
                     }
                 }
             }
         });
+        let ctx = ui.ctx().clone();
+        self.confirm_pending(&ctx);
+    }
+
+    /// The stored identities' names, as the engine last listed them.
+    pub fn identity_names(&self) -> Vec<&str> {
+        self.identities
+            .list
+            .iter()
+            .map(|identity| identity.name.as_str())
+            .collect()
+    }
+
+    /// Asks about the pending destructive action, and carries it out on a yes.
+    fn confirm_pending(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &self.confirm else {
+            return;
+        };
+        match confirm::ask(ctx, pending) {
+            Some(Answer::Yes(pending)) => {
+                self.confirm = None;
+                self.carry_out(pending);
+            }
+            Some(Answer::No) => self.confirm = None,
+            None => {}
+        }
+    }
+
+    fn carry_out(&mut self, pending: Pending) {
+        match pending {
+            Pending::DeleteIdentity(name) => {
+                self.identities.tests.remove(&name);
+                self.request(|id| Command::DeleteIdentity { id, name });
+            }
+            Pending::DeleteTemplate(name) => {
+                confirm::remove_saved(&mut self.state.templates, &name, |_| true);
+            }
+            Pending::DeleteTokenList {
+                name,
+                identity,
+                target,
+            } => confirm::remove_saved(&mut self.state.token_lists, &name, |list| {
+                list.identity == identity && list.target == target
+            }),
+            Pending::SetRetention(retention) => {
+                self.request(|id| Command::SetRetention { id, retention });
+            }
+        }
     }
 
     /// Ctrl/Cmd+K: the next identity for sending, the simulator's own after the last.
@@ -618,7 +671,7 @@ impl App {
         match settings::show(ui, &mut self.state, &self.simulator, &about) {
             Some(SettingsAction::ConfigureSimulator) => self.configure_simulator(false),
             Some(SettingsAction::SetRetention(retention)) => {
-                self.request(|id| Command::SetRetention { id, retention });
+                self.confirm = Some(Pending::SetRetention(retention));
             }
             Some(SettingsAction::Problem(problem)) => self.message = Some(problem),
             None => {}

@@ -21,10 +21,19 @@ pub struct Labels {
     pub save: &'static str,
 }
 
+/// What the user picked in a bar: an item to load, or one to delete (once confirmed).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Picked<T> {
+    /// Load this one.
+    Load(Named<T>),
+    /// Delete the item of this name (among those the bar offers).
+    Delete(String),
+}
+
 /// Saves `current()` under the typed name (replacing one of the same name); in the
-/// picker, duplicates, renames (to the typed name) or deletes an item, and returns the
-/// item the user picked to load. Only items for which `fits` holds are
-/// offered, e.g. token lists of the chosen identity and endpoint.
+/// picker, duplicates or renames (to the typed name) an item, and returns the item the
+/// user picked to load or to delete. Only items for which `fits` holds are offered, e.g.
+/// token lists of the chosen identity and endpoint.
 pub fn bar<T: Clone>(
     ui: &mut egui::Ui,
     labels: &Labels,
@@ -32,7 +41,7 @@ pub fn bar<T: Clone>(
     name: &mut String,
     current: impl FnOnce() -> T,
     fits: impl Fn(&T) -> bool,
-) -> Option<Named<T>> {
+) -> Option<Picked<T>> {
     let label = ui.label(labels.name);
     ui.add(egui::TextEdit::singleline(name).desired_width(super::theme::size::FIELD_M))
         .labelled_by(label.id);
@@ -89,7 +98,12 @@ pub fn bar<T: Clone>(
         })
         .response
         .labelled_by(label.id);
-    let loaded = load.map(|index| items[index].clone());
+    let picked = load
+        .map(|index| Picked::Load(items[index].clone()))
+        .or_else(|| match change {
+            Some(Change::Delete(index)) => Some(Picked::Delete(items[index].name.clone())),
+            _ => None,
+        });
     match change {
         Some(Change::Duplicate(index)) => {
             let copy = Named {
@@ -99,12 +113,9 @@ pub fn bar<T: Clone>(
             items.insert(index + 1, copy);
         }
         Some(Change::Rename(index)) => items[index].name = trimmed,
-        Some(Change::Delete(index)) => {
-            items.remove(index);
-        }
-        None => {}
+        Some(Change::Delete(_)) | None => {}
     }
-    loaded
+    picked
 }
 
 /// What the picker's buttons do to one saved item.

@@ -1,6 +1,7 @@
 //! The Send view: templates and .apns files, the compose form, where to and to whom, the
 //! Send button and the run's progress and results.
 
+use super::confirm::Pending;
 use super::theme::{self, Tone};
 use super::{App, ProtocolChoice, TargetChoice, TokenList};
 use super::{compose, from_apns_file, saved, send, to_apns_file};
@@ -12,7 +13,7 @@ impl App {
     fn templates_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let compose = self.state.compose.clone();
-            if let Some(template) = saved::bar(
+            match saved::bar(
                 ui,
                 &saved::Labels {
                     name: "Template",
@@ -24,8 +25,14 @@ impl App {
                 || compose,
                 |_| true,
             ) {
-                self.state.compose = template.value;
-                self.state.template_name = template.name;
+                Some(saved::Picked::Load(template)) => {
+                    self.state.compose = template.value;
+                    self.state.template_name = template.name;
+                }
+                Some(saved::Picked::Delete(name)) => {
+                    self.confirm = Some(Pending::DeleteTemplate(name));
+                }
+                None => {}
             }
             ui.separator();
             if ui.button("Import .apns…").clicked()
@@ -125,7 +132,7 @@ impl App {
                 target: form.target,
                 tokens: form.tokens.clone(),
             };
-            if let Some(loaded) = saved::bar(
+            match saved::bar(
                 ui,
                 &saved::Labels {
                     name: "Token list",
@@ -137,8 +144,18 @@ impl App {
                 list,
                 |saved| saved.identity == identity && saved.target == target,
             ) {
-                form.tokens = loaded.value.tokens;
-                self.state.token_list_name = loaded.name;
+                Some(saved::Picked::Load(loaded)) => {
+                    form.tokens = loaded.value.tokens;
+                    self.state.token_list_name = loaded.name;
+                }
+                Some(saved::Picked::Delete(name)) => {
+                    self.confirm = Some(Pending::DeleteTokenList {
+                        name,
+                        identity,
+                        target,
+                    });
+                }
+                None => {}
             }
         });
         let label = ui.label("Device tokens, one per line");
