@@ -1204,3 +1204,47 @@ fn deleting_an_identity_or_a_template_asks_first() {
     harness.run();
     assert!(harness.state().state.templates.is_empty());
 }
+
+#[test]
+fn a_sends_detail_copies_its_ids_and_says_where_to_paste_the_unique_one() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Send to 1 token").click();
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    harness.get_by_label("History").click();
+    run_until(&mut harness, "the history row", |h| {
+        h.query_by_label_contains("simulator · simulator").is_some()
+    });
+    harness.get_by_label("simulator · simulator").click();
+    harness.run();
+    assert!(harness.query_by_label("Selected send").is_some());
+    let unique = harness
+        .state()
+        .history
+        .selected
+        .as_ref()
+        .and_then(|send| send.apns_unique_id.clone())
+        .expect("the simulator gives an apns-unique-id");
+    harness.get_by_label("Copy apns-unique-id").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        });
+    assert_eq!(copied.as_deref(), Some(unique.as_str()));
+    assert!(
+        harness
+            .query_by_label("Where to paste it: Apple's Delivery Log")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Copy token").is_some());
+    assert!(harness.query_by_label("Copy apns-id").is_some());
+}

@@ -220,13 +220,34 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) -> Option<super::conversation::
     egui::Grid::new("send detail")
         .num_columns(2)
         .show(ui, |ui| {
+            // Ids a user pastes elsewhere (a device log, Apple's console) get a copy button.
+            let copyable = |ui: &mut egui::Ui, name: &str, value: &str| {
+                ui.label(super::theme::quiet(name));
+                ui.horizontal(|ui| {
+                    ui.monospace(value);
+                    theme::copy_button(ui, name, value);
+                });
+                ui.end_row();
+            };
+            copyable(ui, "token", &send.token);
+            copyable(ui, "apns-id", &send.apns_id);
+            if let Some(unique) = &send.apns_unique_id {
+                copyable(ui, "apns-unique-id", unique);
+                ui.label("");
+                ui.hyperlink_to(
+                    "Where to paste it: Apple's Delivery Log",
+                    "https://icloud.developer.apple.com/dashboard/notifications",
+                )
+                .on_hover_text(
+                    "In Apple's Push Notifications Console, Delivery Log takes this id and shows what happened to the notification on Apple's side (development environment only).",
+                );
+                ui.end_row();
+            }
             let mut field = |name: &str, value: String| {
                 ui.label(super::theme::quiet(name));
                 ui.monospace(value);
                 ui.end_row();
             };
-            field("token", send.token.clone());
-            field("apns-id", send.apns_id.clone());
             field("sent", time_text(send.created_ms));
             field("batch", send.batch_id.to_string());
             field(
@@ -258,9 +279,6 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) -> Option<super::conversation::
                         .unwrap_or_default()
                 ),
             );
-            if let Some(unique) = &send.apns_unique_id {
-                field("apns-unique-id", unique.clone());
-            }
             field("attempts", send.attempts.to_string());
             if let Some(latency) = send.latency_us {
                 field("latency", format!("{:.1} ms", latency as f64 / 1000.0));

@@ -190,9 +190,7 @@ impl App {
     fn sends_list(&mut self, ui: &mut egui::Ui) {
         let mut link = None;
         if let Some(send) = &self.history.selected {
-            egui::CollapsingHeader::new("Selected send")
-                .default_open(true)
-                .show(ui, |ui| link = history::detail(ui, send));
+            detail_panel(ui, "Selected send", |ui| link = history::detail(ui, send));
         }
         let table = history::table(ui, &self.history);
         if let Some(send) = table.clicked {
@@ -213,9 +211,8 @@ impl App {
         let mut link = None;
         let window = self.window_of(view);
         if let Some(row) = &window.selected {
-            egui::CollapsingHeader::new(format!("Selected {}", singular(view)))
-                .default_open(true)
-                .show(ui, |ui| link = conversation::detail(ui, view, row));
+            let title = format!("Selected {}", singular(view));
+            detail_panel(ui, &title, |ui| link = conversation::detail(ui, view, row));
         }
         let table = conversation::table(ui, view, window);
         if let Some(row) = table.clicked {
@@ -321,6 +318,20 @@ impl App {
             }
         });
     }
+}
+
+/// The selected row's detail, on the right of its table, scrolling on its own.
+fn detail_panel(ui: &mut egui::Ui, title: &str, contents: impl FnOnce(&mut egui::Ui)) {
+    egui::Panel::right("history detail")
+        .resizable(true)
+        .default_size(theme::size::DETAIL)
+        .min_size(theme::size::FIELD_L)
+        .show(ui, |ui| {
+            ui.heading(title);
+            egui::ScrollArea::vertical()
+                .id_salt("history detail scroll")
+                .show(ui, contents);
+        });
 }
 
 fn singular(view: View) -> &'static str {

@@ -125,6 +125,8 @@ pub mod size {
     pub const FIELD_XL: f32 = 300.0;
     /// A progress bar.
     pub const PROGRESS: f32 = 240.0;
+    /// The detail pane beside a table.
+    pub const DETAIL: f32 = 460.0;
     /// The notification preview: about an iPhone's notification width.
     pub const PREVIEW: f32 = 340.0;
     /// A time column.
@@ -342,6 +344,21 @@ pub fn primary_button(ui: &mut Ui, text: &str, tone: Tone, enabled: bool) -> Res
             .min_size(Vec2::new(0.0, size::PRIMARY_HEIGHT))
             .corner_radius(CornerRadius::same(6)),
     )
+}
+
+/// A small button that copies `value` to the clipboard; its accessible label is "Copy
+/// `what`". True when clicked.
+pub fn copy_button(ui: &mut Ui, what: &str, value: &str) -> bool {
+    let response = ui
+        .small_button(icon_text(icon::COPY))
+        .on_hover_text(format!("Copy the {what}"));
+    let label = format!("Copy {what}");
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+    let clicked = response.clicked();
+    if clicked {
+        ui.ctx().copy_text(value.to_owned());
+    }
+    clicked
 }
 
 /// WCAG's contrast ratio between two colours (1 to 21).
