@@ -1103,14 +1103,13 @@ fn feedback_read_from_the_app_lands_in_the_feedback_view() {
         h.query_by_label("No feedback recorded yet.").is_some()
     });
     harness.get_by_label("Read feedback").click();
+    run_until(&mut harness, "the summary", |h| {
+        h.query_by_label_contains("the feedback service listed 1 token")
+            .is_some()
+    });
     run_until(&mut harness, "the entry", |h| {
         h.query_by_label("1 feedback match").is_some()
     });
-    assert!(
-        harness
-            .query_by_label_contains("the feedback service listed 1 token")
-            .is_some()
-    );
     assert!(harness.query_by_label("abab…abab").is_some());
     harness.get_by_label("abab…abab").click();
     harness.run();
@@ -1230,15 +1229,16 @@ fn a_sends_detail_copies_its_ids_and_says_where_to_paste_the_unique_one() {
         .expect("the simulator gives an apns-unique-id");
     harness.get_by_label("Copy apns-unique-id").click();
     harness.step();
-    let copied = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|command| match command {
-            egui::OutputCommand::CopyText(text) => Some(text.clone()),
-            _ => None,
-        });
+    let copied =
+        harness
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|command| match command {
+                egui::OutputCommand::CopyText(text) => Some(text.clone()),
+                _ => None,
+            });
     assert_eq!(copied.as_deref(), Some(unique.as_str()));
     assert!(
         harness

@@ -16,6 +16,7 @@ mod send;
 mod send_view;
 mod settings;
 pub mod theme;
+mod toast;
 
 use std::sync::{Arc, OnceLock};
 
@@ -156,7 +157,7 @@ pub struct App {
     /// The user asked to see a long token list as text despite its cost.
     edit_large_token_list: bool,
     message: Option<String>,
-    notice: Option<String>,
+    toasts: toast::Toasts,
     started: bool,
 }
 
@@ -196,7 +197,7 @@ impl App {
             simulator: SimulatorStatus::default(),
             edit_large_token_list: false,
             message: None,
-            notice: None,
+            toasts: toast::Toasts::default(),
             started: false,
         })
     }
@@ -272,7 +273,7 @@ impl App {
                 history_problem,
             } if self.feedback_read == Some(id) => {
                 self.feedback_read = None;
-                self.notice = Some(history_view::feedback_summary(
+                self.toasts.push(history_view::feedback_summary(
                     tuples.len(),
                     skipped,
                     problem.as_ref(),
@@ -307,7 +308,7 @@ impl App {
             Event::SimulatorRunning { ports, ca } => self.simulator.running = Some((ports, ca)),
             // Configuring at start-up is not news.
             Event::Done { id, .. } if self.simulator.configuring == Some((id, false)) => {}
-            Event::Done { message, .. } => self.notice = Some(message),
+            Event::Done { message, .. } => self.toasts.push(message),
             Event::Failed { id, error } => {
                 let message = error.message;
                 if self.history.failed(id, &message)
@@ -479,6 +480,7 @@ impl App {
                 }
             });
         });
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let mut dismissed = false;
             if let Some(message) = &self.message {
@@ -489,9 +491,6 @@ impl App {
             }
             if dismissed {
                 self.message = None;
-            }
-            if let Some(notice) = &self.notice {
-                ui.label(theme::quiet(notice.as_str()));
             }
             match self.state.view {
                 View::Send => self.send_view(ui),
@@ -523,7 +522,57 @@ impl App {
             }
         });
         let ctx = ui.ctx().clone();
+        self.toasts.show(&ctx);
         self.confirm_pending(&ctx);
+    }
+
+    /// The built-in simulator, the keychain in use, and the last send's totals.
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            match (&self.simulator.running, &self.simulator.problem) {
+                (Some((ports, _)), _) => {
+                    theme::chip(ui, "Simulator listening", theme::Tone::Accepted);
+                    ui.label(theme::quiet(format!(
+                        "127.0.0.1 · HTTP/2 {} · legacy {} · feedback {}",
+                        ports.http2, ports.legacy, ports.feedback
+                    )));
+                }
+                (None, Some(_)) => {
+                    theme::chip(ui, "Simulator not running", theme::Tone::Rejected);
+                }
+                (None, None) => {
+                    theme::chip(ui, "Simulator starting", theme::Tone::Neutral);
+                }
+            }
+            ui.separator();
+            if !self.identities.keychain.is_empty() {
+                ui.label(theme::quiet(format!(
+                    "Keys in the {}",
+                    self.identities.keychain
+                )));
+                ui.separator();
+            }
+            if let Some(run) = &self.run {
+                let progress = run.progress;
+                let state = if run.finished { "Last send" } else { "Sending" };
+                ui.label(theme::quiet(format!(
+                    "{state}: {} of {} · {} accepted · {} rejected · {} failed{}",
+                    crate::apns::group_thousands(progress.done),
+                    crate::apns::group_thousands(run.total),
+                    crate::apns::group_thousands(progress.accepted),
+                    crate::apns::group_thousands(progress.rejected),
+                    crate::apns::group_thousands(progress.failed),
+                    if progress.unconfirmed > 0 {
+                        format!(
+                            " · {} unconfirmed",
+                            crate::apns::group_thousands(progress.unconfirmed)
+                        )
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+        });
     }
 
     /// The stored identities' names, as the engine last listed them.
@@ -582,7 +631,7 @@ impl App {
             .position(|name| *name == self.state.send.identity)
             .unwrap_or(0);
         let next = names[(current + 1) % names.len()].clone();
-        self.notice = Some(format!(
+        self.toasts.push(format!(
             "Sending as {} (Ctrl/Cmd+K for the next identity)",
             next.as_deref().unwrap_or("the simulator's own identity")
         ));

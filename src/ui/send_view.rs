@@ -58,7 +58,7 @@ impl App {
                         .map_err(|error| error.to_string())
                 });
                 match written {
-                    Ok(()) => self.notice = Some(format!("Exported {}", path.display())),
+                    Ok(()) => self.toasts.push(format!("Exported {}", path.display())),
                     Err(problem) => self.message = Some(problem),
                 }
             }
@@ -265,7 +265,7 @@ impl App {
                         self.state.send.concurrency,
                     );
                     ui.ctx().copy_text(command.clone());
-                    self.notice = Some(format!("Copied: {command}"));
+                    self.toasts.push(format!("Copied: {command}"));
                 }
                 Err(problem) => self.message = Some(problem),
             }
