@@ -1248,3 +1248,46 @@ fn a_sends_detail_copies_its_ids_and_says_where_to_paste_the_unique_one() {
     assert!(harness.query_by_label("Copy token").is_some());
     assert!(harness.query_by_label("Copy apns-id").is_some());
 }
+
+#[test]
+fn the_simulator_rules_form_writes_the_json_and_applies() {
+    let (app, _home) = app(UiState {
+        view: View::Settings,
+        ..UiState::default()
+    });
+    let mut harness = harness(app);
+    run_until(&mut harness, "the simulator to listen", |h| {
+        h.query_by_label_contains("Listening on 127.0.0.1")
+            .is_some()
+    });
+    harness.get_by_label("Bad tokens").focus();
+    harness.run();
+    harness.get_by_label("Bad tokens").type_text("not hex");
+    harness.run();
+    assert!(
+        harness.query_by_label_contains("line 1: ").is_some(),
+        "a line that is not a token is named"
+    );
+    assert_eq!(
+        harness.state().state.simulator_rules,
+        "",
+        "the JSON is untouched"
+    );
+    for _ in 0.."not hex".len() {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.run();
+    harness
+        .get_by_label("Bad tokens")
+        .type_text(push_console::ui::SAMPLE_TOKEN);
+    harness.run();
+    let rules: serde_json::Value =
+        serde_json::from_str(&harness.state().state.simulator_rules).expect("JSON");
+    assert_eq!(
+        rules,
+        serde_json::json!({"bad_tokens": [push_console::ui::SAMPLE_TOKEN]})
+    );
+    harness.get_by_label("Apply rules").click();
+    harness.run();
+    send_sample(&mut harness, "rejected 400");
+}

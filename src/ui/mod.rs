@@ -11,6 +11,7 @@ mod history_view;
 mod identities;
 mod json_highlight;
 mod preview;
+mod rules_form;
 mod saved;
 mod send;
 mod send_view;
@@ -151,6 +152,8 @@ pub struct App {
     feedback_read: Option<RequestId>,
     /// A destructive action asking for the user's yes.
     confirm: Option<Pending>,
+    /// The simulator rules' form drafts.
+    rules_form: rules_form::RulesForm,
     identities: IdentitiesView,
     parsed_tokens: ParsedTokens,
     simulator: SimulatorStatus,
@@ -192,6 +195,7 @@ impl App {
                 .collect(),
             feedback_read: None,
             confirm: None,
+            rules_form: rules_form::RulesForm::default(),
             identities: IdentitiesView::default(),
             parsed_tokens: ParsedTokens::default(),
             simulator: SimulatorStatus::default(),
@@ -717,7 +721,13 @@ impl App {
             paths: &self.paths,
             keychain: &self.identities.keychain,
         };
-        match settings::show(ui, &mut self.state, &self.simulator, &about) {
+        match settings::show(
+            ui,
+            &mut self.state,
+            &self.simulator,
+            &mut self.rules_form,
+            &about,
+        ) {
             Some(SettingsAction::ConfigureSimulator) => self.configure_simulator(false),
             Some(SettingsAction::SetRetention(retention)) => {
                 self.confirm = Some(Pending::SetRetention(retention));

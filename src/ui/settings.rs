@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use egui::RichText;
-
 use super::{TargetChoice, UiState};
 use crate::engine::SimulatorPorts;
 use crate::simulator::{Rules, SimulatorError};
@@ -54,6 +52,7 @@ pub fn show(
     ui: &mut egui::Ui,
     state: &mut UiState,
     status: &SimulatorStatus,
+    rules_form: &mut super::rules_form::RulesForm,
     about: &About<'_>,
 ) -> Option<SettingsAction> {
     let mut action = None;
@@ -91,21 +90,21 @@ pub fn show(
             action = Some(SettingsAction::ConfigureSimulator);
         }
     });
-    ui.label(
-        RichText::new(
-            "Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, legacy_never_answers, goaway_after_streams, close_after_notifications, max_concurrent_streams, token_auth_single_stream, response_delay_ms",
+    ui.label(super::theme::quiet(
+        "How the simulator misbehaves on purpose; Apply rules to use them.",
+    ));
+    super::rules_form::show(ui, &mut state.simulator_rules, rules_form);
+    egui::CollapsingHeader::new("Rules as JSON").show(ui, |ui| {
+        let label = ui.label("Rules (JSON)");
+        ui.add(
+            egui::TextEdit::multiline(&mut state.simulator_rules)
+                .code_editor()
+                .desired_rows(6)
+                .desired_width(f32::INFINITY)
+                .hint_text("{\"unregistered\": [\"<hex token>\"]}"),
         )
-        .weak(),
-    );
-    let label = ui.label("Rules (JSON)");
-    ui.add(
-        egui::TextEdit::multiline(&mut state.simulator_rules)
-            .code_editor()
-            .desired_rows(6)
-            .desired_width(f32::INFINITY)
-            .hint_text("{\"unregistered\": [\"<hex token>\"]}"),
-    )
-    .labelled_by(label.id);
+        .labelled_by(label.id);
+    });
     if ui.button("Apply rules").clicked() {
         action = Some(SettingsAction::ConfigureSimulator);
     }
