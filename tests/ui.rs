@@ -1291,3 +1291,45 @@ fn the_simulator_rules_form_writes_the_json_and_applies() {
     harness.run();
     send_sample(&mut harness, "rejected 400");
 }
+
+#[test]
+fn the_command_palette_and_view_shortcuts_run_the_same_commands() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    harness.run();
+    assert_eq!(harness.state().state.view, View::History);
+    let palette = egui::Modifiers {
+        shift: true,
+        ..egui::Modifiers::COMMAND
+    };
+    harness.key_press_modifiers(palette, egui::Key::P);
+    harness.run();
+    assert!(
+        harness.query_by_label("Command").is_some(),
+        "the palette is open"
+    );
+    harness.get_by_label("Command").type_text("show ident");
+    harness.run();
+    assert!(harness.query_by_label_contains("Show Identities").is_some());
+    assert!(
+        harness.query_by_label("Show Settings").is_none(),
+        "filtered out"
+    );
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert_eq!(harness.state().state.view, View::Identities);
+    assert!(
+        harness.query_by_label("Command").is_none(),
+        "closed after running"
+    );
+    // The menu lists the same commands.
+    harness.get_by_label("Commands").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("Switch to the next identity")
+            .is_some()
+    );
+}

@@ -3,6 +3,7 @@
 //! after each event, so an idle window costs no CPU.
 
 mod aps_form;
+mod commands;
 mod compose;
 mod confirm;
 mod conversation;
@@ -154,6 +155,10 @@ pub struct App {
     confirm: Option<Pending>,
     /// The simulator rules' form drafts.
     rules_form: rules_form::RulesForm,
+    /// The command palette, while it is open.
+    palette: Option<commands::Palette>,
+    /// Send was asked for by its keys, the menu or the palette this frame.
+    send_requested: bool,
     identities: IdentitiesView,
     parsed_tokens: ParsedTokens,
     simulator: SimulatorStatus,
@@ -196,6 +201,8 @@ impl App {
             feedback_read: None,
             confirm: None,
             rules_form: rules_form::RulesForm::default(),
+            palette: None,
+            send_requested: false,
             identities: IdentitiesView::default(),
             parsed_tokens: ParsedTokens::default(),
             simulator: SimulatorStatus::default(),
@@ -444,12 +451,20 @@ impl App {
         }
         self.drain_events();
         self.accept_dropped_files(ui.ctx());
-        if ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::K)) {
-            self.next_identity();
+        // A Send asked for outside the Send view does nothing, now or later.
+        if self.state.view != View::Send {
+            self.send_requested = false;
+        }
+        for action in commands::pressed(ui.ctx()) {
+            self.run_action(action);
         }
         egui::Panel::top("views").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.heading("Push Console");
+                ui.separator();
+                if let Some(action) = commands::menu(ui) {
+                    self.run_action(action);
+                }
                 ui.separator();
                 for (view, label) in [
                     (View::Send, "Send"),
@@ -461,10 +476,7 @@ impl App {
                         .selectable_label(self.state.view == view, label)
                         .clicked()
                     {
-                        self.state.view = view;
-                        if view == View::History {
-                            self.reload_history();
-                        }
+                        self.run_action(commands::Action::Show(view));
                     }
                 }
                 ui.separator();
@@ -528,6 +540,31 @@ impl App {
         let ctx = ui.ctx().clone();
         self.toasts.show(&ctx);
         self.confirm_pending(&ctx);
+        if let Some(palette) = &mut self.palette {
+            match commands::palette(&ctx, palette) {
+                Some(commands::PaletteAnswer::Run(action)) => {
+                    self.palette = None;
+                    self.run_action(action);
+                }
+                Some(commands::PaletteAnswer::Close) => self.palette = None,
+                None => {}
+            }
+        }
+    }
+
+    /// Carries out a command from its keys, the menu or the palette.
+    fn run_action(&mut self, action: commands::Action) {
+        match action {
+            commands::Action::Send => self.send_requested = true,
+            commands::Action::NextIdentity => self.next_identity(),
+            commands::Action::Show(view) => {
+                self.state.view = view;
+                if view == View::History {
+                    self.reload_history();
+                }
+            }
+            commands::Action::Palette => self.palette = Some(commands::Palette::default()),
+        }
     }
 
     /// The built-in simulator, the keychain in use, and the last send's totals.

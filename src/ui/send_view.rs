@@ -220,8 +220,7 @@ impl App {
             .clone()
             .or_else(|| (token_count == 0).then(|| "add at least one device token".to_owned()))
             .or_else(|| running.then(|| "a send is running".to_owned()));
-        let shortcut =
-            ui.input_mut(|input| input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
+        let shortcut = std::mem::take(&mut self.send_requested);
         let form_target_is_production = self.state.send.target == TargetChoice::Production;
         ui.horizontal(|ui| {
             let label = format!(
