@@ -283,10 +283,7 @@ fn a_saved_template_loads_back() {
     let saved = harness.state().state.compose.json.clone();
     harness.state_mut().state.compose.json = "{}".into();
     harness.run();
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load template")
-        .click();
-    harness.run();
+    // The sidebar lists it: one click loads it.
     harness.get_by_label("welcome").click();
     harness.run();
     assert_eq!(harness.state().state.compose.json, saved);
@@ -531,10 +528,7 @@ fn token_lists_are_kept_per_identity_and_endpoint() {
     harness.run();
     harness.state_mut().state.send.tokens.clear();
     harness.run();
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load token list")
-        .click();
-    harness.run();
+    // The sidebar lists the lists of this identity and endpoint.
     harness.get_by_label("test phones").click();
     harness.run();
     assert_eq!(harness.state().state.send.tokens, saved_tokens);
@@ -543,6 +537,10 @@ fn token_lists_are_kept_per_identity_and_endpoint() {
     harness.run();
     let picker = harness.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Load token list");
     assert_eq!(picker.value().as_deref(), Some("0 saved"));
+    assert!(
+        harness.query_by_label("test phones").is_none(),
+        "the sidebar shows only this identity and endpoint's lists"
+    );
 }
 
 #[test]

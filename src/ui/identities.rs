@@ -219,54 +219,10 @@ pub fn show(
     } else {
         test_bar(ui, test);
     }
+    if !view.list.is_empty() {
+        action = table(ui, view).or(action);
+    }
     for identity in &view.list {
-        ui.horizontal(|ui| {
-            ui.strong(&identity.name);
-            ui.label(match identity.kind {
-                IdentityKind::Certificate => "certificate",
-                IdentityKind::TokenKey => "token key",
-            });
-            if !identity.topics.is_empty() {
-                ui.label(identity.topics.join(", "));
-            }
-            if let (Some(team), Some(key)) = (&identity.team_id, &identity.key_id) {
-                ui.label(format!("team {team} · key {key}"));
-            }
-            if identity.kind == IdentityKind::Certificate {
-                ui.label(match (identity.development, identity.production) {
-                    (true, true) => "sandbox + production",
-                    (true, false) => "sandbox only",
-                    (false, true) => "production only",
-                    (false, false) => "no push environment",
-                });
-            }
-            if let Some(not_after) = identity.not_after {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_secs() as i64);
-                let days = (not_after - now).div_euclid(86_400);
-                let date = crate::apns::format_date(not_after);
-                let (text, level) = if days < 0 {
-                    (format!("expired on {date}"), Level::Error)
-                } else if days < 30 {
-                    (format!("expires {date}, in {days} days"), Level::Warning)
-                } else {
-                    (format!("expires {date}"), Level::Info)
-                };
-                theme::chip(ui, &text, finding_tone(level));
-            }
-            let test = view.tests.get(&identity.name);
-            let running = test.is_some_and(|test| test.state == ConnectionTest::Running);
-            if ui
-                .add_enabled(!running, egui::Button::new("Test connection").small())
-                .clicked()
-            {
-                action = Some(IdentityAction::Test(identity.name.clone()));
-            }
-            if ui.small_button("Delete").clicked() {
-                action = Some(IdentityAction::Delete(identity.name.clone()));
-            }
-        });
         match view.tests.get(&identity.name) {
             Some(TestRecord {
                 against,
@@ -274,7 +230,7 @@ pub fn show(
             }) => {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label(format!("testing against {against}…"));
+                    ui.label(format!("{}: testing against {against}…", identity.name));
                 });
             }
             Some(TestRecord {
@@ -292,6 +248,130 @@ pub fn show(
             None => {}
         }
     }
+    action
+}
+
+/// What kind of credential it is, in a word.
+pub fn kind_text(identity: &IdentityMetadata) -> &'static str {
+    match identity.kind {
+        IdentityKind::Certificate => "certificate",
+        IdentityKind::TokenKey => "token key",
+    }
+}
+
+/// Where it may send: a certificate names its environments; a token key works in both.
+pub fn environment_text(identity: &IdentityMetadata) -> &'static str {
+    match (identity.kind, identity.development, identity.production) {
+        (IdentityKind::TokenKey, ..) => "sandbox + production",
+        (_, true, true) => "sandbox + production",
+        (_, true, false) => "sandbox only",
+        (_, false, true) => "production only",
+        (_, false, false) => "no push environment",
+    }
+}
+
+/// When it expires, and how urgent that is: expired, within 30 days, or later.
+pub fn expiry(identity: &IdentityMetadata) -> Option<(String, Tone)> {
+    let not_after = identity.not_after?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let days = (not_after - now).div_euclid(86_400);
+    let date = crate::apns::format_date(not_after);
+    Some(if days < 0 {
+        (format!("expired on {date}"), Tone::Rejected)
+    } else if days < 30 {
+        (format!("expires {date}, in {days} days"), Tone::Warning)
+    } else {
+        (format!("expires {date}"), Tone::Accepted)
+    })
+}
+
+/// The identities as a table, a row each, with Test connection and Delete per row.
+fn table(ui: &mut egui::Ui, view: &IdentitiesView) -> Option<IdentityAction> {
+    use egui_extras::{Column, TableBuilder};
+    use theme::size;
+    let mut action = None;
+    TableBuilder::new(ui)
+        .id_salt("identities")
+        .striped(true)
+        .column(
+            Column::initial(size::NAME + size::STATUS)
+                .resizable(true)
+                .clip(true),
+        )
+        .column(Column::initial(size::STATUS))
+        .column(Column::initial(size::NAME).resizable(true).clip(true))
+        .column(Column::initial(size::NAME))
+        .column(Column::initial(size::NAME).clip(true))
+        .column(Column::initial(size::TIME))
+        .column(Column::initial(size::STATUS + size::ROW))
+        .column(Column::remainder())
+        .header(size::HEADER, |mut header| {
+            for title in [
+                "name",
+                "kind",
+                "topics",
+                "environments",
+                "team · key",
+                "expiry",
+                "last used",
+                "",
+            ] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|mut body| {
+            for identity in &view.list {
+                body.row(size::ROW + theme::space::S, |mut row| {
+                    row.col(|ui| {
+                        ui.strong(&identity.name);
+                    });
+                    row.col(|ui| {
+                        ui.label(kind_text(identity));
+                    });
+                    row.col(|ui| {
+                        ui.label(identity.topics.join(", "));
+                    });
+                    row.col(|ui| {
+                        ui.label(environment_text(identity));
+                    });
+                    row.col(|ui| {
+                        if let (Some(team), Some(key)) = (&identity.team_id, &identity.key_id) {
+                            ui.monospace(format!("{team} · {key}"));
+                        }
+                    });
+                    row.col(|ui| {
+                        if let Some((text, tone)) = expiry(identity) {
+                            theme::chip(ui, &text, tone);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(identity.last_used_at.map_or_else(
+                            || "never".to_owned(),
+                            |at| super::history::time_text(at.saturating_mul(1000)),
+                        ));
+                    });
+                    row.col(|ui| {
+                        let running = view
+                            .tests
+                            .get(&identity.name)
+                            .is_some_and(|test| test.state == ConnectionTest::Running);
+                        if ui
+                            .add_enabled(!running, egui::Button::new("Test connection").small())
+                            .clicked()
+                        {
+                            action = Some(IdentityAction::Test(identity.name.clone()));
+                        }
+                        if ui.small_button("Delete").clicked() {
+                            action = Some(IdentityAction::Delete(identity.name.clone()));
+                        }
+                    });
+                });
+            }
+        });
     action
 }
 

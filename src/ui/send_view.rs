@@ -65,19 +65,101 @@ impl App {
         });
     }
 
-    pub(super) fn send_view(&mut self, ui: &mut egui::Ui) {
-        let transport = self.state.send.protocol.transport();
-        self.templates_bar(ui);
-        let composed = self.state.compose.compose(transport, self.signer());
-        compose::show(
-            ui,
-            &mut self.state.compose,
-            &composed,
-            &mut self.state.preview_dark,
-        );
-        ui.separator();
+    /// The left side of the Send view: the identities to send as, the saved templates and
+    /// the token lists of the chosen identity and endpoint, each a click away.
+    fn send_sidebar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::left("send sidebar")
+            .resizable(true)
+            .default_size(theme::size::SIDEBAR)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("send sidebar scroll")
+                    .show(ui, |ui| {
+                        ui.strong("Send as");
+                        let form = &mut self.state.send;
+                        ui.selectable_value(&mut form.identity, None, "simulator's own");
+                        for identity in &self.identities.list {
+                            ui.selectable_value(
+                                &mut form.identity,
+                                Some(identity.name.clone()),
+                                &identity.name,
+                            );
+                            ui.horizontal_wrapped(|ui| {
+                                theme::chip(
+                                    ui,
+                                    super::identities::kind_text(identity),
+                                    Tone::Neutral,
+                                );
+                                theme::chip(
+                                    ui,
+                                    super::identities::environment_text(identity),
+                                    Tone::Neutral,
+                                );
+                                if let Some((text, tone)) = super::identities::expiry(identity) {
+                                    theme::chip(ui, &text, tone);
+                                }
+                            });
+                        }
+                        ui.add_space(theme::space::M);
+                        ui.strong("Templates");
+                        if self.state.templates.is_empty() {
+                            ui.label(theme::quiet("Save one above the payload."));
+                        }
+                        let mut load = None;
+                        for template in &self.state.templates {
+                            if ui
+                                .selectable_label(
+                                    self.state.template_name == template.name,
+                                    &template.name,
+                                )
+                                .clicked()
+                            {
+                                load = Some(template.clone());
+                            }
+                        }
+                        if let Some(template) = load {
+                            self.state.compose = template.value;
+                            self.state.template_name = template.name;
+                        }
+                        ui.add_space(theme::space::M);
+                        ui.strong("Token lists");
+                        let form = &self.state.send;
+                        let fitting: Vec<&super::Named<TokenList>> = self
+                            .state
+                            .token_lists
+                            .iter()
+                            .filter(|list| {
+                                list.value.identity == form.identity
+                                    && list.value.target == form.target
+                            })
+                            .collect();
+                        if fitting.is_empty() {
+                            ui.label(theme::quiet("None for this identity and endpoint."));
+                        }
+                        let mut load = None;
+                        for list in fitting {
+                            if ui
+                                .selectable_label(
+                                    self.state.token_list_name == list.name,
+                                    &list.name,
+                                )
+                                .clicked()
+                            {
+                                load = Some(list.clone());
+                            }
+                        }
+                        if let Some(list) = load {
+                            self.state.send.tokens = list.value.tokens;
+                            self.state.token_list_name = list.name;
+                        }
+                    });
+            });
+    }
+
+    /// Endpoint, protocol, port, CA, identity and concurrency: one row, at the top.
+    fn connection_row(&mut self, ui: &mut egui::Ui) {
         let form = &mut self.state.send;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let endpoint_label = ui.label("Endpoint");
             send::target_picker(ui, "target", &mut form.target, endpoint_label.id);
             let label = ui.label("Protocol");
@@ -125,6 +207,24 @@ impl App {
             ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
                 .labelled_by(label.id);
         });
+    }
+
+    pub(super) fn send_view(&mut self, ui: &mut egui::Ui) {
+        let transport = self.state.send.protocol.transport();
+        self.send_sidebar(ui);
+        // Where to, and as whom: where the eye starts.
+        self.connection_row(ui);
+        ui.separator();
+        self.templates_bar(ui);
+        let composed = self.state.compose.compose(transport, self.signer());
+        compose::show(
+            ui,
+            &mut self.state.compose,
+            &composed,
+            &mut self.state.preview_dark,
+        );
+        ui.separator();
+        let form = &mut self.state.send;
         ui.horizontal(|ui| {
             let (identity, target) = (form.identity.clone(), form.target);
             let list = || TokenList {

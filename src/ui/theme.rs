@@ -125,6 +125,8 @@ pub mod size {
     pub const FIELD_XL: f32 = 300.0;
     /// A progress bar.
     pub const PROGRESS: f32 = 240.0;
+    /// The Send view's sidebar.
+    pub const SIDEBAR: f32 = 220.0;
     /// The detail pane beside a table.
     pub const DETAIL: f32 = 460.0;
     /// The notification preview: about an iPhone's notification width.
