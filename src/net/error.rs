@@ -86,6 +86,17 @@ impl TransportError {
         }
     }
 
+    /// Whether the server refused the stream before processing it (HTTP/2 REFUSED_STREAM,
+    /// e.g. opened after its GOAWAY or past its stream limit): sending it again can never
+    /// duplicate it.
+    pub fn was_refused_unprocessed(&self) -> bool {
+        match self {
+            TransportError::Shared(shared) => shared.was_refused_unprocessed(),
+            TransportError::Http2(error) => error.reason() == Some(h2::Reason::REFUSED_STREAM),
+            _ => false,
+        }
+    }
+
     /// How the connection ended, when this error is the end of one; `None` for problems
     /// that are not about the connection (credentials, settings, an unreadable answer).
     pub fn disconnect_cause(&self) -> Option<DisconnectCause> {

@@ -243,6 +243,10 @@ impl Http2Sender {
     }
 }
 
+/// How many times one notification may be refused unprocessed (REFUSED_STREAM) before
+/// those refusals count as attempts: a server that refuses everything is not retried forever.
+const MAX_REFUSALS: u32 = 16;
+
 /// Waits `delay` unless the batch is cancelled first; true if it was.
 async fn wait_or_cancel(shared: &Shared, delay: Duration) -> bool {
     tokio::select! {
@@ -256,6 +260,7 @@ async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
     let started = Instant::now();
     let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
     let mut renewed_token = false;
+    let mut refusals = 0;
     let retry = &shared.retry;
     loop {
         outcome.attempts += 1;
@@ -324,6 +329,17 @@ async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
                             Duration::ZERO
                         }
                     }
+                }
+                Err(error) if error.was_refused_unprocessed() && refusals < MAX_REFUSALS => {
+                    // Never processed, so this try does not count against its attempts: it
+                    // goes again at once, on a connection that is not going away.
+                    debug!(%error, "stream refused before processing; sending it again");
+                    refusals += 1;
+                    outcome.attempts -= 1;
+                    shared.retried.fetch_add(1, Ordering::Relaxed);
+                    shared.note_disconnection(Some(connection.id()), &error, index);
+                    shared.pool.discard(&shared.key, &connection).await;
+                    Duration::ZERO
                 }
                 Err(error) => {
                     debug!(%error, "request failed without an answer");

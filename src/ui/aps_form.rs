@@ -185,9 +185,11 @@ pub fn show(ui: &mut egui::Ui, json: &mut String) -> bool {
     let has_custom = form.root.keys().any(|key| key != "aps");
     let mut custom_open = ui.data_mut(|data| *data.get_persisted_mut_or(custom_id, has_custom));
     for (index, row) in COMMON_ROWS.iter().enumerate() {
-        ui.horizontal(|ui| {
+        // Wrapped, so that a narrow window (or the preview beside it) moves the rarer keys'
+        // toggles to a line of their own instead of widening the form.
+        ui.horizontal_wrapped(|ui| {
             for field in *row {
-                form.field_ui(ui, field, Some(70.0));
+                form.field_ui(ui, field, Some(super::theme::size::LABEL));
             }
             // The rarer keys open from the last row, so that the closed form is no
             // taller than the common keys: the Send button stays in view.

@@ -113,6 +113,8 @@ pub mod size {
     pub const CONTROL: f32 = 18.0;
     /// A table header.
     pub const HEADER: f32 = 22.0;
+    /// A label column in a form.
+    pub const LABEL: f32 = 70.0;
     /// A text field for a few digits.
     pub const FIELD_XS: f32 = 60.0;
     /// A short text field: a number, an id, a port.
@@ -256,6 +258,10 @@ fn style_for(style: &mut egui::Style, dark: bool) {
     visuals.selection.bg_fill = Tone::Accent.fill(dark);
     visuals.selection.stroke = Stroke::new(1.0, Tone::Accent.text(dark));
     visuals.window_corner_radius = CornerRadius::same(8);
+    // Text fields stand off the panel: their own fill, and an edge to see them by.
+    visuals.extreme_bg_color = if dark { rgb(0x09090b) } else { Color32::WHITE };
+    visuals.widgets.inactive.bg_stroke =
+        Stroke::new(1.0, if dark { rgb(0x3f3f46) } else { rgb(0xd4d4d8) });
     for widget in [
         &mut visuals.widgets.inactive,
         &mut visuals.widgets.hovered,
