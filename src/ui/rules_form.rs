@@ -74,6 +74,51 @@ fn flaky(text: &str) -> Result<Vec<FlakyToken>, String> {
         .collect()
 }
 
+/// A grid row with a list typed a line per item; the parsed list when an edit parses, and
+/// the line at fault under the field when it does not.
+fn list_field<T>(
+    ui: &mut egui::Ui,
+    name: &str,
+    hint: &str,
+    draft: &mut Draft,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let label = ui.label(name);
+    let parsed = ui
+        .vertical(|ui| {
+            let response = ui
+                .add(
+                    egui::TextEdit::multiline(&mut draft.text)
+                        .code_editor()
+                        .desired_rows(2)
+                        .desired_width(theme::size::FIELD_L + theme::size::FIELD_M)
+                        .hint_text(hint),
+                )
+                .labelled_by(label.id);
+            let parsed = if response.changed() {
+                match parse(&draft.text) {
+                    Ok(parsed) => {
+                        draft.problem = None;
+                        Some(parsed)
+                    }
+                    Err(problem) => {
+                        draft.problem = Some(problem);
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            if let Some(problem) = &draft.problem {
+                theme::problem(ui, problem.as_str());
+            }
+            parsed
+        })
+        .inner;
+    ui.end_row();
+    parsed
+}
+
 /// The rules as JSON with only what differs from no rules, so it reads as what is set.
 pub fn to_json(rules: &Rules) -> String {
     let defaults = serde_json::to_value(Rules::default()).unwrap_or_default();
@@ -137,60 +182,27 @@ pub fn show(ui: &mut egui::Ui, json: &mut String, form: &mut RulesForm) -> bool 
                 ),
             ];
             for (name, hint, draft, list) in lists {
-                let label = ui.label(name);
-                ui.vertical(|ui| {
-                    let response = ui
-                        .add(
-                            egui::TextEdit::multiline(&mut draft.text)
-                                .code_editor()
-                                .desired_rows(2)
-                                .desired_width(theme::size::FIELD_L + theme::size::FIELD_M)
-                                .hint_text(format!("one hex token per line: {hint}")),
-                        )
-                        .labelled_by(label.id);
-                    if response.changed() {
-                        match tokens(&draft.text) {
-                            Ok(parsed) => {
-                                *list = parsed;
-                                draft.problem = None;
-                                changed = true;
-                            }
-                            Err(problem) => draft.problem = Some(problem),
-                        }
-                    }
-                    if let Some(problem) = &draft.problem {
-                        theme::problem(ui, problem.as_str());
-                    }
-                });
-                ui.end_row();
+                if let Some(parsed) = list_field(
+                    ui,
+                    name,
+                    &format!("one hex token per line: {hint}"),
+                    draft,
+                    tokens,
+                ) {
+                    *list = parsed;
+                    changed = true;
+                }
             }
-            let label = ui.label("Flaky tokens");
-            ui.vertical(|ui| {
-                let draft = &mut form.flaky;
-                let response = ui
-                    .add(
-                        egui::TextEdit::multiline(&mut draft.text)
-                            .code_editor()
-                            .desired_rows(2)
-                            .desired_width(theme::size::FIELD_L + theme::size::FIELD_M)
-                            .hint_text("hex token and failures per line: 503 that many times, then accepted"),
-                    )
-                    .labelled_by(label.id);
-                if response.changed() {
-                    match flaky(&draft.text) {
-                        Ok(parsed) => {
-                            rules.flaky = parsed;
-                            draft.problem = None;
-                            changed = true;
-                        }
-                        Err(problem) => draft.problem = Some(problem),
-                    }
-                }
-                if let Some(problem) = &draft.problem {
-                    theme::problem(ui, problem.as_str());
-                }
-            });
-            ui.end_row();
+            if let Some(parsed) = list_field(
+                ui,
+                "Flaky tokens",
+                "hex token and failures per line: 503 that many times, then accepted",
+                &mut form.flaky,
+                flaky,
+            ) {
+                rules.flaky = parsed;
+                changed = true;
+            }
             for (name, value, range) in [
                 (
                     "Legacy error-response delay (ms)",
