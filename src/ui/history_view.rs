@@ -54,12 +54,22 @@ pub fn feedback_summary(
 ) -> String {
     let mut summary = match read {
         0 => "the feedback service listed no tokens".to_owned(),
-        1 => "the feedback service listed 1 token; it is in History › Feedback".to_owned(),
+        1 => "the feedback service listed 1 token".to_owned(),
         many => format!(
-            "the feedback service listed {} tokens; they are in History › Feedback",
+            "the feedback service listed {} tokens",
             crate::apns::group_thousands(many)
         ),
     };
+    // Only what the history really holds is said to be there.
+    match history_problem {
+        Some(problem) => summary.push_str(&format!(
+            "; the history could not record them: {}",
+            problem.message
+        )),
+        None if read == 1 => summary.push_str("; it is in History › Feedback"),
+        None if read > 1 => summary.push_str("; they are in History › Feedback"),
+        None => {}
+    }
     if skipped > 0 {
         summary.push_str(&format!(
             "; {skipped} entries with an unusable token were left out"
@@ -67,12 +77,6 @@ pub fn feedback_summary(
     }
     if let Some(problem) = problem {
         summary.push_str(&format!("; the read stopped early: {}", problem.message));
-    }
-    if let Some(problem) = history_problem {
-        summary.push_str(&format!(
-            "; the history could not record them: {}",
-            problem.message
-        ));
     }
     summary
 }
@@ -341,5 +345,27 @@ fn singular(view: View) -> &'static str {
         View::Feedback => "feedback entry",
         View::Disconnections => "disconnection",
         View::Unregistered => "unregistered token",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ErrorKind;
+
+    #[test]
+    fn a_feedback_read_the_history_could_not_keep_is_not_said_to_be_in_it() {
+        let failure = Failure {
+            kind: ErrorKind::History,
+            message: "disk full".into(),
+        };
+        let kept = feedback_summary(2, 0, None, None);
+        assert_eq!(
+            kept,
+            "the feedback service listed 2 tokens; they are in History › Feedback"
+        );
+        let lost = feedback_summary(2, 0, None, Some(&failure));
+        assert!(!lost.contains("History ›"), "{lost}");
+        assert!(lost.contains("could not record them: disk full"), "{lost}");
     }
 }

@@ -284,12 +284,18 @@ impl App {
                 history_problem,
             } if self.feedback_read == Some(id) => {
                 self.feedback_read = None;
-                self.toasts.push(history_view::feedback_summary(
+                let summary = history_view::feedback_summary(
                     tuples.len(),
                     skipped,
                     problem.as_ref(),
                     history_problem.as_ref(),
-                ));
+                );
+                // A read that stopped early or went unrecorded needs a look, not a toast.
+                if problem.is_some() || history_problem.is_some() {
+                    self.message = Some(summary);
+                } else {
+                    self.toasts.push(summary);
+                }
                 self.reload_history();
             }
             Event::Identities {
