@@ -163,8 +163,6 @@ pub mod text {
 
 /// Icons of the Phosphor font (regular weight), by what they stand for.
 pub mod icon {
-    /// Send.
-    pub const SEND: &str = "\u{E398}";
     /// Accepted.
     pub const ACCEPTED: &str = "\u{E184}";
     /// Rejected.
@@ -175,32 +173,10 @@ pub mod icon {
     pub const UNCONFIRMED: &str = "\u{E602}";
     /// Not sent, cancelled.
     pub const NOT_SENT: &str = "\u{E3DE}";
-    /// In flight, waiting.
-    pub const WAITING: &str = "\u{E2B2}";
     /// Copy.
     pub const COPY: &str = "\u{E1CA}";
-    /// Delete.
-    pub const DELETE: &str = "\u{E4A6}";
-    /// A token key.
-    pub const KEY: &str = "\u{E2D6}";
-    /// A certificate.
-    pub const CERTIFICATE: &str = "\u{E766}";
-    /// History.
-    pub const HISTORY: &str = "\u{E1A0}";
-    /// Settings.
-    pub const SETTINGS: &str = "\u{E272}";
-    /// Export.
-    pub const EXPORT: &str = "\u{E20C}";
-    /// Refresh, retry.
-    pub const REFRESH: &str = "\u{E094}";
-    /// A command line.
-    pub const TERMINAL: &str = "\u{EAE8}";
     /// A link to something else.
     pub const LINK: &str = "\u{E2E2}";
-    /// A connection test.
-    pub const CONNECTION: &str = "\u{EB5A}";
-    /// Cancel.
-    pub const CANCEL: &str = "\u{E46E}";
     /// A sound.
     pub const SOUND: &str = "\u{E44A}";
 }
@@ -427,25 +403,13 @@ mod tests {
         output.textures_delta.clear();
         let icons = FontId::new(text::BODY, icon_family());
         for icon in [
-            icon::SEND,
             icon::ACCEPTED,
             icon::REJECTED,
             icon::WARNING,
             icon::UNCONFIRMED,
             icon::NOT_SENT,
-            icon::WAITING,
             icon::COPY,
-            icon::DELETE,
-            icon::KEY,
-            icon::CERTIFICATE,
-            icon::HISTORY,
-            icon::SETTINGS,
-            icon::EXPORT,
-            icon::REFRESH,
-            icon::TERMINAL,
             icon::LINK,
-            icon::CONNECTION,
-            icon::CANCEL,
             icon::SOUND,
         ] {
             let character = icon.chars().next().unwrap_or_default();
