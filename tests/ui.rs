@@ -1331,3 +1331,112 @@ fn the_command_palette_and_view_shortcuts_run_the_same_commands() {
             .is_some()
     );
 }
+
+/// The label of the control that has the keyboard focus, if any.
+fn focused_label(harness: &Harness<'_, App>) -> Option<String> {
+    harness
+        .query_by(|node| node.is_focused())
+        .map(|node| node.accesskit_node().label().unwrap_or_default())
+}
+
+#[test]
+fn tab_walks_the_send_view_from_where_to_the_send_button_and_no_field_traps_it() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Endpoint").focus();
+    harness.run();
+    let mut order = vec![focused_label(&harness).expect("the endpoint picker takes focus")];
+    while order.last().map(String::as_str) != Some("Copy as CLI command") {
+        assert!(
+            order.len() < 80,
+            "Tab never reached the end of the form: {order:?}"
+        );
+        harness.key_press(egui::Key::Tab);
+        harness.run();
+        let label = focused_label(&harness).expect("every Tab lands on a control");
+        assert_ne!(
+            order.last(),
+            Some(&label),
+            "Tab stayed in {label:?}: a field traps the keyboard"
+        );
+        order.push(label);
+    }
+    // Where to and as whom, then what, then to whom, then Send: the reading order.
+    let reading_order = [
+        "Endpoint",
+        "Protocol",
+        "Identity",
+        "Push type",
+        "Topic",
+        "Priority",
+        "Title",
+        "Body",
+        "Payload (JSON)",
+        "Device tokens, one per line",
+        "Send to 1 token",
+    ];
+    let positions: Vec<usize> = reading_order
+        .iter()
+        .map(|want| {
+            order
+                .iter()
+                .position(|label| label == want)
+                .unwrap_or_else(|| panic!("Tab never reached {want:?}: {order:?}"))
+        })
+        .collect();
+    assert!(
+        positions.is_sorted(),
+        "Tab went out of reading order: {order:?}"
+    );
+
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Tab);
+    harness.run();
+    assert_eq!(
+        focused_label(&harness).as_deref(),
+        Some("Send to 1 token"),
+        "Shift+Tab goes back"
+    );
+}
+
+#[test]
+fn tab_cycles_through_every_view_without_a_trap() {
+    for view in [View::History, View::Identities, View::Settings] {
+        let (app, _home) = app(UiState {
+            view,
+            ..UiState::default()
+        });
+        let mut harness = harness(app);
+        harness.run();
+        harness.get_by_label("Commands").focus();
+        harness.run();
+        let start = focused_id(&harness).expect("the menu takes focus");
+        let mut visited = vec![start.clone()];
+        loop {
+            harness.key_press(egui::Key::Tab);
+            harness.run();
+            let id = focused_id(&harness).expect("every Tab lands on a control");
+            if id == start {
+                break;
+            }
+            assert!(
+                !visited.contains(&id),
+                "{view:?}: Tab came back to a control before it went round"
+            );
+            assert!(visited.len() < 200, "{view:?}: Tab never went round");
+            visited.push(id);
+        }
+        assert!(
+            visited.len() > 5,
+            "{view:?}: Tab reached only {} controls",
+            visited.len()
+        );
+    }
+}
+
+/// Which node has the focus, as a value that tells two nodes with one label apart.
+fn focused_id(harness: &Harness<'_, App>) -> Option<String> {
+    harness
+        .query_by(|node| node.is_focused())
+        .map(|node| format!("{:?}", node.accesskit_node().id()))
+}

@@ -9,6 +9,7 @@ mod keys;
 
 use std::collections::HashMap;
 
+use crate::ui::theme;
 use serde_json::{Map, Value};
 
 use keys::{COMMON_ROWS, Check, Field, FieldError, Kind, NO_CHOICE, SECTIONS, Typed};
@@ -108,10 +109,7 @@ impl Form {
         let mut text = self.shown_text(field, typed);
         let mut json_layouter = super::json_highlight::layouter;
         let editor = match typed {
-            Typed::Object => egui::TextEdit::multiline(&mut text)
-                .code_editor()
-                .desired_rows(2)
-                .layouter(&mut json_layouter),
+            Typed::Object => theme::code_field(&mut text, 2).layouter(&mut json_layouter),
             _ => egui::TextEdit::singleline(&mut text),
         };
         let enabled =
@@ -121,7 +119,7 @@ impl Form {
                 enabled,
                 editor
                     .hint_text(typed.hint())
-                    .desired_width(crate::ui::theme::size::FIELD_XL),
+                    .desired_width(theme::size::FIELD_XL),
             )
             .labelled_by(label);
         if response.changed() {

@@ -331,9 +331,7 @@ pub fn show(
                 });
             let label = ui.label("Payload (JSON)");
             ui.add(
-                egui::TextEdit::multiline(&mut state.json)
-                    .code_editor()
-                    .desired_rows(12)
+                theme::code_field(&mut state.json, 12)
                     .desired_width(f32::INFINITY)
                     .layouter(&mut super::json_highlight::layouter)
                     .id_salt("payload json"),

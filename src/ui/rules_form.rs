@@ -88,9 +88,7 @@ fn list_field<T>(
         .vertical(|ui| {
             let response = ui
                 .add(
-                    egui::TextEdit::multiline(&mut draft.text)
-                        .code_editor()
-                        .desired_rows(2)
+                    theme::code_field(&mut draft.text, 2)
                         .desired_width(theme::size::FIELD_L + theme::size::FIELD_M)
                         .hint_text(hint),
                 )

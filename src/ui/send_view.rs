@@ -299,12 +299,10 @@ impl App {
             // A long list scrolls in place instead of pushing Send off the window.
             egui::ScrollArea::vertical()
                 .id_salt("tokens scroll")
-                .max_height(110.0)
+                .max_height(theme::size::TOKENS_HEIGHT)
                 .show(ui, |ui| {
                     ui.add(
-                        egui::TextEdit::multiline(&mut form.tokens)
-                            .code_editor()
-                            .desired_rows(3)
+                        theme::code_field(&mut form.tokens, 3)
                             .desired_width(f32::INFINITY)
                             .id_salt("tokens"),
                     )

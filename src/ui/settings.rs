@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{TargetChoice, UiState};
+use super::{TargetChoice, UiState, theme};
 use crate::engine::SimulatorPorts;
 use crate::simulator::{Rules, SimulatorError};
 use crate::store::DataPaths;
@@ -97,9 +97,7 @@ pub fn show(
     egui::CollapsingHeader::new("Rules as JSON").show(ui, |ui| {
         let label = ui.label("Rules (JSON)");
         ui.add(
-            egui::TextEdit::multiline(&mut state.simulator_rules)
-                .code_editor()
-                .desired_rows(6)
+            theme::code_field(&mut state.simulator_rules, 6)
                 .desired_width(f32::INFINITY)
                 .hint_text("{\"unregistered\": [\"<hex token>\"]}"),
         )

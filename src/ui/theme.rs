@@ -145,6 +145,8 @@ pub mod size {
     pub const NAME: f32 = 160.0;
     /// The height of the primary button.
     pub const PRIMARY_HEIGHT: f32 = 32.0;
+    /// The most a pasted token list grows before it scrolls in place.
+    pub const TOKENS_HEIGHT: f32 = 110.0;
 }
 
 /// The type scale.
@@ -332,6 +334,15 @@ pub fn primary_button(ui: &mut Ui, text: &str, tone: Tone, enabled: bool) -> Res
 
 /// A small button that copies `value` to the clipboard; its accessible label is "Copy
 /// `what`". True when clicked.
+/// A monospace editor for JSON or token lists, `rows` high. Tab moves on, as in every
+/// other field: a code editor's default of keeping the focus traps keyboard users.
+pub fn code_field(text: &mut dyn egui::TextBuffer, rows: usize) -> egui::TextEdit<'_> {
+    egui::TextEdit::multiline(text)
+        .code_editor()
+        .lock_focus(false)
+        .desired_rows(rows)
+}
+
 pub fn copy_button(ui: &mut Ui, what: &str, value: &str) -> bool {
     let response = ui
         .small_button(icon_text(icon::COPY))
