@@ -284,7 +284,7 @@ pub fn show(
         match composed.size {
             Some(size) => {
                 let (text, tone) = meter(size, &composed.limit);
-                ui.label(theme::toned(ui, text, tone).strong());
+                ui.label(theme::toned(ui, text, tone).family(theme::bold_family()));
             }
             None => {
                 ui.label(super::theme::quiet("— / — B"));
@@ -342,7 +342,7 @@ pub fn show(
         ui.vertical(|ui| {
             ui.set_width(theme::size::PREVIEW);
             ui.horizontal(|ui| {
-                ui.strong("Preview");
+                ui.label(theme::strong("Preview"));
                 ui.checkbox(preview_dark, "Dark device");
             });
             let push_type = state.push_type.parse().unwrap_or_default();

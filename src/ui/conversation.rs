@@ -48,9 +48,9 @@ pub struct Link {
 /// Columns too long for a table row; the detail shows them.
 const DETAIL_ONLY: [&str; 1] = ["payload"];
 
-fn cell_text(cell: &Cell) -> String {
+fn cell_text(ui: &egui::Ui, cell: &Cell) -> String {
     match cell {
-        Cell::Time(ms) => time_text(*ms),
+        Cell::Time(ms) => time_text(ui, *ms),
         other => other.to_utc_text(),
     }
 }
@@ -127,7 +127,7 @@ pub fn table(
         .header(size::HEADER, |mut header| {
             for (_, name) in &columns {
                 header.col(|ui| {
-                    ui.strong(name.replace('_', " "));
+                    ui.label(theme::strong(name.replace('_', " ")));
                 });
             }
         })
@@ -144,8 +144,8 @@ pub fn table(
                 row.set_selected(selected == Some(record.id));
                 for (position, name) in &columns {
                     let cell = record.cells.get(*position).unwrap_or(&Cell::Empty);
-                    let text = cell_text(cell);
                     row.col(|ui| {
+                        let text = cell_text(ui, cell);
                         if *name == "token" && text.len() > 8 {
                             ui.monospace(format!("{}…{}", &text[..4], &text[text.len() - 4..]));
                         } else if *name == "state" {
@@ -176,7 +176,7 @@ pub fn detail(ui: &mut egui::Ui, view: View, row: &ConversationRow) -> Option<Li
                     continue;
                 }
                 ui.label(super::theme::quiet(name.replace('_', " ")));
-                let text = cell_text(cell);
+                let text = cell_text(ui, cell);
                 // Times show in the user's zone; UTC is a hover away.
                 if let Cell::Time(ms) = cell {
                     ui.monospace(text)

@@ -210,9 +210,23 @@ pub fn state_tone(state: SendState) -> Tone {
     }
 }
 
-/// A moment as the tables show it: in the user's time zone (UTC on hover).
-pub fn time_text(ms: i64) -> String {
-    crate::store::history::format_local_time(ms)
+fn times_in_utc_id() -> egui::Id {
+    egui::Id::unique("times in utc")
+}
+
+/// Whether `time_text` shows UTC (the Settings choice) from this frame on.
+pub fn set_times_in_utc(ctx: &egui::Context, utc: bool) {
+    ctx.data_mut(|data| data.insert_temp(times_in_utc_id(), utc));
+}
+
+/// A moment as the tables show it: in the user's time zone, or in UTC if chosen (UTC
+/// on hover either way).
+pub fn time_text(ui: &egui::Ui, ms: i64) -> String {
+    if ui.data(|data| data.get_temp(times_in_utc_id()).unwrap_or(false)) {
+        crate::store::history::format_time_in(ms, &jiff::tz::TimeZone::UTC)
+    } else {
+        crate::store::history::format_local_time(ms)
+    }
 }
 
 /// Everything recorded about one send: what left, and what came back; the link clicked.
@@ -243,12 +257,13 @@ pub fn detail(ui: &mut egui::Ui, send: &SendRow) -> Option<super::conversation::
                 );
                 ui.end_row();
             }
+            let sent = time_text(ui, send.created_ms);
             let mut field = |name: &str, value: String| {
                 ui.label(super::theme::quiet(name));
                 ui.monospace(value);
                 ui.end_row();
             };
-            field("sent", time_text(send.created_ms));
+            field("sent", sent);
             field("batch", send.batch_id.to_string());
             field(
                 "identity · endpoint",
@@ -618,8 +633,8 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
         .column(Column::initial(size::TOKEN).resizable(true))
         .column(Column::initial(size::STATUS + size::ROW))
         .column(Column::initial(size::STATUS))
-        .column(Column::initial(size::NAME).resizable(true))
-        .column(Column::remainder())
+        .column(Column::initial(size::NAME).resizable(true).clip(true))
+        .column(Column::remainder().clip(true))
         .header(size::HEADER, |mut header| {
             for title in [
                 "time",
@@ -630,7 +645,7 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
                 "identity · endpoint",
             ] {
                 header.col(|ui| {
-                    ui.strong(title);
+                    ui.label(theme::strong(title));
                 });
             }
         })
@@ -646,7 +661,7 @@ pub fn table(ui: &mut egui::Ui, window: &HistoryWindow) -> TableResponse<SendRow
                 };
                 row.set_selected(selected == Some(send.id));
                 row.col(|ui| {
-                    ui.label(time_text(send.created_ms))
+                    ui.label(time_text(ui, send.created_ms))
                         .on_hover_text(crate::store::history::format_time(send.created_ms));
                 });
                 row.col(|ui| {

@@ -4,8 +4,6 @@
 use std::ops::RangeInclusive;
 use std::time::Instant;
 
-use egui::RichText;
-
 use super::history::{self, HistoryForm, HistoryTab, HistoryWindow, Listed, PageRequest};
 use super::{App, TargetChoice, conversation, send, theme};
 use crate::engine::{Command, Failure};
@@ -196,7 +194,7 @@ impl App {
         if let Some(send) = &self.history.selected {
             detail_panel(ui, "Selected send", |ui| link = history::detail(ui, send));
         }
-        let table = history::table(ui, &self.history);
+        let table = theme::wide_table(ui, "history table", |ui| history::table(ui, &self.history));
         if let Some(send) = table.clicked {
             let reopened = self.history.selected.as_ref().map(|s| s.id) == Some(send.id);
             self.history.selected = (!reopened).then_some(send);
@@ -218,7 +216,9 @@ impl App {
             let title = format!("Selected {}", singular(view));
             detail_panel(ui, &title, |ui| link = conversation::detail(ui, view, row));
         }
-        let table = conversation::table(ui, view, window);
+        let table = theme::wide_table(ui, "history table", |ui| {
+            conversation::table(ui, view, window)
+        });
         if let Some(row) = table.clicked {
             let reopened = window.selected.as_ref().map(|r| r.id) == Some(row.id);
             window.selected = (!reopened).then_some(row);
@@ -246,7 +246,7 @@ impl App {
         let form = &mut self.state.feedback;
         let mut read = false;
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new("Read the feedback service").strong());
+            ui.label(theme::strong("Read the feedback service"));
             let label = ui.label("with");
             let names = certificates.iter().map(String::as_str);
             send::identity_picker(ui, "feedback identity", &mut form.identity, names, label.id);

@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use egui::RichText;
-
 use super::TargetChoice;
 use super::theme::{self, Tone};
 use crate::engine::ProbeVerdict;
@@ -192,7 +190,7 @@ pub fn show(
     }
     match &view.last_import {
         Some(Ok((name, findings))) => {
-            ui.label(RichText::new(format!("Imported {name}")).strong());
+            ui.label(theme::strong(format!("Imported {name}")));
             for finding in findings {
                 ui.label(theme::toned(
                     ui,
@@ -220,7 +218,7 @@ pub fn show(
         test_bar(ui, test);
     }
     if !view.list.is_empty() {
-        action = table(ui, view).or(action);
+        action = theme::wide_table(ui, "identities", |ui| table(ui, view)).or(action);
     }
     for identity in &view.list {
         match view.tests.get(&identity.name) {
@@ -295,11 +293,7 @@ fn table(ui: &mut egui::Ui, view: &IdentitiesView) -> Option<IdentityAction> {
     TableBuilder::new(ui)
         .id_salt("identities")
         .striped(true)
-        .column(
-            Column::initial(size::NAME + size::STATUS)
-                .resizable(true)
-                .clip(true),
-        )
+        .column(Column::initial(size::NAME).resizable(true).clip(true))
         .column(Column::initial(size::STATUS))
         .column(Column::initial(size::NAME).resizable(true).clip(true))
         .column(Column::initial(size::NAME))
@@ -319,7 +313,7 @@ fn table(ui: &mut egui::Ui, view: &IdentitiesView) -> Option<IdentityAction> {
                 "",
             ] {
                 header.col(|ui| {
-                    ui.strong(title);
+                    ui.label(theme::strong(title));
                 });
             }
         })
@@ -327,7 +321,7 @@ fn table(ui: &mut egui::Ui, view: &IdentitiesView) -> Option<IdentityAction> {
             for identity in &view.list {
                 body.row(size::ROW + theme::space::S, |mut row| {
                     row.col(|ui| {
-                        ui.strong(&identity.name);
+                        ui.label(theme::strong(&identity.name));
                     });
                     row.col(|ui| {
                         ui.label(kind_text(identity));
@@ -351,23 +345,26 @@ fn table(ui: &mut egui::Ui, view: &IdentitiesView) -> Option<IdentityAction> {
                     row.col(|ui| {
                         ui.label(identity.last_used_at.map_or_else(
                             || "never".to_owned(),
-                            |at| super::history::time_text(at.saturating_mul(1000)),
+                            |at| super::history::time_text(ui, at.saturating_mul(1000)),
                         ));
                     });
+                    // Side by side: stacked, the second spills out of the row.
                     row.col(|ui| {
-                        let running = view
-                            .tests
-                            .get(&identity.name)
-                            .is_some_and(|test| test.state == ConnectionTest::Running);
-                        if ui
-                            .add_enabled(!running, egui::Button::new("Test connection").small())
-                            .clicked()
-                        {
-                            action = Some(IdentityAction::Test(identity.name.clone()));
-                        }
-                        if ui.small_button("Delete").clicked() {
-                            action = Some(IdentityAction::Delete(identity.name.clone()));
-                        }
+                        ui.horizontal(|ui| {
+                            let running = view
+                                .tests
+                                .get(&identity.name)
+                                .is_some_and(|test| test.state == ConnectionTest::Running);
+                            if ui
+                                .add_enabled(!running, egui::Button::new("Test connection").small())
+                                .clicked()
+                            {
+                                action = Some(IdentityAction::Test(identity.name.clone()));
+                            }
+                            if ui.small_button("Delete").clicked() {
+                                action = Some(IdentityAction::Delete(identity.name.clone()));
+                            }
+                        });
                     });
                 });
             }

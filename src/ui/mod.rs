@@ -101,6 +101,8 @@ pub struct UiState {
     pub keep_rows: String,
     /// The name typed for saving a template.
     pub template_name: String,
+    /// Show times in UTC, as servers log them, instead of the system's zone.
+    pub times_in_utc: bool,
 }
 
 /// Tokens saved for one identity and endpoint (a test device fleet per environment).
@@ -455,6 +457,7 @@ impl App {
             }
             self.reload_history();
         }
+        history::set_times_in_utc(ui.ctx(), self.state.times_in_utc);
         self.drain_events();
         self.accept_dropped_files(ui.ctx());
         // A Send asked for outside the Send view does nothing, now or later.

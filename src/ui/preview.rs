@@ -3,7 +3,7 @@
 //! instead. Localisation keys are shown as keys, since only the app holds their strings.
 
 use egui::text::{LayoutJob, TextFormat, TextWrapping};
-use egui::{Color32, CornerRadius, FontFamily, FontId, RichText, Stroke};
+use egui::{Color32, CornerRadius, FontId, RichText, Stroke};
 use serde_json::Value;
 
 use super::theme::{self, Tone, space, text};
@@ -283,11 +283,11 @@ impl Card {
 }
 
 /// `text` cut to `lines` lines of `width`, ending in "…" as iOS truncates.
-fn truncated(text: &str, size: f32, color: Color32, width: f32, lines: usize) -> LayoutJob {
+fn truncated(text: &str, font_id: FontId, color: Color32, width: f32, lines: usize) -> LayoutJob {
     let mut job = LayoutJob::single_section(
         text.to_owned(),
         TextFormat {
-            font_id: FontId::new(size, FontFamily::Proportional),
+            font_id,
             color,
             ..TextFormat::default()
         },
@@ -336,9 +336,8 @@ fn card(ui: &mut egui::Ui, alert: &Alert, dark: bool, body_lines: usize, width: 
                 }
                 for mark in marks {
                     ui.label(
-                        RichText::new(mark)
+                        theme::strong(mark)
                             .size(text::SMALL)
-                            .strong()
                             .color(Tone::Warning.text(dark)),
                     );
                 }
@@ -350,11 +349,11 @@ fn card(ui: &mut egui::Ui, alert: &Alert, dark: bool, body_lines: usize, width: 
                     );
                 });
             });
-            // egui's bundled font has one weight: the title stands out by size instead.
+            // Bold, at the body's size, as iOS sets it.
             if let Some(title) = &alert.title {
                 ui.label(truncated(
                     &title.shown(),
-                    text::HEADING - 3.0,
+                    FontId::new(text::BODY + 1.0, theme::bold_family()),
                     colors.primary,
                     inner,
                     1,
@@ -363,7 +362,7 @@ fn card(ui: &mut egui::Ui, alert: &Alert, dark: bool, body_lines: usize, width: 
             if let Some(subtitle) = &alert.subtitle {
                 ui.label(truncated(
                     &subtitle.shown(),
-                    text::BODY,
+                    FontId::proportional(text::BODY),
                     colors.primary,
                     inner,
                     1,
@@ -372,7 +371,7 @@ fn card(ui: &mut egui::Ui, alert: &Alert, dark: bool, body_lines: usize, width: 
             if let Some(body) = &alert.body {
                 ui.label(truncated(
                     &body.shown(),
-                    text::BODY,
+                    FontId::proportional(text::BODY),
                     colors.primary,
                     inner,
                     body_lines,

@@ -1,7 +1,6 @@
 //! Send: where to, with which identity, to which tokens; progress, cancel and a
 //! live table of results.
 
-use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
 use super::theme::{self, Tone, size};
@@ -308,7 +307,7 @@ pub fn progress(ui: &mut egui::Ui, run: &Run) -> bool {
         if !run.finished {
             cancel = ui.button("Cancel").clicked();
         } else {
-            ui.label(RichText::new("done").strong());
+            ui.label(theme::strong("done"));
         }
     });
     for note in &run.notes {
@@ -339,7 +338,7 @@ pub fn results(ui: &mut egui::Ui, run: &Run) {
                 "latency",
             ] {
                 header.col(|ui| {
-                    ui.strong(title);
+                    ui.label(theme::strong(title));
                 });
             }
         })

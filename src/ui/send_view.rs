@@ -75,7 +75,7 @@ impl App {
                 egui::ScrollArea::vertical()
                     .id_salt("send sidebar scroll")
                     .show(ui, |ui| {
-                        ui.strong("Send as");
+                        ui.label(theme::strong("Send as"));
                         let form = &mut self.state.send;
                         ui.selectable_value(&mut form.identity, None, "simulator's own");
                         for identity in &self.identities.list {
@@ -101,7 +101,7 @@ impl App {
                             });
                         }
                         ui.add_space(theme::space::M);
-                        ui.strong("Templates");
+                        ui.label(theme::strong("Templates"));
                         if self.state.templates.is_empty() {
                             ui.label(theme::quiet("Save one above the payload."));
                         }
@@ -122,7 +122,7 @@ impl App {
                             self.state.template_name = template.name;
                         }
                         ui.add_space(theme::space::M);
-                        ui.strong("Token lists");
+                        ui.label(theme::strong("Token lists"));
                         let form = &self.state.send;
                         let fitting: Vec<&super::Named<TokenList>> = self
                             .state

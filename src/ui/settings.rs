@@ -173,6 +173,10 @@ pub fn show(
             }
         }
     });
+    ui.checkbox(
+        &mut state.times_in_utc,
+        "Show times in UTC, as servers log them (the system's time zone otherwise)",
+    );
     ui.separator();
     ui.heading("About");
     ui.label(format!(

@@ -186,19 +186,43 @@ pub mod icon {
 /// The icon font, bundled so every platform draws the same icons (MIT, see
 /// `assets/fonts/LICENSE-Phosphor.txt`).
 const ICON_FONT: &[u8] = include_bytes!("../../assets/fonts/Phosphor.ttf");
+/// The text font: Inter reads well at small sizes, where egui's own light font thins out.
+const TEXT_FONT: &[u8] = include_bytes!("../../assets/fonts/Inter-Regular.otf");
+/// Its semibold weight, for titles and emphasis (egui bundles a single weight).
+const BOLD_FONT: &[u8] = include_bytes!("../../assets/fonts/Inter-SemiBold.otf");
 
 /// The icon font alone.
 pub fn icon_family() -> FontFamily {
     FontFamily::Name("icons".into())
 }
 
+/// The text font's bold weight, with the same fallbacks as the body text.
+pub fn bold_family() -> FontFamily {
+    FontFamily::Name("bold".into())
+}
+
 /// Installs the fonts, the type scale, the spacing and the colours in both themes.
 pub fn install(ctx: &egui::Context) {
     let mut fonts = FontDefinitions::default();
-    fonts
-        .font_data
-        .insert("phosphor".into(), FontData::from_static(ICON_FONT).into());
-    for family in [FontFamily::Proportional, FontFamily::Monospace] {
+    for (name, data) in [
+        ("phosphor", ICON_FONT),
+        ("inter", TEXT_FONT),
+        ("inter-semibold", BOLD_FONT),
+    ] {
+        fonts
+            .font_data
+            .insert(name.into(), FontData::from_static(data).into());
+    }
+    let proportional = fonts.families.entry(FontFamily::Proportional).or_default();
+    proportional.insert(0, "inter".into());
+    let mut bold = proportional.clone();
+    bold[0] = "inter-semibold".into();
+    fonts.families.insert(bold_family(), bold);
+    for family in [
+        FontFamily::Proportional,
+        FontFamily::Monospace,
+        bold_family(),
+    ] {
         // After the text font, so it only draws what that font has no glyph for, and
         // before egui's emoji fonts, which use some of the same private codepoints.
         let keys = fonts.families.entry(family).or_default();
@@ -217,7 +241,10 @@ pub fn install(ctx: &egui::Context) {
 fn style_for(style: &mut egui::Style, dark: bool) {
     use FontFamily::{Monospace, Proportional};
     style.text_styles = [
-        (TextStyle::Heading, FontId::new(text::HEADING, Proportional)),
+        (
+            TextStyle::Heading,
+            FontId::new(text::HEADING, bold_family()),
+        ),
         (TextStyle::Body, FontId::new(text::BODY, Proportional)),
         (TextStyle::Button, FontId::new(text::BUTTON, Proportional)),
         (TextStyle::Monospace, FontId::new(text::MONO, Monospace)),
@@ -285,6 +312,11 @@ pub fn icon_text(icon: &str) -> RichText {
     RichText::new(icon).family(icon_family())
 }
 
+/// Text that stands out: the bold weight in the strong colour.
+pub fn strong(text: impl Into<String>) -> RichText {
+    RichText::new(text).family(bold_family()).strong()
+}
+
 /// Supporting text: hints, counts, where things are.
 pub fn quiet(text: impl Into<String>) -> RichText {
     RichText::new(text).weak()
@@ -306,12 +338,7 @@ pub fn chip(ui: &mut Ui, text: &str, tone: Tone) -> Response {
                         .size(text::SMALL)
                         .color(tone.text(dark)),
                 );
-                ui.label(
-                    RichText::new(text)
-                        .size(text::SMALL)
-                        .color(tone.text(dark))
-                        .strong(),
-                )
+                ui.label(strong(text).size(text::SMALL).color(tone.text(dark)))
             })
             .inner
         })
@@ -322,7 +349,7 @@ pub fn chip(ui: &mut Ui, text: &str, tone: Tone) -> Response {
 /// when real devices receive what it does.
 pub fn primary_button(ui: &mut Ui, text: &str, tone: Tone, enabled: bool) -> Response {
     let fill = tone.solid();
-    let label = RichText::new(text).strong().color(Color32::WHITE);
+    let label = strong(text).color(Color32::WHITE);
     ui.add_enabled(
         enabled,
         egui::Button::new(label)
@@ -334,6 +361,16 @@ pub fn primary_button(ui: &mut Ui, text: &str, tone: Tone, enabled: bool) -> Res
 
 /// A small button that copies `value` to the clipboard; its accessible label is "Copy
 /// `what`". True when clicked.
+/// A table that scrolls sideways when its columns are wider than the room it has (beside
+/// a detail panel, in a narrow window), instead of drawing past its edge.
+pub fn wide_table<R>(ui: &mut Ui, salt: &str, table: impl FnOnce(&mut Ui) -> R) -> R {
+    egui::ScrollArea::horizontal()
+        .id_salt((salt, "sideways"))
+        .auto_shrink(false)
+        .show(ui, table)
+        .inner
+}
+
 /// A monospace editor for JSON or token lists, `rows` high. Tab moves on, as in every
 /// other field: a code editor's default of keeping the focus traps keyboard users.
 pub fn code_field(text: &mut dyn egui::TextBuffer, rows: usize) -> egui::TextEdit<'_> {
