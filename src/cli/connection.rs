@@ -57,6 +57,7 @@ impl ConnectionArgs {
                 password: self.password.clone(),
                 key_id: self.key_id.clone(),
                 team_id: self.team_id.clone(),
+                ..CredentialFiles::default()
             })
         } else {
             CredentialChoice::SimulatorOwn

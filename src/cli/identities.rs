@@ -118,6 +118,7 @@ impl FileArgs {
             password,
             key_id: self.key_id.clone(),
             team_id: self.team_id.clone(),
+            ..CredentialFiles::default()
         })
     }
 }

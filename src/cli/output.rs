@@ -103,28 +103,11 @@ impl SendProgress {
 
 /// One outcome as a JSON object on one line.
 pub fn outcome_json(outcome: &Outcome, http2: bool) {
-    let kind = match outcome.kind() {
-        // Kept as scripts already read it.
-        OutcomeKind::NotSent => "not_sent",
-        kind => kind.as_str(),
-    };
-    let line = serde_json::json!({
-        "token": outcome.token.to_string(),
-        "outcome": kind,
-        "status": match outcome.kind() {
-            OutcomeKind::Accepted if http2 => Some(200),
-            _ => outcome.http_status(),
-        },
-        "reason": outcome.reason().map(|reason| reason.as_str().to_owned()),
-        "legacy_status": outcome.legacy_status().map(|status| status.code()),
-        "apns_id": outcome.apns_id.to_string(),
-        "apns_unique_id": outcome.apns_unique_id(),
-        "timestamp": outcome.unregistered_since_ms(),
-        "attempts": outcome.attempts,
-        "latency_ms": outcome.latency.as_secs_f64() * 1000.0,
-        "error": outcome.failure().map(ToString::to_string),
-    });
-    println!("{line}");
+    let record = crate::engine::OutcomeRecord::new(outcome, http2);
+    match serde_json::to_string(&record) {
+        Ok(line) => println!("{line}"),
+        Err(problem) => error(&format!("cannot write the outcome as JSON: {problem}")),
+    }
 }
 
 /// One outcome as a line of text.

@@ -7,10 +7,12 @@ mod error;
 mod job;
 mod messages;
 mod probe;
+mod report;
 mod runtime;
 
 pub use connection::{Connection, CredentialChoice, Labels, Target, auth_kind, pick_topic};
 pub use error::{EngineError, ErrorKind, Failure};
 pub use messages::{Command, Event, LegacyRounds, RequestId, SendRequest, SimulatorPorts};
 pub use probe::ProbeVerdict;
+pub use report::{OutcomeRecord, Totals};
 pub use runtime::{Commander, EngineHandle, EngineSettings, spawn};

@@ -45,6 +45,7 @@ pub struct EngineHandle {
     commands: mpsc::UnboundedSender<Command>,
     events: std::sync::mpsc::Receiver<Event>,
     next_id: AtomicU64,
+    runtime: tokio::runtime::Handle,
 }
 
 impl EngineHandle {
@@ -56,6 +57,11 @@ impl EngineHandle {
     /// Queues a command; never blocks. Returns false once the engine has stopped.
     pub fn command(&self, command: Command) -> bool {
         self.commands.send(command).is_ok()
+    }
+
+    /// The engine's tokio runtime, for front ends that serve on it (the REST API).
+    pub fn runtime(&self) -> tokio::runtime::Handle {
+        self.runtime.clone()
     }
 
     /// A way to queue commands from another thread or task (a Ctrl-C handler).
@@ -121,6 +127,7 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
         .thread_name("push-console-engine")
         .enable_all()
         .build()?;
+    let runtime_handle = runtime.handle().clone();
     let identities = IdentityStore::new(settings.paths.clone(), Arc::clone(&settings.secrets));
     let engine = Arc::new(Engine {
         settings,
@@ -161,6 +168,7 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
         commands,
         events: event_receiver,
         next_id: AtomicU64::new(1),
+        runtime: runtime_handle,
     })
 }
 

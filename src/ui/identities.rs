@@ -38,6 +38,7 @@ impl ImportForm {
             password: Some(self.password.clone()),
             key_id: optional(&self.key_id),
             team_id: optional(&self.team_id),
+            contents: None,
         };
         (files, optional(&self.name))
     }

@@ -170,6 +170,17 @@ pub struct ConversationRow {
 }
 
 impl ConversationRow {
+    /// The row as one JSON object named by `view`'s columns, times in RFC 3339 UTC: what
+    /// JSON Lines exports and the REST API return.
+    pub fn to_json(&self, view: View) -> serde_json::Value {
+        view.columns()
+            .iter()
+            .zip(&self.cells)
+            .map(|(name, cell)| ((*name).to_owned(), cell.to_json()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
     /// The cell under `column`.
     pub fn get(&self, view: View, column: &str) -> Option<&Cell> {
         let position = view.columns().iter().position(|name| *name == column)?;
@@ -689,14 +700,6 @@ pub fn write_row(
             let fields: Vec<String> = row.cells.iter().map(Cell::to_utc_text).collect();
             csv_line(out, fields.iter().map(String::as_str))
         }
-        super::ExportFormat::JsonLines => {
-            let object: serde_json::Map<String, serde_json::Value> = view
-                .columns()
-                .iter()
-                .zip(&row.cells)
-                .map(|(name, cell)| ((*name).to_owned(), cell.to_json()))
-                .collect();
-            json_line(out, &serde_json::Value::Object(object))
-        }
+        super::ExportFormat::JsonLines => json_line(out, &row.to_json(view)),
     }
 }

@@ -119,6 +119,13 @@ fn send_fields(row: &SendRow) -> [String; 24] {
 }
 
 /// A send as one JSON object; the payload is embedded as JSON when it parses.
+impl SendRow {
+    /// The send as one JSON object: what JSON Lines exports and the REST API return.
+    pub fn to_json(&self) -> serde_json::Value {
+        send_json(self)
+    }
+}
+
 fn send_json(row: &SendRow) -> serde_json::Value {
     let payload = serde_json::from_str::<serde_json::Value>(&row.payload)
         .unwrap_or_else(|_| serde_json::Value::String(row.payload.clone()));

@@ -24,6 +24,9 @@ pub struct CredentialFiles {
     pub key_id: Option<String>,
     /// The 10-character team id.
     pub team_id: Option<String>,
+    /// The credential's bytes, when they arrive as text rather than as a file (PEM text
+    /// posted to the REST API): `path` then only names it, and nothing is written to disk.
+    pub contents: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl fmt::Debug for CredentialFiles {
@@ -34,6 +37,7 @@ impl fmt::Debug for CredentialFiles {
             .field("password", &self.password.as_ref().map(|_| "hidden"))
             .field("key_id", &self.key_id)
             .field("team_id", &self.team_id)
+            .field("contents", &self.contents.as_ref().map(|_| "hidden"))
             .finish()
     }
 }
@@ -73,9 +77,13 @@ impl CredentialFiles {
 
     /// Reads the files.
     pub fn read(&self) -> Result<CredentialContents<'_>, IdentityStoreError> {
+        let bytes = match &self.contents {
+            Some(contents) => contents.clone(),
+            None => read(&self.path)?,
+        };
         Ok(CredentialContents {
             files: self,
-            bytes: read(&self.path)?,
+            bytes,
             key: self.key_path.as_deref().map(read).transpose()?,
         })
     }
