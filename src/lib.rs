@@ -9,6 +9,7 @@ pub mod apns;
 pub mod cli;
 pub mod engine;
 pub mod net;
+pub mod rest;
 pub mod simulator;
 pub mod store;
 pub mod ui;

@@ -8,6 +8,7 @@ mod history;
 mod identities;
 pub mod output;
 mod send;
+mod serve;
 mod simulate;
 
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub enum Command {
     Identities(identities::IdentitiesArgs),
     /// Query the history of sends, answers, feedback and disconnections.
     History(history::HistoryArgs),
+    /// Serve the local REST API (pyapns-compatible routes and a typed /v1) until Ctrl-C.
+    Serve(serve::ServeArgs),
 }
 
 /// A problem with what the user asked for. Every one exits with code 2.
@@ -140,6 +143,15 @@ pub enum CliError {
     /// A time that cannot be read.
     #[error(transparent)]
     Time(#[from] TimeError),
+    /// A `serve` flag that cannot be used.
+    #[error("{0}")]
+    ServeFlag(String),
+    /// The API token cannot be kept.
+    #[error(transparent)]
+    ApiToken(#[from] crate::rest::TokenError),
+    /// The REST API cannot start.
+    #[error(transparent)]
+    Serve(#[from] crate::rest::ServeError),
     /// `--custom` without `=`.
     #[error("--custom {0:?} is not KEY=JSON, e.g. --custom order='{{\"id\":7}}'")]
     CustomNotKeyValue(String),
@@ -172,9 +184,20 @@ fn hint(kind: ErrorKind) -> &'static str {
 
 /// The engine over the user's folders and keychain, for one command.
 fn engine() -> Result<EngineHandle, CliError> {
+    engine_with(
+        crate::store::DataPaths::from_env()?,
+        crate::store::secrets::open_keychain(),
+    )
+}
+
+/// The engine over `paths` and `secrets`.
+fn engine_with(
+    paths: crate::store::DataPaths,
+    secrets: std::sync::Arc<dyn crate::store::secrets::SecretStore>,
+) -> Result<EngineHandle, CliError> {
     crate::engine::spawn(EngineSettings {
-        paths: crate::store::DataPaths::from_env()?,
-        secrets: crate::store::secrets::open_keychain(),
+        paths,
+        secrets,
         repaint: std::sync::Arc::new(|| {}),
     })
     .map_err(|source| CliError::Runtime { source })
@@ -201,6 +224,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Simulate(args) => block_on(simulate::run(args)),
         Command::Identities(args) => identities::run(args),
         Command::History(args) => history::run(&args),
+        Command::Serve(args) => serve::run(args),
     };
     result.unwrap_or_else(|error| {
         output::error(&error.to_string());

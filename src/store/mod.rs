@@ -6,4 +6,4 @@ pub mod identity;
 mod paths;
 pub mod secrets;
 
-pub use paths::{DataPaths, FileError, PathsError, read_file, write_atomically};
+pub use paths::{DataPaths, FileError, PathsError, read_file, write_atomically, write_private};

@@ -107,6 +107,16 @@ impl DataPaths {
 /// the new one, never half of one: a temporary file in the same folder, synced,
 /// then renamed over the target.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), FileError> {
+    write_replacing(path, contents, false)
+}
+
+/// As [`write_atomically`], for a file only its owner may read (mode 0600 on Unix, from
+/// its creation on: never readable by others, not even for a moment).
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), FileError> {
+    write_replacing(path, contents, true)
+}
+
+fn write_replacing(path: &Path, contents: &[u8], private: bool) -> Result<(), FileError> {
     let folder = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder).map_err(FileError::writing(path))?;
     let file_name = path
@@ -114,7 +124,17 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), FileError> {
         .map_or_else(|| "file".into(), |name| name.to_string_lossy());
     let temporary = folder.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
+        // A leftover of a crash would keep its own mode.
+        let _ = std::fs::remove_file(&temporary);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut file = options.open(&temporary)?;
         file.write_all(contents)?;
         file.sync_all()?;
         std::fs::rename(&temporary, path)
