@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, output};
 use crate::engine::{Command, SimulatorPorts, Target};
-use crate::rest::{ApiToken, Environment, Environments, ServeConfig};
+use crate::rest::{ApiToken, Environment, Environments, ServeConfig, TokenSource};
 use crate::simulator::Rules;
 use crate::store::read_file;
 
@@ -42,9 +42,13 @@ pub struct ServeArgs {
 pub enum ServeAction {
     /// Print the API token (made on first use), or make a new one with --rotate.
     Token {
-        /// Replace the token; scripts holding the old one get 401 from then on.
-        #[arg(long)]
+        /// Replace the token; scripts holding the old one get 401 within a second.
+        #[arg(long, conflicts_with = "revoke")]
         rotate: bool,
+        /// Remove the token from the keychain and its file: a running server refuses
+        /// every request; the next `serve` makes a new token.
+        #[arg(long)]
+        revoke: bool,
     },
 }
 
@@ -90,7 +94,12 @@ fn environments(args: &ServeArgs) -> Result<Environments, CliError> {
 pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let paths = crate::store::DataPaths::from_env()?;
     let secrets = crate::store::secrets::open_keychain();
-    if let Some(ServeAction::Token { rotate }) = args.action {
+    if let Some(ServeAction::Token { rotate, revoke }) = args.action {
+        if revoke {
+            ApiToken::revoke(secrets.as_ref(), &paths)?;
+            output::line("revoked: the API token is gone from the keychain and its file");
+            return Ok(ExitCode::SUCCESS);
+        }
         let token = if rotate {
             ApiToken::rotate(secrets.as_ref(), &paths)?
         } else {
@@ -111,6 +120,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         None => Rules::default(),
     };
     let token = ApiToken::load_or_create(secrets.as_ref(), &paths)?;
+    let token = TokenSource::new(token, std::sync::Arc::clone(&secrets), paths.clone());
     let engine = super::engine_with(paths.clone(), secrets)?;
     let runtime = engine.runtime();
     engine.command(Command::ConfigureSimulator {

@@ -15,8 +15,15 @@ use super::error::ApiError;
 use crate::store::DataPaths;
 use crate::store::secrets::{SecretError, SecretStore};
 
-/// Where the token is filed in the keychain.
-const KEYCHAIN_ACCOUNT: &str = "rest-api-token";
+/// Where the token of the data folder `paths` is filed in the keychain: one per folder,
+/// as a portable install has its own identities and its own token.
+fn keychain_account(paths: &DataPaths) -> String {
+    format!("rest-api-token:{}", paths.config_dir.display())
+}
+
+/// How long a served token is trusted before the keychain is asked again, so that
+/// `serve token --rotate` takes effect in a running server within this time.
+const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Routes anyone on this machine may read: the health check and the API's description.
 const OPEN_PATHS: [&str; 2] = ["/v1/health", "/v1/openapi.json"];
@@ -56,7 +63,7 @@ impl ApiToken {
         secrets: &dyn SecretStore,
         paths: &DataPaths,
     ) -> Result<Self, TokenError> {
-        let token = match secrets.get(KEYCHAIN_ACCOUNT) {
+        let token = match secrets.get(&keychain_account(paths)) {
             Ok(bytes) => match std::str::from_utf8(&bytes) {
                 Ok(text) if text.len() == 64 => Self(Zeroizing::new(text.to_owned())),
                 _ => return Self::rotate(secrets, paths),
@@ -74,9 +81,22 @@ impl ApiToken {
         aws_lc_rs::rand::fill(bytes.as_mut()).map_err(|_| TokenError::Random)?;
         let text: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
         let token = Self(Zeroizing::new(text));
-        secrets.put(KEYCHAIN_ACCOUNT, token.0.as_bytes())?;
+        secrets.put(&keychain_account(paths), token.0.as_bytes())?;
         token.mirror(paths)?;
         Ok(token)
+    }
+
+    /// Removes the token from the keychain and its file: a running server refuses every
+    /// request from then on, and the next `serve` makes a new one.
+    pub fn revoke(secrets: &dyn SecretStore, paths: &DataPaths) -> Result<(), TokenError> {
+        secrets.delete(&keychain_account(paths))?;
+        let file = Self::file(paths);
+        match std::fs::remove_file(&file) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(crate::store::FileError::writing(&file)(error).into())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn mirror(&self, paths: &DataPaths) -> Result<(), TokenError> {
@@ -99,11 +119,58 @@ impl ApiToken {
     }
 }
 
+/// Where the served token comes from, and the copy last read.
+pub struct TokenSource {
+    secrets: std::sync::Arc<dyn SecretStore>,
+    paths: DataPaths,
+    /// `None` once revoked: every request is refused until a new token is made.
+    current: std::sync::Mutex<(Option<ApiToken>, std::time::Instant)>,
+}
+
+impl TokenSource {
+    /// Serves `token`, rereading the keychain now and then for a rotated one.
+    pub fn new(
+        token: ApiToken,
+        secrets: std::sync::Arc<dyn SecretStore>,
+        paths: DataPaths,
+    ) -> Self {
+        Self {
+            secrets,
+            paths,
+            current: std::sync::Mutex::new((Some(token), std::time::Instant::now())),
+        }
+    }
+
+    fn matches(&self, presented: &str) -> bool {
+        let Ok(mut current) = self.current.lock() else {
+            return false;
+        };
+        if current.1.elapsed() >= TOKEN_RECHECK {
+            match self.secrets.get(&keychain_account(&self.paths)) {
+                Ok(bytes) => {
+                    if let Ok(text) = std::str::from_utf8(&bytes)
+                        && text.len() == 64
+                    {
+                        current.0 = Some(ApiToken(Zeroizing::new(text.to_owned())));
+                    }
+                }
+                Err(SecretError::Missing { .. }) => current.0 = None,
+                // A keychain that cannot be read just now keeps the token it gave before.
+                Err(_) => {}
+            }
+            current.1 = std::time::Instant::now();
+        }
+        current
+            .0
+            .as_ref()
+            .is_some_and(|token| token.matches(presented))
+    }
+}
+
 /// What the guard checks requests against.
-#[derive(Clone, Debug)]
 pub struct Guard {
     /// The token.
-    pub token: ApiToken,
+    pub token: TokenSource,
     /// The `Host` values accepted; empty accepts any (bound to a non-loopback address on
     /// purpose).
     pub hosts: Vec<String>,
@@ -158,17 +225,13 @@ impl Guard {
                     "no bearer token: send `Authorization: Bearer <token>`; `push-console serve token` prints it",
                 )
             })?;
-        if self.matches_token(presented.trim()) {
+        if self.token.matches(presented.trim()) {
             Ok(())
         } else {
             Err(ApiError::unauthorized(
                 "wrong bearer token; `push-console serve token` prints the current one",
             ))
         }
-    }
-
-    fn matches_token(&self, presented: &str) -> bool {
-        self.token.matches(presented)
     }
 }
 

@@ -19,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 
-pub use auth::{ApiToken, TokenError};
+pub use auth::{ApiToken, TokenError, TokenSource};
 pub use error::ApiError;
 pub use message::{Environment, Environments};
 
@@ -139,7 +139,7 @@ async fn method_not_allowed(uri: Uri) -> impl IntoResponse {
 /// Serves the API for `engine` on the engine's own runtime until the server is dropped.
 pub fn start(
     engine: EngineHandle,
-    token: ApiToken,
+    token: TokenSource,
     config: ServeConfig,
 ) -> Result<Server, ServeError> {
     let runtime = engine.runtime();
