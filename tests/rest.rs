@@ -474,7 +474,7 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
         &json!({"tokens": ["abc"], "payload": {"aps": {}}}).to_string(),
         "application/json",
     );
-    json_error(&bad_token, 400);
+    json_error(&bad_token, 422);
     assert!(
         bad_token.body["error"]
             .as_str()
@@ -497,7 +497,7 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
     json_error(&served.send("PUT", "/v1/health", &json!({})), 405);
     json_error(&served.get("/v1/history/sends?limit=0"), 400);
     json_error(&served.get("/v1/history/nothing"), 404);
-    json_error(&served.get("/v1/history/feedback?state=accepted"), 400);
+    json_error(&served.get("/v1/history/feedback?state=accepted"), 422);
 }
 
 #[test]

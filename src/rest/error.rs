@@ -44,6 +44,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "input", message)
     }
 
+    /// Well-formed, and what the schema allows, but not something that can be done as it
+    /// stands: a token that is not hex, a payload APNs would refuse, a time that is not one.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "input", message)
+    }
+
     /// Nothing by that name or id.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -81,7 +87,7 @@ impl ApiError {
     /// An engine failure, with the status that fits what it was about.
     pub fn engine(failure: Failure) -> Self {
         let (status, kind) = match failure.kind {
-            ErrorKind::Input => (StatusCode::BAD_REQUEST, "input"),
+            ErrorKind::Input => (StatusCode::UNPROCESSABLE_ENTITY, "input"),
             ErrorKind::Identity => (StatusCode::UNPROCESSABLE_ENTITY, "identity"),
             ErrorKind::Keychain => (StatusCode::SERVICE_UNAVAILABLE, "keychain"),
             ErrorKind::History => (StatusCode::INTERNAL_SERVER_ERROR, "history"),

@@ -119,8 +119,12 @@ pub struct Message {
     /// `alert` (the default), `background`, `voip`, `liveactivity`, ...
     pub push_type: Option<String>,
     /// 10, 5 or 1.
+    #[schema(minimum = 1, maximum = 10)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub priority: Option<u8>,
     /// UNIX seconds until which APNs keeps trying; 0: once.
+    #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub expiration: Option<i64>,
     /// apns-collapse-id.
     pub collapse_id: Option<String>,
@@ -130,16 +134,43 @@ pub struct Message {
     pub apns_id: Option<String>,
 }
 
-/// `result`, or an input error naming the field.
+/// A whole number as JSON Schema counts them, `5` or `5.0`, in `T`'s range.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let Some(number) =
+        <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?
+    else {
+        return Ok(None);
+    };
+    let whole = number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|value| value.fract() == 0.0 && value.abs() < 9.0e15)
+                .map(|value| value as i64)
+        })
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number")))?;
+    T::try_from(whole)
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("{whole} is out of range")))
+}
+
+/// `result`, or an error naming the field: a value of the right type that does not read
+/// as what the field takes.
 pub fn field<T, E: std::fmt::Display>(name: &str, result: Result<T, E>) -> Result<T, ApiError> {
-    result.map_err(|error| ApiError::input(format!("{name}: {error}")))
+    result.map_err(|error| ApiError::invalid(format!("{name}: {error}")))
 }
 
 impl Message {
     /// The notification to `token`.
     pub fn notification(&self, token: DeviceToken) -> Result<Notification, ApiError> {
         if !self.payload.is_object() {
-            return Err(ApiError::input(
+            return Err(ApiError::invalid(
                 "payload: must be a JSON object, e.g. {\"aps\":{\"alert\":\"Hi\"}}",
             ));
         }
@@ -178,7 +209,7 @@ impl Message {
 /// Device tokens in hex, each refused with its position.
 pub fn tokens(texts: &[String]) -> Result<Vec<DeviceToken>, ApiError> {
     if texts.is_empty() {
-        return Err(ApiError::input(
+        return Err(ApiError::invalid(
             "tokens: give at least one device token in hex",
         ));
     }

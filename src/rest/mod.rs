@@ -95,6 +95,7 @@ fn app(api: Arc<Api>, guard: auth::Guard, body_limit: usize) -> axum::Router {
     document.info.description = Some(
         "Send Apple push notifications and read what APNs answered, with the identities in the keychain. Every route but /v1/health and /v1/openapi.json takes `Authorization: Bearer <token>` (`push-console serve token` prints it).".into(),
     );
+    describe_errors_and_auth(&mut document);
     let spec = document.to_json().unwrap_or_default();
     let spec_route = axum::routing::get(move || {
         let spec = spec.clone();
@@ -117,6 +118,77 @@ fn app(api: Arc<Api>, guard: auth::Guard, body_limit: usize) -> axum::Router {
             Arc::new(guard),
             auth::guard,
         ))
+}
+
+/// The answers every route may give besides its own, and the bearer scheme, written once
+/// for the whole document instead of on each route.
+fn describe_errors_and_auth(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+    use utoipa::openapi::{Content, Ref, RefOr, Response};
+    let error = |description: &str| {
+        let mut response = Response::new(description);
+        response.content.insert(
+            "application/json".into(),
+            RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))),
+        );
+        RefOr::T(response)
+    };
+    let common = [
+        (
+            "400",
+            "Not JSON of the right shape, or a value out of range",
+        ),
+        ("401", "No or a wrong bearer token"),
+        ("403", "A foreign Host, or an Origin header"),
+        ("404", "No such route, identity, job or list"),
+        ("413", "The body is larger than the server takes"),
+        ("415", "The body is not application/json"),
+        (
+            "422",
+            "Well-formed, but not something that can be sent or done as it stands (a token that is not hex, a payload APNs would refuse, an environment the identity cannot use); the message says what to change",
+        ),
+        ("500", "The history database failed"),
+        ("502", "The gateway could not be reached or would not talk"),
+        (
+            "503",
+            "The keychain, the simulator or the engine is unavailable",
+        ),
+    ];
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, description) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.into())
+                    .or_insert_with(|| error(description));
+            }
+        }
+    }
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
+    document.security = Some(vec![SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    if let Some(health) = document.paths.paths.get_mut("/v1/health")
+        && let Some(get) = health.get.as_mut()
+    {
+        // Open to anyone on this machine: an empty requirement.
+        get.security = Some(vec![SecurityRequirement::default()]);
+    }
 }
 
 async fn not_found(uri: Uri) -> impl IntoResponse {

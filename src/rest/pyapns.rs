@@ -177,7 +177,7 @@ async fn notifications(
     for (message, indexes) in groups {
         let texts: Vec<String> = indexes.iter().map(|&i| items[i].token.clone()).collect();
         let tokens = message::tokens(&texts)
-            .map_err(|error| ApiError::input(format!("notification {}: {error}", indexes[0])))?;
+            .map_err(|error| ApiError::invalid(format!("notification {}: {error}", indexes[0])))?;
         let template = message.notification(tokens[0].clone())?;
         let transport = Protocol::Http2.transport();
         let connection = api

@@ -72,6 +72,7 @@ pub struct SendBody {
     /// A PEM file of CA certificates to trust `endpoint` by.
     pub ca: Option<String>,
     /// Device tokens in hex.
+    #[schema(min_items = 1)]
     pub tokens: Vec<String>,
     /// The notification.
     #[serde(flatten)]
@@ -80,6 +81,8 @@ pub struct SendBody {
     #[serde(default)]
     pub protocol: Protocol,
     /// Notifications in flight at once (HTTP/2), 1 to 1000; 100 by default.
+    #[schema(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "message::whole_number")]
     pub concurrency: Option<usize>,
     /// Record the send in the history (the default).
     pub record_history: Option<bool>,
@@ -104,7 +107,7 @@ impl SendBody {
             connection.target = field("endpoint", endpoint.parse())?;
             connection.ca = self.ca.as_deref().map(Into::into);
         } else if self.ca.is_some() {
-            return Err(ApiError::input("ca: goes with endpoint"));
+            return Err(ApiError::invalid("ca: goes with endpoint"));
         }
         let mut request = SendRequest::new(connection, template, tokens);
         if let Some(concurrency) = self.concurrency {
@@ -140,7 +143,7 @@ pub struct DryRun {
         (status = 200, description = "Sent (every outcome, in the order of the tokens), or built (dry_run)", body = SendResult),
         (status = 400, description = "A field is not valid", body = ErrorBody),
         (status = 401, description = "No or a wrong bearer token", body = ErrorBody),
-        (status = 422, description = "The identity cannot send this", body = ErrorBody),
+        (status = 404, description = "No such identity", body = ErrorBody),
     ))]
 async fn send(
     State(api): State<Arc<Api>>,
@@ -148,6 +151,7 @@ async fn send(
     JsonBody(body): JsonBody<SendBody>,
 ) -> Result<axum::response::Response, ApiError> {
     let request = body.request(&api)?;
+    require_identity(&api, body.identity.as_deref()).await?;
     if options.dry_run {
         return Ok(Json(dry_run(&request)?).into_response());
     }
@@ -169,7 +173,7 @@ fn dry_run(request: &SendRequest) -> Result<DryRun, ApiError> {
                 Transport::Http2 => {
                     let built = notification
                         .to_http2_request(None)
-                        .map_err(|error| ApiError::input(error.to_string()))?;
+                        .map_err(|error| ApiError::invalid(error.to_string()))?;
                     let headers: serde_json::Map<String, Value> = built
                         .headers
                         .iter()
@@ -188,7 +192,7 @@ fn dry_run(request: &SendRequest) -> Result<DryRun, ApiError> {
                     let identifier = u32::try_from(index).unwrap_or(u32::MAX);
                     notification
                         .encode_legacy(format, identifier, &mut bytes)
-                        .map_err(|error| ApiError::input(error.to_string()))?;
+                        .map_err(|error| ApiError::invalid(error.to_string()))?;
                     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
                     Ok(serde_json::json!({ "hex": hex }))
                 }
@@ -209,6 +213,7 @@ async fn start_job(
     JsonBody(body): JsonBody<SendBody>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let request = body.request(&api)?;
+    require_identity(&api, body.identity.as_deref()).await?;
     let job = api.jobs.start(&api.bridge, request)?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
@@ -290,6 +295,24 @@ impl From<&IdentityMetadata> for IdentityInfo {
     }
 }
 
+/// A 404 unless `name` (if any) is a stored identity.
+async fn require_identity(api: &Api, name: Option<&str>) -> Result<(), ApiError> {
+    let Some(name) = name else {
+        return Ok(());
+    };
+    if identities(api)
+        .await?
+        .iter()
+        .any(|identity| identity.name == name)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no identity named {name:?}; GET /v1/identities lists them"
+        )))
+    }
+}
+
 /// The stored identities.
 pub async fn identities(api: &Api) -> Result<Vec<IdentityMetadata>, ApiError> {
     let mut reply = api.bridge.ask(|id| Command::ListIdentities { id })?;
@@ -346,7 +369,7 @@ impl ImportBody {
             (Some(certificate), None) => (certificate, "posted certificate"),
             (None, Some(p8)) => (p8, "posted .p8 key"),
             _ => {
-                return Err(ApiError::input(
+                return Err(ApiError::invalid(
                     "give exactly one of certificate (PEM text or a path) and p8 (PEM text or a path, with key_id and team_id)",
                 ));
             }
@@ -377,7 +400,7 @@ impl ImportBody {
             files.path = source.into();
             if let Some(key) = &self.key {
                 if is_pem(key) {
-                    return Err(ApiError::input(
+                    return Err(ApiError::invalid(
                         "key: PEM text goes with a certificate given as PEM text; with a certificate path, give the key's path",
                     ));
                 }
@@ -463,12 +486,13 @@ pub struct Deleted {
     params(("name" = String, Path, description = "The identity's name")),
     responses(
         (status = 200, description = "Deleted from the keychain and the list", body = Deleted),
-        (status = 422, description = "No such identity", body = ErrorBody),
+        (status = 404, description = "No such identity", body = ErrorBody),
     ))]
 async fn delete_identity(
     State(api): State<Arc<Api>>,
     PathParams(name): PathParams<String>,
 ) -> Result<Json<Deleted>, ApiError> {
+    require_identity(&api, Some(&name)).await?;
     delete(&api, &name).await?;
     Ok(Json(Deleted { deleted: name }))
 }
@@ -489,12 +513,14 @@ pub struct HistoryQuery {
     /// As `since`.
     pub until: Option<String>,
     /// Sends: accepted, rejected, failed, unconfirmed, cancelled, in_flight or unknown.
+    #[param(pattern = "^(accepted|rejected|failed|unconfirmed|cancelled|in_flight|unknown)$")]
     pub state: Option<String>,
     /// Sends: APNs' reason, e.g. `Unregistered`.
     pub reason: Option<String>,
     /// Sends: text anywhere in the payload.
     pub text: Option<String>,
     /// Rows at most, 1 to 1000 (50 by default).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// Newest rows to skip first.
     pub offset: Option<u64>,
@@ -629,7 +655,7 @@ async fn history(
         ))
     })?;
     if query.state.is_some() || query.reason.is_some() || query.text.is_some() {
-        return Err(ApiError::input(format!(
+        return Err(ApiError::invalid(format!(
             "state, reason and text filter sends; {list} takes {}",
             view.filters().join(", ")
         )));
