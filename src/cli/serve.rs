@@ -128,8 +128,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         rules: Box::new(rules),
         ports: SimulatorPorts::default(),
     });
+    // Nobody reads the handle's own events (the simulator starting); keep its queue empty.
+    let router = engine.router();
+    std::thread::spawn(move || while engine.wait_event().is_some() {});
     let server = crate::rest::start(
-        engine,
+        router,
         token,
         ServeConfig {
             listen: args.listen,

@@ -8,6 +8,7 @@ mod job;
 mod messages;
 mod probe;
 mod report;
+mod router;
 mod runtime;
 
 pub use connection::{Connection, CredentialChoice, Labels, Target, auth_kind, pick_topic};
@@ -15,4 +16,5 @@ pub use error::{EngineError, ErrorKind, Failure};
 pub use messages::{Command, Event, LegacyRounds, RequestId, SendRequest, SimulatorPorts};
 pub use probe::ProbeVerdict;
 pub use report::{OutcomeRecord, Totals};
+pub use router::{EventRouter, Routed};
 pub use runtime::{Commander, EngineHandle, EngineSettings, spawn};

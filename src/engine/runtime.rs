@@ -13,6 +13,7 @@ use super::error::EngineError;
 use super::job::{BatchSender, Job, execute};
 use super::messages::{Command, Event, RequestId, SendRequest, SimulatorPorts};
 use super::probe::{self, ProbeVerdict};
+use super::router::{EventRouter, Routes};
 use crate::apns::{Batch, DeviceToken, SendEvent, Severity, Topic, Transport, lint};
 use crate::net::{
     Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service, read_feedback,
@@ -44,8 +45,10 @@ pub struct EngineSettings {
 pub struct EngineHandle {
     commands: mpsc::UnboundedSender<Command>,
     events: std::sync::mpsc::Receiver<Event>,
-    next_id: AtomicU64,
+    next_id: Arc<AtomicU64>,
     runtime: tokio::runtime::Handle,
+    routes: Routes,
+    simulator_ports: Arc<Mutex<Option<SimulatorPorts>>>,
 }
 
 impl EngineHandle {
@@ -62,6 +65,18 @@ impl EngineHandle {
     /// The engine's tokio runtime, for front ends that serve on it (the REST API).
     pub fn runtime(&self) -> tokio::runtime::Handle {
         self.runtime.clone()
+    }
+
+    /// A way for another front end in this process to ask the engine and get its own
+    /// answers: its requests' events never reach this handle's queue.
+    pub fn router(&self) -> EventRouter {
+        EventRouter {
+            commands: self.commands.clone(),
+            next_id: Arc::clone(&self.next_id),
+            routes: Arc::clone(&self.routes),
+            simulator: Arc::clone(&self.simulator_ports),
+            runtime: self.runtime.clone(),
+        }
     }
 
     /// A way to queue commands from another thread or task (a Ctrl-C handler).
@@ -99,6 +114,10 @@ struct Engine {
     /// The built-in simulator, started on first use or when configured.
     simulator: tokio::sync::Mutex<Option<Arc<Simulator>>>,
     events: std::sync::mpsc::Sender<Event>,
+    /// Requests whose events go to another front end (see `EventRouter`).
+    routes: Routes,
+    /// The built-in simulator's ports once it listens, for routed front ends.
+    simulator_ports: Arc<Mutex<Option<SimulatorPorts>>>,
     /// Every send from its command's arrival to its end, so a Cancel finds it at any point.
     sends: Mutex<HashMap<RequestId, CancellationToken>>,
     simulator_config: Mutex<(Rules, SimulatorPorts)>,
@@ -129,12 +148,16 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
         .build()?;
     let runtime_handle = runtime.handle().clone();
     let identities = IdentityStore::new(settings.paths.clone(), Arc::clone(&settings.secrets));
+    let routes: Routes = Arc::default();
+    let simulator_ports = Arc::new(Mutex::new(None));
     let engine = Arc::new(Engine {
         settings,
         identities,
         pool: Arc::new(Pool::new()),
         simulator: tokio::sync::Mutex::new(None),
         events,
+        routes: Arc::clone(&routes),
+        simulator_ports: Arc::clone(&simulator_ports),
         sends: Mutex::new(HashMap::new()),
         simulator_config: Mutex::new((Rules::default(), SimulatorPorts::default())),
     });
@@ -167,8 +190,10 @@ pub fn spawn(settings: EngineSettings) -> std::io::Result<EngineHandle> {
     Ok(EngineHandle {
         commands,
         events: event_receiver,
-        next_id: AtomicU64::new(1),
+        next_id: Arc::new(AtomicU64::new(1)),
         runtime: runtime_handle,
+        routes,
+        simulator_ports,
     })
 }
 
@@ -197,6 +222,19 @@ impl Resolver for Engine {
 
 impl Engine {
     fn emit(&self, event: Event) {
+        if let Event::SimulatorRunning { ports, .. } = &event
+            && let Ok(mut known) = self.simulator_ports.lock()
+        {
+            *known = Some(*ports);
+        }
+        if let Some(id) = event.request_id()
+            && let Ok(routes) = self.routes.lock()
+            && let Some(route) = routes.get(&id)
+        {
+            // Another front end's answer: the app has nothing to repaint for it.
+            let _ = route.send(event);
+            return;
+        }
         let _ = self.events.send(event);
         (self.settings.repaint)();
     }

@@ -26,7 +26,7 @@ pub use message::{Environment, Environments};
 use bridge::Bridge;
 use sending::Jobs;
 
-use crate::engine::EngineHandle;
+use crate::engine::EventRouter;
 
 /// The largest request body taken: room for 100,000 tokens or a pyapns list of
 /// notifications with their payloads.
@@ -61,9 +61,6 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
-    /// A thread could not start.
-    #[error("cannot start the server's threads: {0}")]
-    Thread(std::io::Error),
 }
 
 /// A running server; dropping it stops it.
@@ -208,14 +205,14 @@ async fn method_not_allowed(uri: Uri) -> impl IntoResponse {
     )
 }
 
-/// Serves the API for `engine` on the engine's own runtime until the server is dropped.
+/// Serves the API, asking `engine`, on the engine's own runtime until the server is dropped.
 pub fn start(
-    engine: EngineHandle,
+    engine: EventRouter,
     token: TokenSource,
     config: ServeConfig,
 ) -> Result<Server, ServeError> {
-    let runtime = engine.runtime();
-    let bridge = Bridge::new(engine).map_err(ServeError::Thread)?;
+    let runtime = engine.runtime().clone();
+    let bridge = Bridge::new(engine);
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(config.listen))
         .map_err(|source| ServeError::Listen {
