@@ -12,7 +12,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("store", &["apns"]),
     ("simulator", &["apns", "net"]),
     ("engine", &["apns", "net", "store", "simulator"]),
-    ("ui", &["apns", "engine", "store", "simulator"]),
+    // Settings can serve the REST front end on the app's engine.
+    ("ui", &["apns", "engine", "store", "simulator", "rest"]),
     // `push-console serve` starts the REST front end; the REST layer never reaches back.
     ("cli", &["apns", "engine", "store", "simulator", "rest"]),
     ("rest", &["apns", "engine", "store"]),

@@ -1440,3 +1440,39 @@ fn focused_id(harness: &Harness<'_, App>) -> Option<String> {
         .query_by(|node| node.is_focused())
         .map(|node| format!("{:?}", node.accesskit_node().id()))
 }
+
+#[test]
+fn a_send_through_the_rest_api_served_by_the_app_appears_in_its_followed_history() {
+    let (app, home) = app(UiState {
+        view: View::History,
+        rest_api: true,
+        rest_listen: "127.0.0.1:0".into(),
+        history_follow: true,
+        ..UiState::default()
+    });
+    let mut harness = harness(app);
+    run_until(&mut harness, "the REST API", |h| h.state().rest_address().is_some());
+    assert!(harness.query_by_label("REST API").is_some(), "the status bar says so");
+    let address = harness.state().rest_address().expect("listening");
+    let token = std::fs::read_to_string(home.0.join("config/api-token")).expect("token file");
+    let body = serde_json::json!({
+        "tokens": ["740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"],
+        "payload": {"aps": {"alert": "from a script"}},
+    });
+    let curl = std::process::Command::new("curl")
+        .args(["-s", "-H", &format!("Authorization: Bearer {token}")])
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(body.to_string())
+        .arg(format!("http://{address}/v1/notifications"))
+        .output()
+        .expect("curl runs");
+    let answer: serde_json::Value = serde_json::from_slice(&curl.stdout).expect("JSON");
+    assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
+    run_until(&mut harness, "the API's send in History", |h| {
+        h.query_by_label("1 send matches").is_some()
+    });
+    assert!(
+        harness.state().run.is_none(),
+        "the API's send went to the API, not into the app's own results"
+    );
+}

@@ -103,6 +103,10 @@ pub struct UiState {
     pub template_name: String,
     /// Show times in UTC, as servers log them, instead of the system's zone.
     pub times_in_utc: bool,
+    /// Serve the REST API while the app runs.
+    pub rest_api: bool,
+    /// Where it listens (empty: 127.0.0.1:8088); loopback only in the app.
+    pub rest_listen: String,
 }
 
 /// Tokens saved for one identity and endpoint (a test device fleet per environment).
@@ -142,6 +146,11 @@ impl Theme {
 pub struct App {
     engine: EngineHandle,
     paths: DataPaths,
+    secrets: Arc<dyn SecretStore>,
+    /// The REST API served on this app's engine, when switched on in Settings.
+    rest: Option<crate::rest::Server>,
+    /// Why the REST API could not start.
+    rest_problem: Option<String>,
     context: Arc<OnceLock<egui::Context>>,
     /// The persisted state.
     pub state: UiState,
@@ -182,7 +191,7 @@ impl App {
         let repaint_context = Arc::clone(&context);
         let engine = crate::engine::spawn(EngineSettings {
             paths: paths.clone(),
-            secrets,
+            secrets: Arc::clone(&secrets),
             repaint: Arc::new(move || {
                 if let Some(context) = repaint_context.get() {
                     context.request_repaint();
@@ -192,6 +201,9 @@ impl App {
         Ok(Self {
             engine,
             paths,
+            secrets,
+            rest: None,
+            rest_problem: None,
             context,
             state,
             run: None,
@@ -456,6 +468,7 @@ impl App {
                 self.state.send.target = target;
             }
             self.reload_history();
+            self.apply_rest_api();
         }
         history::set_times_in_utc(ui.ctx(), self.state.times_in_utc);
         self.drain_events();
@@ -595,6 +608,11 @@ impl App {
                 }
             }
             ui.separator();
+            if let Some(address) = self.rest_address() {
+                theme::chip(ui, "REST API", theme::Tone::Accepted);
+                ui.label(theme::quiet(format!("http://{address}")));
+                ui.separator();
+            }
             if !self.identities.keychain.is_empty() {
                 ui.label(theme::quiet(format!(
                     "Keys in the {}",
@@ -766,6 +784,8 @@ impl App {
         let about = settings::About {
             paths: &self.paths,
             keychain: &self.identities.keychain,
+            rest: self.rest_address(),
+            rest_problem: self.rest_problem.as_deref(),
         };
         match settings::show(
             ui,
@@ -779,8 +799,63 @@ impl App {
                 self.confirm = Some(Pending::SetRetention(retention));
             }
             Some(SettingsAction::Problem(problem)) => self.message = Some(problem),
+            Some(SettingsAction::RestApi) => self.apply_rest_api(),
             None => {}
         }
+    }
+
+    /// Where the REST API listens, while the app serves it.
+    pub fn rest_address(&self) -> Option<std::net::SocketAddr> {
+        self.rest.as_ref().map(crate::rest::Server::address)
+    }
+
+    /// Starts or stops the REST API to match Settings.
+    fn apply_rest_api(&mut self) {
+        match (self.state.rest_api, self.rest.is_some()) {
+            (true, false) => match self.start_rest_api() {
+                Ok(server) => {
+                    self.toasts
+                        .push(format!("REST API on http://{}", server.address()));
+                    self.rest = Some(server);
+                    self.rest_problem = None;
+                }
+                Err(problem) => {
+                    self.state.rest_api = false;
+                    self.rest_problem = Some(problem);
+                }
+            },
+            (false, true) => self.rest = None,
+            _ => {}
+        }
+    }
+
+    fn start_rest_api(&self) -> Result<crate::rest::Server, String> {
+        let text = match self.state.rest_listen.trim() {
+            "" => "127.0.0.1:8088",
+            text => text,
+        };
+        let listen: std::net::SocketAddr = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not ADDR:PORT, e.g. 127.0.0.1:8088"))?;
+        if !listen.ip().is_loopback() {
+            return Err(format!(
+                "the app serves on this machine only (127.0.0.1); for {listen}, run `push-console serve --listen {listen} --allow-remote`"
+            ));
+        }
+        let token = crate::rest::ApiToken::load_or_create(self.secrets.as_ref(), &self.paths)
+            .map_err(|error| error.to_string())?;
+        let token =
+            crate::rest::TokenSource::new(token, Arc::clone(&self.secrets), self.paths.clone());
+        crate::rest::start(
+            self.engine.router(),
+            token,
+            crate::rest::ServeConfig {
+                listen,
+                environments: crate::rest::Environments::default(),
+                body_limit: crate::rest::DEFAULT_BODY_LIMIT,
+            },
+        )
+        .map_err(|error| error.to_string())
     }
 }
 

@@ -27,6 +27,10 @@ pub struct About<'a> {
     pub paths: &'a DataPaths,
     /// The keychain, in words.
     pub keychain: &'a str,
+    /// Where the REST API listens, while the app serves it.
+    pub rest: Option<std::net::SocketAddr>,
+    /// Why it could not start.
+    pub rest_problem: Option<&'a str>,
 }
 
 /// What the user asked for.
@@ -37,6 +41,8 @@ pub enum SettingsAction {
     SetRetention(Retention),
     /// A setting that is not valid, in words.
     Problem(String),
+    /// Start or stop the REST API, as `rest_api` now says.
+    RestApi,
 }
 
 /// The simulator rules typed as JSON; empty is no rules.
@@ -177,6 +183,41 @@ pub fn show(
         &mut state.times_in_utc,
         "Show times in UTC, as servers log them (the system's time zone otherwise)",
     );
+    ui.separator();
+    ui.heading("REST API");
+    if ui
+        .checkbox(
+            &mut state.rest_api,
+            "Serve the REST API while the app runs (the same API as `push-console serve`)",
+        )
+        .changed()
+    {
+        action = Some(SettingsAction::RestApi);
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("Listen on");
+        ui.add_enabled(
+            about.rest.is_none(),
+            egui::TextEdit::singleline(&mut state.rest_listen)
+                .hint_text("127.0.0.1:8088")
+                .desired_width(theme::size::FIELD_M),
+        )
+        .labelled_by(label.id);
+        if let Some(address) = about.rest {
+            theme::chip(
+                ui,
+                &format!("listening on http://{address}"),
+                theme::Tone::Accepted,
+            );
+        }
+    });
+    if let Some(problem) = about.rest_problem {
+        theme::problem(ui, problem);
+    }
+    ui.label(theme::quiet(format!(
+        "Every call but /v1/health takes `Authorization: Bearer <token>`: `push-console serve token` prints it; it is also in {}",
+        crate::rest::ApiToken::file(about.paths).display()
+    )));
     ui.separator();
     ui.heading("About");
     ui.label(format!(
