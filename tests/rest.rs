@@ -250,6 +250,17 @@ fn the_pyapns_flow_provisions_sends_and_reads_feedback_and_disconnections() {
     );
     assert_eq!(listed[0]["app_id"], "demo");
     assert_eq!(served.get("/apps/demo/sandbox").status, 200);
+    let doctor = served.get("/v1/identities/demo@sandbox/doctor");
+    assert_eq!(doctor.body["healthy"], true, "{doctor:?}");
+    let findings: Vec<&str> = doctor.body["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|finding| finding["message"].as_str())
+        .collect();
+    assert!(findings[0].starts_with("the key is in the "), "{findings:?}");
+    assert!(findings.iter().any(|finding| finding.starts_with("topics: ")), "{findings:?}");
+    assert_eq!(served.get("/v1/identities/nobody/doctor").status, 404);
     let missing = served.get("/apps/nobody/sandbox");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.body["type"], "error");

@@ -1451,8 +1451,13 @@ fn a_send_through_the_rest_api_served_by_the_app_appears_in_its_followed_history
         ..UiState::default()
     });
     let mut harness = harness(app);
-    run_until(&mut harness, "the REST API", |h| h.state().rest_address().is_some());
-    assert!(harness.query_by_label("REST API").is_some(), "the status bar says so");
+    run_until(&mut harness, "the REST API", |h| {
+        h.state().rest_address().is_some()
+    });
+    assert!(
+        harness.query_by_label("REST API").is_some(),
+        "the status bar says so"
+    );
     let address = harness.state().rest_address().expect("listening");
     let token = std::fs::read_to_string(home.0.join("config/api-token")).expect("token file");
     let body = serde_json::json!({

@@ -156,6 +156,14 @@ pub enum Command {
         /// Its name.
         name: String,
     },
+    /// Check a stored identity with the doctor, its key read back from the keychain:
+    /// answered by `Doctored`.
+    DoctorIdentity {
+        /// Request id.
+        id: RequestId,
+        /// Its name.
+        name: String,
+    },
     /// Check that an identity can send to an endpoint with one silent push to a placeholder
     /// device token (see `probe`): answered by `ConnectionTested`.
     TestConnection {
@@ -290,6 +298,13 @@ pub enum Event {
         /// The result.
         result: Result<(IdentityMetadata, Vec<Finding>), Failure>,
     },
+    /// The doctor's findings on a stored identity, or why it could not be read.
+    Doctored {
+        /// The request id.
+        id: RequestId,
+        /// The findings, most serious first after the keychain's.
+        result: Result<Vec<Finding>, Failure>,
+    },
     /// The built-in simulator is listening.
     SimulatorRunning {
         /// Its ports on 127.0.0.1.
@@ -348,6 +363,7 @@ impl Event {
             | Event::ViewPage { id, .. }
             | Event::Identities { id, .. }
             | Event::Imported { id, .. }
+            | Event::Doctored { id, .. }
             | Event::ConnectionTested { id, .. }
             | Event::Done { id, .. }
             | Event::Feedback { id, .. }

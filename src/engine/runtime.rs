@@ -400,6 +400,12 @@ impl Engine {
                     Err(error) => self.fail(id, &error.into()),
                 }
             }
+            Command::DoctorIdentity { id, name } => {
+                let result =
+                    tokio::task::block_in_place(|| self.identities.doctor(&name, now_secs()))
+                        .map_err(|error| EngineError::from(error).failure());
+                self.emit(Event::Doctored { id, result });
+            }
         }
     }
 

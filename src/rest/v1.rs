@@ -17,7 +17,7 @@ use super::sending::{self, Job, SendResult};
 use crate::apns::Transport;
 use crate::engine::{Command, CredentialChoice, Event, SendRequest};
 use crate::store::history::{Cursor, Filter, View, parse_time};
-use crate::store::identity::{CredentialFiles, IdentityKind, IdentityMetadata};
+use crate::store::identity::{CredentialFiles, IdentityKind, IdentityMetadata, Level};
 
 /// The server is up.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -475,6 +475,68 @@ pub async fn delete(api: &Api, name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// One of the doctor's findings.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FindingBody {
+    /// `info`, `warning` or `error`.
+    pub level: String,
+    /// What to know or do.
+    pub message: String,
+}
+
+/// What the doctor found on a stored identity.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Doctored {
+    /// The identity's name.
+    pub name: String,
+    /// No finding is an error: it can send.
+    pub healthy: bool,
+    /// The findings, most serious first after the keychain's.
+    pub findings: Vec<FindingBody>,
+}
+
+#[utoipa::path(get, path = "/v1/identities/{name}/doctor", tag = "v1",
+    params(("name" = String, Path, description = "The identity's name")),
+    responses(
+        (status = 200, description = "The doctor's findings: the key read back from the keychain and checked with its certificate or ids", body = Doctored),
+        (status = 404, description = "No such identity", body = ErrorBody),
+    ))]
+async fn doctor_identity(
+    State(api): State<Arc<Api>>,
+    PathParams(name): PathParams<String>,
+) -> Result<Json<Doctored>, ApiError> {
+    require_identity(&api, Some(&name)).await?;
+    let mut reply = api.bridge.ask(|id| Command::DoctorIdentity {
+        id,
+        name: name.clone(),
+    })?;
+    loop {
+        match reply.next().await? {
+            Event::Doctored { result, .. } => {
+                let findings = result.map_err(ApiError::engine)?;
+                return Ok(Json(Doctored {
+                    name,
+                    healthy: !findings.iter().any(|finding| finding.level == Level::Error),
+                    findings: findings
+                        .iter()
+                        .map(|finding| FindingBody {
+                            level: match finding.level {
+                                Level::Info => "info",
+                                Level::Warning => "warning",
+                                Level::Error => "error",
+                            }
+                            .into(),
+                            message: finding.message.clone(),
+                        })
+                        .collect(),
+                }));
+            }
+            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
+            _ => {}
+        }
+    }
+}
+
 /// A deletion done.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Deleted {
@@ -673,5 +735,6 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<Arc<Api>> {
         .routes(routes!(get_job, cancel_job))
         .routes(routes!(list_identities, import_identity))
         .routes(routes!(delete_identity))
+        .routes(routes!(doctor_identity))
         .routes(routes!(history))
 }

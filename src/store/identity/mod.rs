@@ -291,6 +291,55 @@ impl IdentityStore {
         Ok((metadata, diagnosis.findings))
     }
 
+    /// The doctor's findings on a stored identity: its key read back from the keychain and
+    /// checked with its certificate (or ids) exactly as an import checks a file.
+    pub fn doctor(&self, name: &str, now: i64) -> Result<Vec<Finding>, IdentityStoreError> {
+        let metadata = self.get(name)?;
+        let secret = self.secrets.get(&metadata.keychain_account)?;
+        let key = key_from_blob(&secret).ok_or_else(|| SecretError::Damaged {
+            account: metadata.keychain_account.clone(),
+        })?;
+        let label = match &key {
+            PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+            PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+            _ => "PRIVATE KEY",
+        };
+        let key_pem = Zeroizing::new(pem::encode(&pem::Pem::new(
+            label,
+            key.secret_der().to_vec(),
+        )));
+        let diagnosis = match metadata.kind {
+            IdentityKind::Certificate => {
+                let chain = metadata
+                    .certificate_chain_pem
+                    .as_deref()
+                    .unwrap_or_default();
+                diagnose(
+                    CredentialFile::Certificate {
+                        bytes: chain.as_bytes(),
+                        key: Some(key_pem.as_bytes()),
+                        password: None,
+                    },
+                    now,
+                )
+            }
+            IdentityKind::TokenKey => diagnose(
+                CredentialFile::TokenKey {
+                    pem: &key_pem,
+                    key_id: metadata.key_id.as_deref().unwrap_or_default(),
+                    team_id: metadata.team_id.as_deref().unwrap_or_default(),
+                },
+                now,
+            ),
+        };
+        let mut findings = vec![Finding {
+            level: Level::Info,
+            message: format!("the key is in the {}", self.secrets.description()),
+        }];
+        findings.extend(diagnosis.findings);
+        Ok(findings)
+    }
+
     /// Loads an identity's credential from the keychain for sending, and notes its use.
     pub fn credential(
         &self,
