@@ -258,8 +258,16 @@ fn the_pyapns_flow_provisions_sends_and_reads_feedback_and_disconnections() {
         .iter()
         .filter_map(|finding| finding["message"].as_str())
         .collect();
-    assert!(findings[0].starts_with("the key is in the "), "{findings:?}");
-    assert!(findings.iter().any(|finding| finding.starts_with("topics: ")), "{findings:?}");
+    assert!(
+        findings[0].starts_with("the key is in the "),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|finding| finding.starts_with("topics: ")),
+        "{findings:?}"
+    );
     assert_eq!(served.get("/v1/identities/nobody/doctor").status, 404);
     let missing = served.get("/apps/nobody/sandbox");
     assert_eq!(missing.status, 404);

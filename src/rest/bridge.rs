@@ -50,4 +50,21 @@ impl Reply {
     pub async fn next(&mut self) -> Result<Event, ApiError> {
         self.0.next().await.ok_or_else(ApiError::engine_stopped)
     }
+
+    /// The answer `pick` takes (the events before it pass by), or the engine's failure.
+    pub async fn answer<T>(
+        mut self,
+        mut pick: impl FnMut(Event) -> Option<T>,
+    ) -> Result<T, ApiError> {
+        loop {
+            match self.next().await? {
+                Event::Failed { error, .. } => return Err(ApiError::engine(error)),
+                event => {
+                    if let Some(answer) = pick(event) {
+                        return Ok(answer);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -315,14 +315,13 @@ async fn require_identity(api: &Api, name: Option<&str>) -> Result<(), ApiError>
 
 /// The stored identities.
 pub async fn identities(api: &Api) -> Result<Vec<IdentityMetadata>, ApiError> {
-    let mut reply = api.bridge.ask(|id| Command::ListIdentities { id })?;
-    loop {
-        match reply.next().await? {
-            Event::Identities { identities, .. } => return Ok(identities),
-            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
-            _ => {}
-        }
-    }
+    let reply = api.bridge.ask(|id| Command::ListIdentities { id })?;
+    reply
+        .answer(|event| match event {
+            Event::Identities { identities, .. } => Some(identities),
+            _ => None,
+        })
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/identities", tag = "v1",
@@ -427,24 +426,22 @@ pub async fn import(
     name: Option<String>,
 ) -> Result<Imported, ApiError> {
     let files = body.files()?;
-    let mut reply = api.bridge.ask(|id| Command::ImportIdentity {
+    let reply = api.bridge.ask(|id| Command::ImportIdentity {
         id,
         files: Box::new(files),
         name,
     })?;
-    loop {
-        match reply.next().await? {
-            Event::Imported { result, .. } => {
-                let (identity, findings) = result.map_err(ApiError::engine)?;
-                return Ok(Imported {
-                    identity: IdentityInfo::from(&identity),
-                    findings: findings.iter().map(ToString::to_string).collect(),
-                });
-            }
-            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
-            _ => {}
-        }
-    }
+    let result = reply
+        .answer(|event| match event {
+            Event::Imported { result, .. } => Some(result),
+            _ => None,
+        })
+        .await?;
+    let (identity, findings) = result.map_err(ApiError::engine)?;
+    Ok(Imported {
+        identity: IdentityInfo::from(&identity),
+        findings: findings.iter().map(ToString::to_string).collect(),
+    })
 }
 
 #[utoipa::path(post, path = "/v1/identities", tag = "v1", request_body = ImportBody,
@@ -462,17 +459,16 @@ async fn import_identity(
 
 /// Deletes identity `name`; a missing one is an error.
 pub async fn delete(api: &Api, name: &str) -> Result<(), ApiError> {
-    let mut reply = api.bridge.ask(|id| Command::DeleteIdentity {
+    let reply = api.bridge.ask(|id| Command::DeleteIdentity {
         id,
         name: name.to_owned(),
     })?;
-    loop {
-        match reply.next().await? {
-            Event::Identities { .. } => return Ok(()),
-            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
-            _ => {}
-        }
-    }
+    reply
+        .answer(|event| match event {
+            Event::Identities { .. } => Some(()),
+            _ => None,
+        })
+        .await
 }
 
 /// One of the doctor's findings.
@@ -506,35 +502,33 @@ async fn doctor_identity(
     PathParams(name): PathParams<String>,
 ) -> Result<Json<Doctored>, ApiError> {
     require_identity(&api, Some(&name)).await?;
-    let mut reply = api.bridge.ask(|id| Command::DoctorIdentity {
+    let reply = api.bridge.ask(|id| Command::DoctorIdentity {
         id,
         name: name.clone(),
     })?;
-    loop {
-        match reply.next().await? {
-            Event::Doctored { result, .. } => {
-                let findings = result.map_err(ApiError::engine)?;
-                return Ok(Json(Doctored {
-                    name,
-                    healthy: !findings.iter().any(|finding| finding.level == Level::Error),
-                    findings: findings
-                        .iter()
-                        .map(|finding| FindingBody {
-                            level: match finding.level {
-                                Level::Info => "info",
-                                Level::Warning => "warning",
-                                Level::Error => "error",
-                            }
-                            .into(),
-                            message: finding.message.clone(),
-                        })
-                        .collect(),
-                }));
-            }
-            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
-            _ => {}
-        }
-    }
+    let result = reply
+        .answer(|event| match event {
+            Event::Doctored { result, .. } => Some(result),
+            _ => None,
+        })
+        .await?;
+    let findings = result.map_err(ApiError::engine)?;
+    Ok(Json(Doctored {
+        name,
+        healthy: !findings.iter().any(|finding| finding.level == Level::Error),
+        findings: findings
+            .iter()
+            .map(|finding| FindingBody {
+                level: match finding.level {
+                    Level::Info => "info",
+                    Level::Warning => "warning",
+                    Level::Error => "error",
+                }
+                .into(),
+                message: finding.message.clone(),
+            })
+            .collect(),
+    }))
 }
 
 /// A deletion done.
@@ -638,7 +632,7 @@ pub struct Rows {
 
 /// The sends matching `filter`, newest first.
 pub async fn sends(api: &Api, filter: Filter, offset: u64, limit: usize) -> Result<Rows, ApiError> {
-    let mut reply = api.bridge.ask(|id| Command::LoadHistory {
+    let reply = api.bridge.ask(|id| Command::LoadHistory {
         id,
         filter: Box::new(filter),
         cursor: None::<Cursor>,
@@ -646,18 +640,15 @@ pub async fn sends(api: &Api, filter: Filter, offset: u64, limit: usize) -> Resu
         limit,
         count: true,
     })?;
-    loop {
-        match reply.next().await? {
-            Event::HistoryPage { rows, total, .. } => {
-                return Ok(Rows {
-                    total: total.unwrap_or(rows.len() as u64),
-                    rows: rows.iter().map(|row| row.to_json()).collect(),
-                });
-            }
-            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
-            _ => {}
-        }
-    }
+    reply
+        .answer(|event| match event {
+            Event::HistoryPage { rows, total, .. } => Some(Rows {
+                total: total.unwrap_or(rows.len() as u64),
+                rows: rows.iter().map(|row| row.to_json()).collect(),
+            }),
+            _ => None,
+        })
+        .await
 }
 
 /// The rows of `view` matching `filter`, newest first.
@@ -668,7 +659,7 @@ pub async fn view_rows(
     offset: u64,
     limit: usize,
 ) -> Result<Rows, ApiError> {
-    let mut reply = api.bridge.ask(|id| Command::LoadView {
+    let reply = api.bridge.ask(|id| Command::LoadView {
         id,
         view,
         filter: Box::new(filter),
@@ -677,18 +668,15 @@ pub async fn view_rows(
         limit,
         count: true,
     })?;
-    loop {
-        match reply.next().await? {
-            Event::ViewPage { rows, total, .. } => {
-                return Ok(Rows {
-                    total: total.unwrap_or(rows.len() as u64),
-                    rows: rows.iter().map(|row| row.to_json(view)).collect(),
-                });
-            }
-            Event::Failed { error, .. } => return Err(ApiError::engine(error)),
-            _ => {}
-        }
-    }
+    reply
+        .answer(|event| match event {
+            Event::ViewPage { rows, total, .. } => Some(Rows {
+                total: total.unwrap_or(rows.len() as u64),
+                rows: rows.iter().map(|row| row.to_json(view)).collect(),
+            }),
+            _ => None,
+        })
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/history/{list}", tag = "v1",
