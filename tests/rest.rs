@@ -240,6 +240,12 @@ fn the_pyapns_flow_provisions_sends_and_reads_feedback_and_disconnections() {
     let pem = std::fs::read_to_string(tls.join("client.pem")).expect("client.pem");
     let replaced = served.post("/apps/demo/sandbox", &json!({"certificate": pem}));
     assert_eq!(replaced.status, 201, "{replaced:?}");
+    let refused = served.post(
+        "/apps/demo/sandbox",
+        &json!({"certificate": "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"}),
+    );
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert_eq!(refused.body["type"], "error");
     let apps = served.get("/apps");
     assert_eq!(apps.body["code"], 200);
     let listed = apps.body["response"].as_array().expect("a list");

@@ -113,8 +113,13 @@ async fn provision(
         key_id: body.key_id,
         team_id: body.team_id,
     };
-    // Checked before the old one goes, so a bad re-POST leaves the app as it was.
-    import.files()?;
+    // Checked with the doctor before the old one goes, so a bad re-POST leaves the app
+    // as it was.
+    let files = import.files()?;
+    tokio::task::block_in_place(|| {
+        crate::store::identity::load_files(&files, crate::store::history::now_ms() / 1000)
+    })
+    .map_err(|error| ApiError::invalid(error.to_string()))?;
     let existing = v1::identities(&api).await?;
     if existing.iter().any(|identity| identity.name == name) {
         v1::delete(&api, &name).await?;
