@@ -210,3 +210,17 @@ fn lints_are_warnings_on_stderr() {
         "warning: the topic com.example.app does not suit a voip push; APNs expects com.example.app.voip\n"
     );
 }
+
+#[test]
+fn an_endless_payload_file_is_refused_with_its_limit_not_read_to_the_end() {
+    // /dev/zero never ends: the read stops at the payload limit and says so.
+    let output = build(&["--token", TOKEN, "--payload-file", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "/dev/zero is larger than 1,048,576 bytes, too large for a payload or .apns file"
+        ),
+        "{message}"
+    );
+}

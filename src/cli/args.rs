@@ -124,11 +124,8 @@ impl PayloadArgs {
             return Ok(Payload::from_json(json)?);
         }
         if let Some(path) = &self.payload_file {
-            let json = std::fs::read_to_string(path).map_err(|source| CliError::PayloadFile {
-                path: path.clone(),
-                source,
-            })?;
-            return Ok(Payload::from_json(&json)?);
+            let bytes = crate::store::read_limited(path, crate::store::FileKind::Payload)?;
+            return Ok(Payload::from_json(&String::from_utf8_lossy(&bytes))?);
         }
         let mut builder = Payload::builder();
         if let Some(text) = &self.alert {

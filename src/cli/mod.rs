@@ -11,7 +11,6 @@ mod send;
 mod serve;
 mod simulate;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -78,14 +77,6 @@ pub enum CliError {
     /// A notification that cannot be sent as it stands.
     #[error(transparent)]
     Notification(#[from] NotificationError),
-    /// The payload file could not be read.
-    #[error("cannot read the payload file {}: {source}", path.display())]
-    PayloadFile {
-        /// The file named.
-        path: PathBuf,
-        /// Why it could not be read.
-        source: std::io::Error,
-    },
     /// A file could not be read or written.
     #[error(transparent)]
     File(#[from] crate::store::FileError),

@@ -1,6 +1,5 @@
 //! `push-console send`: deliver a notification to one or many tokens.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,7 +11,7 @@ use super::connection::ConnectionArgs;
 use super::{CliError, output};
 use crate::apns::{BatchReport, DeviceToken, Outcome, OutcomeKind, TokenList, Transport};
 use crate::engine::{Command, Event, LegacyRounds, SendRequest};
-use crate::store::read_file;
+use crate::store::{FileKind, Limited, read_limited, read_up_to};
 
 /// Sends one notification to every given token.
 #[derive(Args, Debug)]
@@ -74,18 +73,26 @@ impl SendArgs {
         }
         let (source, text) = match self.token_file.as_deref() {
             Some(path) if path.as_os_str() == "-" => {
-                let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(|error| CliError::ReadTokens {
+                let bytes = read_up_to(std::io::stdin(), FileKind::Tokens).map_err(|error| {
+                    CliError::ReadTokens {
                         source_name: "standard input".into(),
-                        message: error.to_string(),
-                    })?;
-                ("standard input".to_owned(), text)
+                        message: match error {
+                            Limited::TooLarge => format!(
+                                "more than {} bytes; split the list into several sends",
+                                crate::apns::group_thousands(FileKind::Tokens.limit())
+                            ),
+                            Limited::Io(error) => error.to_string(),
+                        },
+                    }
+                })?;
+                (
+                    "standard input".to_owned(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )
             }
             Some(path) => (
                 path.display().to_string(),
-                String::from_utf8_lossy(&read_file(path)?).into_owned(),
+                String::from_utf8_lossy(&read_limited(path, FileKind::Tokens)?).into_owned(),
             ),
             None => (String::new(), String::new()),
         };

@@ -8,7 +8,7 @@ use clap::Args;
 use super::{CliError, output};
 use crate::simulator::SIMULATOR_TOPIC;
 use crate::simulator::{Rules, Simulator, SimulatorConfig};
-use crate::store::{FileError, read_file};
+use crate::store::{FileError, FileKind, read_limited};
 
 /// Runs the simulator until Ctrl-C.
 #[derive(Args, Debug)]
@@ -43,7 +43,10 @@ fn write(dir: &Path, name: &str, contents: &str) -> Result<PathBuf, CliError> {
 /// Runs `simulate`.
 pub async fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
     let rules = match &args.rules {
-        Some(path) => Rules::from_json(&String::from_utf8_lossy(&read_file(path)?))?,
+        Some(path) => Rules::from_json(&String::from_utf8_lossy(&read_limited(
+            path,
+            FileKind::Rules,
+        )?))?,
         None => Rules::default(),
     };
     let config = SimulatorConfig {

@@ -157,7 +157,7 @@ pub(super) trait Resolver {
 fn read_ca(
     path: &std::path::Path,
 ) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, EngineError> {
-    let pem = crate::store::read_file(path)?;
+    let pem = crate::store::read_limited(path, crate::store::FileKind::CaCertificates)?;
     roots_from_pem(&pem).ok_or_else(|| EngineError::BadCa(path.to_owned()))
 }
 

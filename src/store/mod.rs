@@ -6,4 +6,7 @@ pub mod identity;
 mod paths;
 pub mod secrets;
 
-pub use paths::{DataPaths, FileError, PathsError, read_file, write_atomically, write_private};
+pub use paths::{
+    DataPaths, FileError, FileKind, Limited, PathsError, read_file, read_limited, read_up_to,
+    write_atomically, write_private,
+};

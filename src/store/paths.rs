@@ -38,6 +38,14 @@ pub enum FileError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file is larger than anything of its kind should be (or endless, like a device).
+    #[error("{} is larger than {limit} bytes, too large for {kind}; {advice}", path.display(), limit = crate::apns::group_thousands(kind.limit()), kind = kind.name(), advice = kind.advice())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What it was read as.
+        kind: FileKind,
+    },
     /// Writing (or making its folder) failed.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -66,7 +74,94 @@ impl FileError {
     }
 }
 
-/// The whole of a file.
+/// What a file a user names is read as, and so how large it may be: no read of one holds
+/// more than its limit in memory, whatever the file (or device) holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A list of device tokens: room for 1,000,000 tokens of 100 bytes in hex.
+    Tokens,
+    /// A payload (.json) or a saved push (.apns).
+    Payload,
+    /// A .p12, .pem or .p8.
+    Credential,
+    /// PEM CA certificates to trust.
+    CaCertificates,
+    /// The simulator's rules.
+    Rules,
+}
+
+impl FileKind {
+    /// The most bytes read.
+    pub fn limit(self) -> usize {
+        match self {
+            FileKind::Tokens => 256 * 1024 * 1024,
+            FileKind::Payload | FileKind::Credential | FileKind::CaCertificates => 1024 * 1024,
+            FileKind::Rules => 64 * 1024 * 1024,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FileKind::Tokens => "a token list",
+            FileKind::Payload => "a payload or .apns file",
+            FileKind::Credential => "a .p12, .pem or .p8 credential",
+            FileKind::CaCertificates => "a CA certificate file",
+            FileKind::Rules => "a rules file",
+        }
+    }
+
+    fn advice(self) -> &'static str {
+        match self {
+            FileKind::Tokens => "split it into several sends",
+            FileKind::Payload => {
+                "APNs takes at most 5 KB of payload; check that this is the file meant"
+            }
+            FileKind::Credential | FileKind::CaCertificates => "check that this is the file meant",
+            FileKind::Rules => "list fewer tokens, or check that this is the file meant",
+        }
+    }
+}
+
+/// The whole of `path`, read as `kind`: refused, without reading on, past its limit.
+pub fn read_limited(path: &Path, kind: FileKind) -> Result<Vec<u8>, FileError> {
+    let file = std::fs::File::open(path).map_err(FileError::reading(path))?;
+    read_up_to(file, kind).map_err(|error| match error {
+        Limited::TooLarge => FileError::TooLarge {
+            path: path.to_owned(),
+            kind,
+        },
+        Limited::Io(source) => FileError::Read {
+            path: path.to_owned(),
+            source,
+        },
+    })
+}
+
+/// Why a bounded read stopped.
+#[derive(Debug)]
+pub enum Limited {
+    /// More than the kind's limit.
+    TooLarge,
+    /// Reading failed.
+    Io(std::io::Error),
+}
+
+/// All of `reader`, refused past `kind`'s limit (standard input, a file).
+pub fn read_up_to(reader: impl std::io::Read, kind: FileKind) -> Result<Vec<u8>, Limited> {
+    use std::io::Read;
+    let limit = kind.limit();
+    let mut bytes = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Limited::Io)?;
+    if bytes.len() > limit {
+        return Err(Limited::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// The whole of a file Push Console keeps itself.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, FileError> {
     std::fs::read(path).map_err(FileError::reading(path))
 }
@@ -148,6 +243,34 @@ fn write_replacing(path: &Path, contents: &[u8], private: bool) -> Result<(), Fi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_stop_at_the_limit_of_their_kind() {
+        let endless = read_up_to(std::io::repeat(7), FileKind::Payload);
+        assert!(
+            matches!(endless, Err(Limited::TooLarge)),
+            "an endless source is cut off"
+        );
+        let root = std::env::temp_dir().join(format!("push-console-limit-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let at_limit = root.join("at-limit.pem");
+        std::fs::write(&at_limit, vec![b'a'; FileKind::Credential.limit()]).unwrap();
+        assert_eq!(
+            read_limited(&at_limit, FileKind::Credential).unwrap().len(),
+            FileKind::Credential.limit()
+        );
+        let over = root.join("over.pem");
+        std::fs::write(&over, vec![b'a'; FileKind::Credential.limit() + 1]).unwrap();
+        let error = read_limited(&over, FileKind::Credential).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{} is larger than 1,048,576 bytes, too large for a .p12, .pem or .p8 credential; check that this is the file meant",
+                over.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
 
     #[test]
     fn atomic_writes_replace_whole_files() {

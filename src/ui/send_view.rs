@@ -40,9 +40,9 @@ impl App {
                     .add_filter("APNs payload", &["apns", "json"])
                     .pick_file()
             {
-                match std::fs::read_to_string(&path)
+                match crate::store::read_limited(&path, crate::store::FileKind::Payload)
                     .map_err(|error| error.to_string())
-                    .and_then(|text| from_apns_file(&text))
+                    .and_then(|bytes| from_apns_file(&String::from_utf8_lossy(&bytes)))
                 {
                     Ok(compose) => self.state.compose = compose,
                     Err(problem) => self.message = Some(format!("{}: {problem}", path.display())),
@@ -264,16 +264,14 @@ impl App {
                 .add_filter("Token lists", &["txt", "csv"])
                 .pick_file()
         {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
+            match crate::store::read_limited(&path, crate::store::FileKind::Tokens) {
+                Ok(bytes) => {
                     if !form.tokens.ends_with('\n') && !form.tokens.is_empty() {
                         form.tokens.push('\n');
                     }
-                    form.tokens.push_str(&text);
+                    form.tokens.push_str(&String::from_utf8_lossy(&bytes));
                 }
-                Err(error) => {
-                    self.message = Some(format!("cannot read {}: {error}", path.display()))
-                }
+                Err(error) => self.message = Some(error.to_string()),
             }
         }
         self.parsed_tokens.update(&form.tokens);

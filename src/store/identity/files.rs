@@ -8,7 +8,6 @@ use zeroize::Zeroizing;
 
 use super::doctor::{CredentialFile, LoadedCredential, diagnose};
 use super::{Credential, IdentityStoreError};
-use crate::store::FileError;
 
 /// A certificate (.p12/.pfx/.pem, with an optional separate key) or a .p8 token key with
 /// its ids. Its `Debug` hides the password.
@@ -50,9 +49,10 @@ pub struct CredentialContents<'a> {
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, IdentityStoreError> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|source| FileError::reading(path)(source).into())
+    Ok(Zeroizing::new(crate::store::read_limited(
+        path,
+        crate::store::FileKind::Credential,
+    )?))
 }
 
 impl CredentialFiles {
