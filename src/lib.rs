@@ -12,4 +12,5 @@ pub mod net;
 pub mod rest;
 pub mod simulator;
 pub mod store;
+#[cfg(feature = "gui")]
 pub mod ui;

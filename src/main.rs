@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),
+        #[cfg(feature = "gui")]
         None => match push_console::ui::run() {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -20,5 +21,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        #[cfg(not(feature = "gui"))]
+        None => {
+            eprintln!(
+                "error: this build has no desktop app (built without the `gui` feature); give a command, see --help"
+            );
+            ExitCode::from(2)
+        }
     }
 }
