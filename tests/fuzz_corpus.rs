@@ -7,8 +7,11 @@ mod targets;
 
 use std::path::Path;
 
+/// What a fuzz target does with one input.
+type Target = fn(&[u8]);
+
 /// Feeds every file under `fuzz/{corpus,artifacts}/name` to `target`; returns how many.
-fn replay(name: &str, target: fn(&[u8])) -> usize {
+fn replay(name: &str, target: Target) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut fed = 0;
     for folder in ["corpus", "artifacts"] {
@@ -28,7 +31,7 @@ fn replay(name: &str, target: fn(&[u8])) -> usize {
 
 #[test]
 fn every_corpus_and_crash_file_replays_without_a_panic() {
-    let targets: [(&str, fn(&[u8])); 6] = [
+    let targets: [(&str, Target); 6] = [
         ("legacy_decoder", targets::legacy_decoder),
         ("feedback_decoder", targets::feedback_decoder),
         ("token_list", targets::token_list),
