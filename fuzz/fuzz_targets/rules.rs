@@ -1,5 +1,7 @@
 #![no_main]
 
+// Each target uses one of the shared bodies.
+#[allow(dead_code)]
 #[path = "../targets.rs"]
 mod targets;
 
