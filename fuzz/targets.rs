@@ -4,8 +4,8 @@
 
 use push_console::apns::legacy::ErrorResponse;
 use push_console::apns::{
-    FeedbackDecoder, LegacyDecoder, Payload, PayloadLimit, PushType, TokenList, Transport,
-    LegacyFormat,
+    FeedbackDecoder, LegacyDecoder, LegacyFormat, Payload, PayloadLimit, PushType, TokenList,
+    Transport,
 };
 use push_console::simulator::Rules;
 use push_console::store::identity::{CredentialFile, diagnose};
@@ -43,7 +43,11 @@ pub fn feedback_decoder(data: &[u8]) {
         }
     }
     // A tuple is at least 6 bytes: never more tuples than that allows.
-    assert!(tuples <= bytes.len() / 6, "{tuples} tuples from {} bytes", bytes.len());
+    assert!(
+        tuples <= bytes.len() / 6,
+        "{tuples} tuples from {} bytes",
+        bytes.len()
+    );
     let _ = decoder.finish();
 }
 
@@ -54,7 +58,10 @@ pub fn token_list(data: &[u8]) {
     let lines = text.lines().count();
     assert!(list.tokens.len() + list.duplicates + list.rejects.len() <= lines);
     for (line, _) in &list.rejects {
-        assert!((1..=lines).contains(line), "reject on line {line} of {lines}");
+        assert!(
+            (1..=lines).contains(line),
+            "reject on line {line} of {lines}"
+        );
     }
 }
 
@@ -75,7 +82,11 @@ pub fn payload_fit(data: &[u8]) {
         let limit = PayloadLimit::new(transport, &PushType::Alert);
         if let Ok(fitted) = payload.fit_alert_body(&limit) {
             let bytes = fitted.payload.to_bytes();
-            assert!(limit.allows(bytes.len()), "{} bytes over {limit}", bytes.len());
+            assert!(
+                limit.allows(bytes.len()),
+                "{} bytes over {limit}",
+                bytes.len()
+            );
             let again: serde_json::Value =
                 serde_json::from_slice(&bytes).expect("a fitted payload is JSON");
             assert!(again.is_object());
@@ -84,7 +95,10 @@ pub fn payload_fit(data: &[u8]) {
                 panic!("the alert body went missing");
             };
             let kept = after.strip_suffix('…').unwrap_or(after);
-            assert!(before.starts_with(kept), "{after:?} is not a prefix of {before:?}");
+            assert!(
+                before.starts_with(kept),
+                "{after:?} is not a prefix of {before:?}"
+            );
         }
     }
 }
@@ -119,9 +133,18 @@ pub fn credential(data: &[u8]) {
     let diagnosis = diagnose(file, now);
     // A file that yields no credential says why, in words a user can act on.
     if diagnosis.credential.is_none() {
-        assert!(diagnosis.has_errors(), "no credential and no reason: {:?}", diagnosis.findings);
+        assert!(
+            diagnosis.has_errors(),
+            "no credential and no reason: {:?}",
+            diagnosis.findings
+        );
     }
-    assert!(diagnosis.findings.iter().all(|finding| !finding.message.trim().is_empty()));
+    assert!(
+        diagnosis
+            .findings
+            .iter()
+            .all(|finding| !finding.message.trim().is_empty())
+    );
 }
 
 /// A simulator rules file.
