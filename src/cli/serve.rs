@@ -10,8 +10,6 @@ use clap::{Args, Subcommand};
 use super::{CliError, output};
 use crate::engine::{Command, SimulatorPorts, Target};
 use crate::rest::{ApiToken, Environment, Environments, ServeConfig, TokenSource};
-use crate::simulator::Rules;
-use crate::store::{FileKind, read_limited};
 
 /// Serves the REST API on 127.0.0.1:8088 (see the README for its routes).
 #[derive(Args, Debug)]
@@ -115,13 +113,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         )));
     }
     let environments = environments(&args)?;
-    let rules = match &args.rules {
-        Some(path) => Rules::from_json(&String::from_utf8_lossy(&read_limited(
-            path,
-            FileKind::Rules,
-        )?))?,
-        None => Rules::default(),
-    };
+    let rules = super::simulate::rules_file(args.rules.as_deref())?;
     let token = ApiToken::load_or_create(secrets.as_ref(), &paths)?;
     let token = TokenSource::new(token, std::sync::Arc::clone(&secrets), paths.clone());
     let engine = super::engine_with(paths.clone(), secrets)?;

@@ -40,15 +40,20 @@ fn write(dir: &Path, name: &str, contents: &str) -> Result<PathBuf, CliError> {
     Ok(path)
 }
 
-/// Runs `simulate`.
-pub async fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
-    let rules = match &args.rules {
-        Some(path) => Rules::from_json(&String::from_utf8_lossy(&read_limited(
+/// The simulator's rules from `--rules FILE`, or none.
+pub(super) fn rules_file(path: Option<&Path>) -> Result<Rules, CliError> {
+    match path {
+        Some(path) => Ok(Rules::from_json(&String::from_utf8_lossy(&read_limited(
             path,
             FileKind::Rules,
-        )?))?,
-        None => Rules::default(),
-    };
+        )?))?),
+        None => Ok(Rules::default()),
+    }
+}
+
+/// Runs `simulate`.
+pub async fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
+    let rules = rules_file(args.rules.as_deref())?;
     let config = SimulatorConfig {
         http2_port: args.http2_port,
         legacy_port: args.legacy_port,
