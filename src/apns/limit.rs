@@ -67,6 +67,7 @@ pub struct PayloadLimit {
     bytes: usize,
     transport: Transport,
     push_type: PushType,
+    broadcast: bool,
 }
 
 impl PayloadLimit {
@@ -82,6 +83,17 @@ impl PayloadLimit {
             bytes,
             transport,
             push_type: push_type.clone(),
+            broadcast: false,
+        }
+    }
+
+    /// The limit of a broadcast to a channel: 5,120 bytes, as for VoIP.
+    pub fn broadcast() -> Self {
+        Self {
+            bytes: 5120,
+            transport: Transport::Http2,
+            push_type: PushType::LiveActivity,
+            broadcast: true,
         }
     }
 
@@ -110,6 +122,9 @@ impl fmt::Display for PayloadLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bytes = group_thousands(self.bytes);
         match self.transport {
+            Transport::Http2 if self.broadcast => {
+                write!(f, "the limit for a broadcast is {bytes}")
+            }
             Transport::Http2 => write!(
                 f,
                 "the limit for {} over {} is {bytes}",

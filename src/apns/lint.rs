@@ -4,7 +4,10 @@
 use std::fmt;
 
 use super::limit::group_thousands;
-use super::{Notification, Priority, PushType, Transport};
+use super::{
+    Broadcast, Expiration, LiveActivityEvent, LiveActivityProblem, Notification, PayloadLimit,
+    Priority, PushType, StoragePolicy, Transport, check_live_activity, live_activity_event,
+};
 
 /// How the provider authenticates, which changes what is allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,8 +53,18 @@ pub enum Lint {
     BackgroundWithImmediatePriority,
     /// A background push whose payload lacks content-available.
     BackgroundWithoutContentAvailable,
-    /// A Live Activity push authenticated with a certificate.
-    LiveActivityNeedsToken,
+    /// A Live Activity or location push authenticated with a certificate.
+    NeedsTokenAuth(PushType),
+    /// A push-to-talk push without priority 10 or expiration 0, which Apple asks for.
+    PushToTalkNotImmediate,
+    /// A Live Activity payload a device would drop.
+    LiveActivity(LiveActivityProblem),
+    /// A widgets push without `"content-changed": true`.
+    WidgetsWithoutContentChanged,
+    /// A broadcast with `event: start`: activities start only by push-to-start token.
+    BroadcastCannotStart,
+    /// A broadcast with an expiration other than 0 to a channel that stores nothing.
+    ExpirationOnNoStorageChannel,
     /// The token is not 32 bytes.
     UnusualTokenLength(String),
     /// The payload uses 90 % or more of its limit.
@@ -78,9 +91,12 @@ impl Lint {
     /// Whether APNs would refuse the push, or it is merely suspicious.
     pub fn severity(&self) -> Severity {
         match self {
-            Lint::LiveActivityNeedsToken
+            Lint::NeedsTokenAuth(_)
+            | Lint::BroadcastCannotStart
+            | Lint::ExpirationOnNoStorageChannel
             | Lint::PayloadOverLimit { .. }
             | Lint::MissingTopicWithToken => Severity::Error,
+            Lint::LiveActivity(problem) => problem.severity(),
             _ => Severity::Warning,
         }
     }
@@ -89,9 +105,14 @@ impl Lint {
     pub fn field(&self) -> &'static str {
         match self {
             Lint::TopicSuffixMismatch { .. } | Lint::MissingTopicWithToken => "topic",
-            Lint::BackgroundWithImmediatePriority => "priority",
-            Lint::BackgroundWithoutContentAvailable | Lint::AlertWithNothingToShow => "payload",
-            Lint::LiveActivityNeedsToken => "identity",
+            Lint::BackgroundWithImmediatePriority | Lint::PushToTalkNotImmediate => "priority",
+            Lint::BackgroundWithoutContentAvailable
+            | Lint::AlertWithNothingToShow
+            | Lint::LiveActivity(_)
+            | Lint::WidgetsWithoutContentChanged
+            | Lint::BroadcastCannotStart => "payload",
+            Lint::ExpirationOnNoStorageChannel => "expiration",
+            Lint::NeedsTokenAuth(_) => "identity",
             Lint::UnusualTokenLength(_) => "token",
             Lint::PayloadNearLimit { .. } | Lint::PayloadOverLimit { .. } => "payload",
         }
@@ -115,8 +136,26 @@ impl fmt::Display for Lint {
             Lint::BackgroundWithoutContentAvailable => f.write_str(
                 "a background push needs \"content-available\": 1 in aps, or the app is not woken",
             ),
-            Lint::LiveActivityNeedsToken => f.write_str(
-                "Live Activity pushes need token auth (.p8 key); a certificate identity cannot send them",
+            Lint::NeedsTokenAuth(push_type) => write!(
+                f,
+                "{} pushes need token auth (a .p8 key); a certificate identity cannot send them",
+                match push_type {
+                    PushType::LiveActivity => "Live Activity",
+                    other => other.as_str(),
+                }
+            ),
+            Lint::PushToTalkNotImmediate => f.write_str(
+                "Apple asks for priority 10 and expiration 0 on push-to-talk pushes, so the speaker is announced at once or not at all",
+            ),
+            Lint::LiveActivity(problem) => problem.fmt(f),
+            Lint::WidgetsWithoutContentChanged => f.write_str(
+                "a widgets push needs {\"aps\":{\"content-changed\":true}}, or WidgetKit does not reload",
+            ),
+            Lint::BroadcastCannotStart => f.write_str(
+                "a broadcast cannot start a Live Activity; start it with its push-to-start token and \"input-push-channel\", then update it over the channel",
+            ),
+            Lint::ExpirationOnNoStorageChannel => f.write_str(
+                "this channel stores no messages, so a broadcast to it needs expiration 0; APNs refuses others with BadExpirationDate",
             ),
             Lint::UnusualTokenLength(message) => f.write_str(message),
             Lint::PayloadNearLimit { size, limit } => write!(
@@ -138,8 +177,14 @@ impl fmt::Display for Lint {
     }
 }
 
-/// Checks `notification` as it would be sent over `transport` with `auth`.
-pub fn lint(notification: &Notification, transport: Transport, auth: AuthKind) -> Vec<Lint> {
+/// Checks `notification` as it would be sent over `transport` with `auth` at `now` (UNIX
+/// seconds, for the dates of a Live Activity).
+pub fn lint(
+    notification: &Notification,
+    transport: Transport,
+    auth: AuthKind,
+    now: u64,
+) -> Vec<Lint> {
     let mut lints = Vec::new();
     let push_type = &notification.push_type;
     match &notification.topic {
@@ -163,8 +208,33 @@ pub fn lint(notification: &Notification, transport: Transport, auth: AuthKind) -
                 lints.push(Lint::BackgroundWithoutContentAvailable);
             }
         }
-        PushType::LiveActivity if auth == AuthKind::Certificate => {
-            lints.push(Lint::LiveActivityNeedsToken)
+        PushType::Location if auth == AuthKind::Certificate => {
+            lints.push(Lint::NeedsTokenAuth(PushType::Location))
+        }
+        PushType::PushToTalk
+            if notification.priority.unwrap_or_default() != Priority::Immediate
+                || notification.expiration != Some(super::Expiration::IMMEDIATELY) =>
+        {
+            lints.push(Lint::PushToTalkNotImmediate)
+        }
+        PushType::LiveActivity => {
+            if auth == AuthKind::Certificate {
+                lints.push(Lint::NeedsTokenAuth(PushType::LiveActivity));
+            }
+            lints.extend(
+                check_live_activity(payload, now)
+                    .into_iter()
+                    .map(Lint::LiveActivity),
+            );
+        }
+        PushType::Widgets
+            if payload
+                .aps()
+                .and_then(|aps| aps.get("content-changed"))
+                .and_then(serde_json::Value::as_bool)
+                != Some(true) =>
+        {
+            lints.push(Lint::WidgetsWithoutContentChanged)
         }
         PushType::Alert
             if !["alert", "badge", "sound"]
@@ -178,8 +248,32 @@ pub fn lint(notification: &Notification, transport: Transport, auth: AuthKind) -
     if let Some(message) = notification.token.length_warning() {
         lints.push(Lint::UnusualTokenLength(message));
     }
-    let size = payload.size();
-    let limit = notification.limit(transport);
+    size_lints(payload.size(), &notification.limit(transport), &mut lints);
+    lints
+}
+
+/// Checks a broadcast as it would be sent at `now` to a channel with `policy`, when known.
+pub fn lint_broadcast(broadcast: &Broadcast, policy: Option<StoragePolicy>, now: u64) -> Vec<Lint> {
+    let mut lints: Vec<Lint> = check_live_activity(&broadcast.payload, now)
+        .into_iter()
+        .filter(|problem| !matches!(problem, LiveActivityProblem::StartWithout(_)))
+        .map(Lint::LiveActivity)
+        .collect();
+    if live_activity_event(&broadcast.payload) == Some(LiveActivityEvent::Start) {
+        lints.push(Lint::BroadcastCannotStart);
+    }
+    if policy == Some(StoragePolicy::NoStorage) && broadcast.expiration != Expiration::IMMEDIATELY {
+        lints.push(Lint::ExpirationOnNoStorageChannel);
+    }
+    size_lints(
+        broadcast.payload.size(),
+        &PayloadLimit::broadcast(),
+        &mut lints,
+    );
+    lints
+}
+
+fn size_lints(size: usize, limit: &PayloadLimit, lints: &mut Vec<Lint>) {
     if !limit.allows(size) {
         lints.push(Lint::PayloadOverLimit {
             size,
@@ -191,7 +285,6 @@ pub fn lint(notification: &Notification, transport: Transport, auth: AuthKind) -
             limit: limit.bytes(),
         });
     }
-    lints
 }
 
 #[cfg(test)]
@@ -199,6 +292,7 @@ mod tests {
     use super::*;
     use crate::apns::{LegacyFormat, Payload};
 
+    const NOW: u64 = 1_800_000_000;
     const TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
 
     fn notification(push_type: PushType, topic: &str, payload: &str) -> Notification {
@@ -216,13 +310,13 @@ mod tests {
             "com.example.app",
             r#"{"aps":{"alert":"Hi"}}"#,
         );
-        assert_eq!(lint(&good, Transport::Http2, AuthKind::Token), []);
+        assert_eq!(lint(&good, Transport::Http2, AuthKind::Token, NOW), []);
     }
 
     #[test]
     fn topic_suffix_must_match_the_push_type() {
         let voip = notification(PushType::Voip, "com.example.app", r#"{"aps":{}}"#);
-        let lints = lint(&voip, Transport::Http2, AuthKind::Certificate);
+        let lints = lint(&voip, Transport::Http2, AuthKind::Certificate, NOW);
         assert_eq!(lints.len(), 1);
         assert_eq!(
             lints[0].to_string(),
@@ -234,7 +328,7 @@ mod tests {
             r#"{"aps":{"alert":"x"}}"#,
         );
         assert!(matches!(
-            lint(&alert, Transport::Http2, AuthKind::Certificate)[..],
+            lint(&alert, Transport::Http2, AuthKind::Certificate, NOW)[..],
             [Lint::TopicSuffixMismatch { .. }]
         ));
     }
@@ -243,7 +337,7 @@ mod tests {
     fn background_pushes_need_priority_5_and_content_available() {
         let mut background = notification(PushType::Background, "com.example.app", r#"{"aps":{}}"#);
         assert_eq!(
-            lint(&background, Transport::Http2, AuthKind::Token),
+            lint(&background, Transport::Http2, AuthKind::Token, NOW),
             [
                 Lint::BackgroundWithImmediatePriority,
                 Lint::BackgroundWithoutContentAvailable
@@ -251,7 +345,10 @@ mod tests {
         );
         background.priority = Some(Priority::Normal);
         background.payload = Payload::from_json(r#"{"aps":{"content-available":1}}"#).unwrap();
-        assert_eq!(lint(&background, Transport::Http2, AuthKind::Token), []);
+        assert_eq!(
+            lint(&background, Transport::Http2, AuthKind::Token, NOW),
+            []
+        );
     }
 
     #[test]
@@ -259,12 +356,99 @@ mod tests {
         let live = notification(
             PushType::LiveActivity,
             "com.example.app.push-type.liveactivity",
-            r#"{"aps":{"event":"update","timestamp":1}}"#,
+            &format!(r#"{{"aps":{{"event":"update","timestamp":{NOW},"content-state":{{}}}}}}"#),
         );
-        let lints = lint(&live, Transport::Http2, AuthKind::Certificate);
-        assert_eq!(lints, [Lint::LiveActivityNeedsToken]);
+        let lints = lint(&live, Transport::Http2, AuthKind::Certificate, NOW);
+        assert_eq!(lints, [Lint::NeedsTokenAuth(PushType::LiveActivity)]);
+        assert_eq!(
+            lints[0].to_string(),
+            "Live Activity pushes need token auth (a .p8 key); a certificate identity cannot send them"
+        );
         assert_eq!(lints[0].severity(), Severity::Error);
-        assert_eq!(lint(&live, Transport::Http2, AuthKind::Token), []);
+        assert_eq!(lint(&live, Transport::Http2, AuthKind::Token, NOW), []);
+        let stale = lint(&live, Transport::Http2, AuthKind::Token, NOW + 3600);
+        assert_eq!(
+            stale,
+            [Lint::LiveActivity(LiveActivityProblem::StaleTimestamp {
+                age_secs: 3600
+            })]
+        );
+        assert_eq!(stale[0].severity(), Severity::Warning);
+    }
+
+    #[test]
+    fn location_needs_token_auth_and_push_to_talk_goes_at_once() {
+        let location = notification(
+            PushType::Location,
+            "com.example.app.location-query",
+            r#"{"aps":{}}"#,
+        );
+        assert_eq!(
+            lint(&location, Transport::Http2, AuthKind::Certificate, NOW),
+            [Lint::NeedsTokenAuth(PushType::Location)]
+        );
+        assert_eq!(lint(&location, Transport::Http2, AuthKind::Token, NOW), []);
+        let mut talk = notification(
+            PushType::PushToTalk,
+            "com.example.app.voip-ptt",
+            r#"{"activeSpeaker":"Ann"}"#,
+        );
+        assert_eq!(
+            lint(&talk, Transport::Http2, AuthKind::Token, NOW),
+            [Lint::PushToTalkNotImmediate]
+        );
+        talk.expiration = Some(Expiration::IMMEDIATELY);
+        assert_eq!(lint(&talk, Transport::Http2, AuthKind::Token, NOW), []);
+    }
+
+    #[test]
+    fn broadcasts_update_or_end_and_respect_the_channel() {
+        let mut broadcast = Broadcast {
+            bundle: "com.example.app".parse().unwrap(),
+            channel: "Y2hhbm5lbA==".parse().unwrap(),
+            priority: Priority::Normal,
+            expiration: Expiration(1_800_000_600),
+            request_id: None,
+            payload: Payload::from_json(&format!(
+                r#"{{"aps":{{"event":"update","timestamp":{NOW},"content-state":{{}}}}}}"#
+            ))
+            .unwrap(),
+        };
+        assert_eq!(
+            lint_broadcast(&broadcast, Some(StoragePolicy::MostRecent), NOW),
+            []
+        );
+        assert_eq!(
+            lint_broadcast(&broadcast, Some(StoragePolicy::NoStorage), NOW),
+            [Lint::ExpirationOnNoStorageChannel]
+        );
+        broadcast.expiration = Expiration::IMMEDIATELY;
+        broadcast.payload = Payload::from_json(&format!(
+            r#"{{"aps":{{"event":"start","timestamp":{NOW},"content-state":{{}}}}}}"#
+        ))
+        .unwrap();
+        let lints = lint_broadcast(&broadcast, None, NOW);
+        assert_eq!(lints, [Lint::BroadcastCannotStart]);
+        assert_eq!(lints[0].severity(), Severity::Error);
+    }
+
+    #[test]
+    fn widgets_pushes_need_content_changed() {
+        let reload = notification(
+            PushType::Widgets,
+            "com.example.app.push-type.widgets",
+            r#"{"aps":{"content-changed":true}}"#,
+        );
+        assert_eq!(lint(&reload, Transport::Http2, AuthKind::Token, NOW), []);
+        let empty = notification(
+            PushType::Widgets,
+            "com.example.app.push-type.widgets",
+            r#"{"aps":{}}"#,
+        );
+        assert_eq!(
+            lint(&empty, Transport::Http2, AuthKind::Token, NOW),
+            [Lint::WidgetsWithoutContentChanged]
+        );
     }
 
     #[test]
@@ -276,7 +460,7 @@ mod tests {
         );
         let simple = Transport::Legacy(LegacyFormat::Simple);
         assert_eq!(
-            lint(&near, simple, AuthKind::Certificate),
+            lint(&near, simple, AuthKind::Certificate, NOW),
             [Lint::PayloadNearLimit {
                 size: 240,
                 limit: 256
@@ -287,7 +471,7 @@ mod tests {
             "com.example.app",
             &format!(r#"{{"aps":{{"alert":"{}"}}}}"#, "x".repeat(300)),
         );
-        let lints = lint(&over, simple, AuthKind::Certificate);
+        let lints = lint(&over, simple, AuthKind::Certificate, NOW);
         assert_eq!(
             lints[0].to_string(),
             "payload is 320 bytes; the limit for the legacy simple format is 256"
@@ -300,7 +484,7 @@ mod tests {
         let mut odd = notification(PushType::Alert, "com.example.app", r#"{"aps":{}}"#);
         odd.token = "abcd".parse().unwrap();
         odd.topic = None;
-        let lints = lint(&odd, Transport::Http2, AuthKind::Token);
+        let lints = lint(&odd, Transport::Http2, AuthKind::Token, NOW);
         assert_eq!(lints.len(), 3);
         assert_eq!(lints[0], Lint::MissingTopicWithToken);
         assert_eq!(lints[1], Lint::AlertWithNothingToShow);

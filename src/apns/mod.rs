@@ -8,6 +8,7 @@
 //! bytes.
 
 mod batch;
+mod broadcast;
 mod certificate;
 mod client_identity;
 mod feedback;
@@ -17,6 +18,7 @@ pub mod legacy;
 mod legacy_decode;
 mod limit;
 mod lint;
+mod live_activity;
 mod notification;
 mod outcome;
 mod payload;
@@ -27,6 +29,10 @@ mod response;
 mod token;
 
 pub use batch::{Batch, BatchItem, BatchReport, PreparedRequest, Progress, SendEvent};
+pub use broadcast::{
+    Broadcast, CHANNEL_PUSH_TYPE, ChannelAnswerError, ChannelId, ChannelIdError, ChannelOperation,
+    ChannelRefusal, ChannelReply, MAX_CHANNEL_ID_LEN, StoragePolicy,
+};
 pub use certificate::{
     CertificateError, OID_DEVELOPMENT, OID_PRODUCTION, OID_TOPICS, OID_USER_ID, PushCertificate,
     format_date, parse_topics_extension,
@@ -37,7 +43,11 @@ pub use fit::{ELLIPSIS, FitError, Fitted};
 pub use ids::{ApnsId, CollapseId, IdError, KeyId, TeamId, Topic};
 pub use legacy_decode::{DecodedNotification, LegacyDecodeError, LegacyDecoder};
 pub use limit::{LegacyFormat, PayloadLimit, Transport, group_thousands};
-pub use lint::{AuthKind, Lint, Severity, lint};
+pub use lint::{AuthKind, Lint, Severity, lint, lint_broadcast};
+pub use live_activity::{
+    LiveActivityProblem, STALE_TIMESTAMP_SECS, check_live_activity, fill_live_activity_timestamp,
+    live_activity_event,
+};
 pub use notification::{Http2Request, Notification, NotificationError};
 pub use outcome::{
     DisconnectCause, Disconnection, FailureCause, Outcome, OutcomeKind, Refusal, Verdict,

@@ -122,6 +122,22 @@ impl Payload {
         self.aps().is_some_and(|aps| aps.contains_key(key))
     }
 
+    /// Sets `aps.key`, making `aps` when the payload has none. Returns true; false only
+    /// when `aps` is not an object, which [`Payload::from_value`] never lets through.
+    pub fn set_aps_key(&mut self, key: &str, value: Value) -> bool {
+        match self
+            .root
+            .entry("aps")
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            Value::Object(aps) => {
+                aps.insert(key.to_owned(), value);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The alert body: `aps.alert` when it is a string, else `aps.alert.body`.
     pub fn alert_body(&self) -> Option<&str> {
         match self.aps()?.get("alert")? {

@@ -87,12 +87,13 @@ impl DeviceToken {
         self.0.is_empty()
     }
 
-    /// A note for the user when the token is not the usual 32 bytes. Such tokens
-    /// are sendable (Apple may lengthen them) but are most often a copy-paste slip.
+    /// A note for the user when the token is shorter than the usual 32 bytes: most often
+    /// a copy-paste slip. Longer tokens are real (push-to-start tokens, the iOS
+    /// Simulator's) and pass without a word.
     pub fn length_warning(&self) -> Option<String> {
-        (self.0.len() != STANDARD_TOKEN_LEN).then(|| {
+        (self.0.len() < STANDARD_TOKEN_LEN).then(|| {
             format!(
-                "the device token is {} bytes; tokens issued today are {STANDARD_TOKEN_LEN} bytes (64 hex digits), check it was copied whole",
+                "the device token is {} bytes; device tokens are at least {STANDARD_TOKEN_LEN} bytes (64 hex digits), check it was copied whole",
                 self.0.len()
             )
         })
@@ -261,11 +262,14 @@ mod tests {
     }
 
     #[test]
-    fn warns_but_accepts_non_standard_lengths() {
+    fn warns_of_short_tokens_and_takes_long_ones() {
         let short: DeviceToken = "abcd".parse().unwrap();
         assert!(short.length_warning().unwrap().contains("2 bytes"));
         let standard: DeviceToken = "ab".repeat(32).parse().unwrap();
         assert_eq!(standard.length_warning(), None);
+        // A push-to-start or iOS Simulator token.
+        let long: DeviceToken = "ab".repeat(80).parse().unwrap();
+        assert_eq!(long.length_warning(), None);
     }
 
     #[test]

@@ -14,7 +14,10 @@ use super::job::{BatchSender, Job, execute};
 use super::messages::{Command, Event, RequestId, SendRequest, SimulatorPorts};
 use super::probe::{self, ProbeVerdict};
 use super::router::{EventRouter, Routes};
-use crate::apns::{Batch, DeviceToken, SendEvent, Severity, Topic, Transport, lint};
+use crate::apns::{
+    Batch, DeviceToken, PushType, SendEvent, Severity, Topic, Transport,
+    fill_live_activity_timestamp, lint,
+};
 use crate::net::{
     Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service, read_feedback,
     system_clock,
@@ -571,7 +574,12 @@ impl Engine {
         } = connection::resolve(self, &request.connection, service_for(transport)).await?;
         let mut template = request.template;
         template.topic = pick_topic(template.topic.as_ref(), &topics, &template.push_type);
-        let lints = lint(&template, transport, labels.auth);
+        let now = now_secs().max(0) as u64;
+        if template.push_type == PushType::LiveActivity {
+            // Dated here, as late as the engine can, so that it is fresh when it leaves.
+            fill_live_activity_timestamp(&mut template.payload, now);
+        }
+        let lints = lint(&template, transport, labels.auth, now);
         if let Some(error) = lints
             .iter()
             .find(|finding| finding.severity() == Severity::Error)

@@ -4,7 +4,7 @@
 use super::theme::{self, Tone};
 use crate::apns::{
     AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType, Severity,
-    Transport, group_thousands, lint,
+    Transport, fill_live_activity_timestamp, group_thousands, lint,
 };
 use crate::engine::pick_topic;
 
@@ -171,7 +171,12 @@ impl ComposeState {
             signer.topics,
             &notification.push_type,
         );
-        let lints = lint(&as_sent, transport, signer.auth);
+        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        if as_sent.push_type == PushType::LiveActivity {
+            // The engine dates a Live Activity push that has no timestamp when it sends it.
+            fill_live_activity_timestamp(&mut as_sent.payload, now);
+        }
+        let lints = lint(&as_sent, transport, signer.auth, now);
         if blocker.is_none() {
             blocker = lints
                 .iter()
