@@ -16,9 +16,10 @@ use tokio::time::timeout;
 
 use crate::apns::{self, ApnsId, Reason};
 
-use super::record::{Received, ReceivedVia, State};
+use super::channels::{self, CheckedBroadcast, Managed};
+use super::record::{Broadcasted, Received, ReceivedVia, State};
 use super::request::{self, Checked, ConnectionAuth};
-use super::rules::Verdict;
+use super::rules::{ActiveRules, Verdict};
 
 /// The most body bytes kept per request: enough to tell "too large" from
 /// "fits" for every push type without buffering whatever a client sends.
@@ -31,9 +32,19 @@ const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
 /// The longest wait for a client to close its side after the simulator closed its own.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// Which API a listener serves over HTTP/2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// The provider API: sends to devices and broadcasts to channels.
+    Provider,
+    /// The broadcast channel management API.
+    Channels,
+}
+
 /// What every stream of one connection shares.
 struct ConnectionContext {
     state: Arc<State>,
+    api: Api,
     auth: ConnectionAuth,
     connection: u64,
     open_streams: AtomicU32,
@@ -57,12 +68,17 @@ impl Drop for OpenStream {
 }
 
 /// Serves one TLS connection that negotiated (or should speak) HTTP/2.
-pub(crate) async fn serve<T>(mut io: T, auth: ConnectionAuth, connection: u64, state: Arc<State>)
-where
+pub(crate) async fn serve<T>(
+    mut io: T,
+    api: Api,
+    auth: ConnectionAuth,
+    connection: u64,
+    state: Arc<State>,
+) where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     // h2 gets a borrow so that the socket can be closed by hand afterwards.
-    serve_h2(&mut io, auth, connection, state).await;
+    serve_h2(&mut io, api, auth, connection, state).await;
     close(io).await;
 }
 
@@ -81,7 +97,7 @@ where
     .await;
 }
 
-async fn serve_h2<T>(io: T, auth: ConnectionAuth, connection: u64, state: Arc<State>)
+async fn serve_h2<T>(io: T, api: Api, auth: ConnectionAuth, connection: u64, state: Arc<State>)
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
@@ -109,6 +125,7 @@ where
     };
     let context = Arc::new(ConnectionContext {
         state,
+        api,
         auth,
         connection,
         open_streams: AtomicU32::new(0),
@@ -219,22 +236,106 @@ async fn answer(request: Request<RecvStream>, mut respond: SendResponse<Bytes>, 
         }
     }
 
-    let apns_id = parts
+    let now = unix_now();
+    let path = parts.uri.path();
+    if context.api == Api::Channels {
+        answer_management(&parts, &payload, context, &rules, now, respond);
+    } else if path.starts_with("/4/broadcasts/") {
+        answer_broadcast(&parts, payload, body_len, context, &rules, now, respond);
+    } else {
+        answer_device(&parts, payload, body_len, context, &rules, now, respond);
+    }
+}
+
+/// The id a request named in `name`, or a new one: what APNs echoes back.
+fn echoed_id(parts: &http::request::Parts, name: &str) -> uuid::Uuid {
+    parts
         .headers
-        .get("apns-id")
+        .get(name)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse::<ApnsId>().ok())
-        .map_or_else(uuid::Uuid::new_v4, |id| id.as_uuid());
-    let now = unix_now();
+        .map_or_else(uuid::Uuid::new_v4, |id| id.as_uuid())
+}
+
+/// Answers a refusal: the status for `reason` and APNs' JSON error body.
+fn refuse(
+    response: http::response::Builder,
+    reason: Reason,
+    now: Duration,
+    context: &ConnectionContext,
+    mut respond: SendResponse<Bytes>,
+) {
+    State::count(&context.state.rejected);
+    let timestamp = (reason == Reason::Unregistered).then_some(now.as_millis() as u64);
+    let status = reason.status().unwrap_or(500);
+    tracing::trace!(
+        connection = context.connection,
+        reason = reason.as_str(),
+        "rejected"
+    );
+    let body = Bytes::from(apns::error_body(&reason, timestamp));
+    let response = response
+        .status(status)
+        .header("content-type", "application/json")
+        .header("content-length", body.len())
+        .body(());
+    if let Ok(response) = response
+        && let Ok(mut stream) = respond.send_response(response, false)
+    {
+        let _ = stream.send_data(body, true);
+    }
+}
+
+/// Answers a success, with `body` when there is one.
+fn succeed(
+    response: http::response::Builder,
+    status: u16,
+    body: Vec<u8>,
+    mut respond: SendResponse<Bytes>,
+) {
+    let end = body.is_empty();
+    let response = if end {
+        response.status(status).body(())
+    } else {
+        response
+            .status(status)
+            .header("content-type", "application/json")
+            .header("content-length", body.len())
+            .body(())
+    };
+    if let Ok(response) = response
+        && let Ok(mut stream) = respond.send_response(response, end)
+        && !end
+    {
+        let _ = stream.send_data(Bytes::from(body), true);
+    }
+}
+
+fn answer_device(
+    parts: &http::request::Parts,
+    payload: Vec<u8>,
+    body_len: usize,
+    context: &ConnectionContext,
+    rules: &ActiveRules,
+    now: Duration,
+    respond: SendResponse<Bytes>,
+) {
+    let apns_id = echoed_id(parts, "apns-id");
     let outcome =
-        request::check(&parts, body_len, &context.auth, now.as_secs()).and_then(|checked| {
-            match rules.verdict(&checked.token) {
+        request::check(parts, body_len, &context.auth, now.as_secs()).and_then(|checked| {
+            let verdict = match rules.verdict(&checked.token) {
                 Verdict::Accept => Ok(checked),
                 Verdict::BadToken => Err(Reason::BadDeviceToken),
                 Verdict::Unregistered => Err(Reason::Unregistered),
                 Verdict::Throttled => Err(Reason::TooManyRequests),
                 Verdict::Unavailable => Err(Reason::ServiceUnavailable),
+            }?;
+            let live_activity =
+                verdict.push_type.as_deref() == Some(apns::PushType::LiveActivity.as_str());
+            if live_activity && !channels::device_live_activity_is_usable(&payload, now.as_secs()) {
+                return Err(Reason::BadRequestPayload);
             }
+            Ok(verdict)
         });
 
     let response = Response::builder()
@@ -259,30 +360,86 @@ async fn answer(request: Request<RecvStream>, mut respond: SendResponse<Bytes>, 
                 payload,
                 connection: context.connection,
             });
-            if let Ok(response) = response.status(200).body(()) {
-                let _ = respond.send_response(response, true);
-            }
+            succeed(response, 200, Vec::new(), respond);
         }
-        Err(reason) => {
-            State::count(&context.state.rejected);
-            let timestamp = (reason == Reason::Unregistered).then_some(now.as_millis() as u64);
-            let status = reason.status().unwrap_or(500);
-            tracing::trace!(
-                connection = context.connection,
-                reason = reason.as_str(),
-                "rejected"
-            );
-            let body = Bytes::from(apns::error_body(&reason, timestamp));
-            let response = response
-                .status(status)
-                .header("content-type", "application/json")
-                .header("content-length", body.len())
-                .body(());
-            if let Ok(response) = response
-                && let Ok(mut stream) = respond.send_response(response, false)
+        Err(reason) => refuse(response, reason, now, context, respond),
+    }
+}
+
+fn answer_broadcast(
+    parts: &http::request::Parts,
+    payload: Vec<u8>,
+    body_len: usize,
+    context: &ConnectionContext,
+    rules: &ActiveRules,
+    now: Duration,
+    respond: SendResponse<Bytes>,
+) {
+    let request_id = echoed_id(parts, "apns-request-id");
+    let response = Response::builder()
+        .header("apns-request-id", header_value(&request_id))
+        .header("apns-unique-id", header_value(&uuid::Uuid::new_v4()));
+    let checked = channels::check_broadcast(
+        parts,
+        &payload,
+        body_len,
+        &context.auth,
+        now.as_secs(),
+        &context.state.channels,
+        rules,
+    );
+    match checked {
+        Ok(CheckedBroadcast {
+            app,
+            channel,
+            priority,
+            expiration,
+        }) => {
+            context.state.record_broadcast(Broadcasted {
+                app,
+                channel,
+                priority,
+                expiration,
+                request_id: ApnsId::from_uuid(request_id),
+                payload,
+                connection: context.connection,
+            });
+            succeed(response, 200, Vec::new(), respond);
+        }
+        Err(reason) => refuse(response, reason, now, context, respond),
+    }
+}
+
+fn answer_management(
+    parts: &http::request::Parts,
+    body: &[u8],
+    context: &ConnectionContext,
+    rules: &ActiveRules,
+    now: Duration,
+    respond: SendResponse<Bytes>,
+) {
+    let request_id = echoed_id(parts, "apns-request-id");
+    let mut response = Response::builder().header("apns-request-id", header_value(&request_id));
+    match channels::manage(
+        parts,
+        body,
+        &context.auth,
+        now.as_secs(),
+        &context.state.channels,
+        rules,
+    ) {
+        Ok(Managed {
+            status,
+            channel,
+            body,
+        }) => {
+            if let Some(channel) = channel
+                && let Ok(value) = HeaderValue::from_str(channel.as_str())
             {
-                let _ = stream.send_data(body, true);
+                response = response.header("apns-channel-id", value);
             }
+            succeed(response, status, body, respond);
         }
+        Err(reason) => refuse(response, reason, now, context, respond),
     }
 }

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod channels;
 mod der;
 mod error;
 mod feedback;
@@ -39,12 +40,12 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::apns::ClientIdentity;
+use crate::apns::{ChannelId, ClientIdentity, StoragePolicy};
 use crate::net::Endpoint;
 
 pub use error::SimulatorError;
 pub use pki::{SIMULATOR_KEY_ID, SIMULATOR_TEAM_ID, SIMULATOR_TOPIC, TokenKey};
-pub use record::{Received, ReceivedVia, Stats};
+pub use record::{Broadcasted, Received, ReceivedVia, Stats};
 pub use rules::{FlakyToken, Rules};
 
 use pki::Pki;
@@ -67,6 +68,8 @@ pub struct SimulatorConfig {
     pub legacy_port: u16,
     /// The feedback service's port; 0 picks any free port.
     pub feedback_port: u16,
+    /// The broadcast channel management API's port; 0 picks any free port.
+    pub channels_port: u16,
     /// The initial rules; change them later with [`Simulator::set_rules`].
     pub rules: Rules,
 }
@@ -78,17 +81,19 @@ impl Default for SimulatorConfig {
             http2_port: 0,
             legacy_port: 0,
             feedback_port: 0,
+            channels_port: 0,
             rules: Rules::default(),
         }
     }
 }
 
-/// Which of the three services a listener provides.
+/// Which of the four services a listener provides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Service {
     Http2,
     Legacy,
     Feedback,
+    Channels,
 }
 
 impl Service {
@@ -97,6 +102,7 @@ impl Service {
             Service::Http2 => "HTTP/2 API",
             Service::Legacy => "legacy gateway",
             Service::Feedback => "feedback service",
+            Service::Channels => "channel management API",
         }
     }
 }
@@ -120,6 +126,7 @@ pub struct Simulator {
     http2_port: u16,
     legacy_port: u16,
     feedback_port: u16,
+    channels_port: u16,
     cancel: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
 }
@@ -152,17 +159,20 @@ fn host_for(bind: IpAddr) -> String {
 }
 
 impl Simulator {
-    /// Makes the certificates, binds all three listeners and starts serving.
+    /// Makes the certificates, binds all four listeners and starts serving.
     /// Returns once every listener is bound, so clients may connect at once.
     pub async fn start(config: SimulatorConfig) -> Result<Simulator, SimulatorError> {
         let pki = Pki::generate(config.bind)?;
         let http2_tls = tls::acceptor(&pki, ClientAuth::Optional, &[b"h2"])?;
         let legacy_tls = tls::acceptor(&pki, ClientAuth::Required, &[])?;
         let feedback_tls = tls::acceptor(&pki, ClientAuth::Required, &[])?;
+        let channels_tls = tls::acceptor(&pki, ClientAuth::Optional, &[b"h2"])?;
         let (http2, http2_port) = bind(config.bind, config.http2_port, Service::Http2).await?;
         let (legacy, legacy_port) = bind(config.bind, config.legacy_port, Service::Legacy).await?;
         let (feedback, feedback_port) =
             bind(config.bind, config.feedback_port, Service::Feedback).await?;
+        let (channels, channels_port) =
+            bind(config.bind, config.channels_port, Service::Channels).await?;
 
         let state = Arc::new(State::new(config.rules));
         let shared = Arc::new(Shared {
@@ -178,6 +188,7 @@ impl Simulator {
             (http2, http2_tls, Service::Http2),
             (legacy, legacy_tls, Service::Legacy),
             (feedback, feedback_tls, Service::Feedback),
+            (channels, channels_tls, Service::Channels),
         ]
         .into_iter()
         .map(|(listener, acceptor, service)| {
@@ -194,6 +205,7 @@ impl Simulator {
             http2_port,
             legacy_port,
             feedback_port,
+            channels_port,
             "APNs simulator listening"
         );
         Ok(Simulator {
@@ -204,6 +216,7 @@ impl Simulator {
             http2_port,
             legacy_port,
             feedback_port,
+            channels_port,
             cancel,
             listeners,
         })
@@ -228,6 +241,21 @@ impl Simulator {
     /// The feedback service, trusting only the simulator's CA.
     pub fn feedback_endpoint(&self) -> Endpoint {
         self.endpoint(self.feedback_port)
+    }
+
+    /// The broadcast channel management API, trusting only the simulator's CA.
+    pub fn channels_endpoint(&self) -> Endpoint {
+        self.endpoint(self.channels_port)
+    }
+
+    /// The channels `app` (a bundle id) has now, oldest first, with their storage policies.
+    pub fn channels(&self, app: &str) -> Vec<(ChannelId, StoragePolicy)> {
+        self.state.channels.list(app)
+    }
+
+    /// Every broadcast accepted so far, in the order accepted.
+    pub fn broadcasts(&self) -> Vec<Broadcasted> {
+        self.state.broadcasts()
     }
 
     /// The CA certificate, PEM, for clients that take a CA file.
@@ -284,7 +312,8 @@ impl Simulator {
         self.state.received()
     }
 
-    /// Forgets the notifications received so far (the counters stay).
+    /// Forgets the notifications and broadcasts received so far (the counters and the
+    /// channels stay).
     pub fn clear_received(&self) {
         self.state.clear_received();
     }
@@ -379,7 +408,7 @@ async fn serve_connection(
         .map(|leaf| pki::certificate_topics(leaf));
     let state = Arc::clone(&shared.state);
     match service {
-        Service::Http2 => {
+        Service::Http2 | Service::Channels => {
             let auth = match topics {
                 Some(topics) => ConnectionAuth::Certificate(topics),
                 None => ConnectionAuth::Token(TokenCheck::new(
@@ -390,7 +419,12 @@ async fn serve_connection(
                         .unwrap_or_default(),
                 )),
             };
-            http2::serve(tls, auth, connection, state).await;
+            let api = if service == Service::Channels {
+                http2::Api::Channels
+            } else {
+                http2::Api::Provider
+            };
+            http2::serve(tls, api, auth, connection, state).await;
         }
         Service::Legacy => {
             let topic = topics.and_then(|topics| topics.into_iter().next());

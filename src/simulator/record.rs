@@ -3,7 +3,9 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::apns::{ApnsId, DeviceToken, LegacyFormat};
+use crate::apns::{ApnsId, ChannelId, DeviceToken, Expiration, LegacyFormat, Priority};
+
+use super::channels::Channels;
 
 use super::rules::{ActiveRules, Rules};
 
@@ -38,6 +40,25 @@ pub struct Received {
     pub connection: u64,
 }
 
+/// A broadcast the simulator accepted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Broadcasted {
+    /// The app (bundle id) from the path.
+    pub app: String,
+    /// The channel.
+    pub channel: ChannelId,
+    /// `apns-priority`.
+    pub priority: Priority,
+    /// `apns-expiration`.
+    pub expiration: Expiration,
+    /// The `apns-request-id` answered (the client's, or one the simulator made).
+    pub request_id: ApnsId,
+    /// The payload bytes as received.
+    pub payload: Vec<u8>,
+    /// Which connection it came on.
+    pub connection: u64,
+}
+
 /// Counters since the simulator started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -63,6 +84,8 @@ pub struct Stats {
 pub(crate) struct State {
     rules: Mutex<Arc<ActiveRules>>,
     received: Mutex<Vec<Received>>,
+    broadcasts: Mutex<Vec<Broadcasted>>,
+    pub(crate) channels: Channels,
     next_connection: AtomicU64,
     pub(crate) http2_requests: AtomicU64,
     max_concurrent: AtomicU32,
@@ -82,6 +105,8 @@ impl State {
         Self {
             rules: Mutex::new(Arc::new(ActiveRules::new(rules))),
             received: Mutex::new(Vec::new()),
+            broadcasts: Mutex::new(Vec::new()),
+            channels: Channels::default(),
             next_connection: AtomicU64::new(1),
             http2_requests: AtomicU64::new(0),
             max_concurrent: AtomicU32::new(0),
@@ -123,6 +148,15 @@ impl State {
 
     pub(crate) fn clear_received(&self) {
         lock(&self.received).clear();
+        lock(&self.broadcasts).clear();
+    }
+
+    pub(crate) fn record_broadcast(&self, broadcast: Broadcasted) {
+        lock(&self.broadcasts).push(broadcast);
+    }
+
+    pub(crate) fn broadcasts(&self) -> Vec<Broadcasted> {
+        lock(&self.broadcasts).clone()
     }
 
     pub(crate) fn saw_concurrent_streams(&self, open: u32) {

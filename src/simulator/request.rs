@@ -105,11 +105,68 @@ pub(crate) struct Checked {
     pub(crate) apns_id: Option<ApnsId>,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str, bad: Reason) -> Result<Option<&'a str>, Reason> {
+pub(crate) fn header<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+    bad: Reason,
+) -> Result<Option<&'a str>, Reason> {
     headers
         .get(name)
         .map(|value| value.to_str().map_err(|_| bad))
         .transpose()
+}
+
+/// Who sent a request: a certificate allowing some topics, or a verified provider token,
+/// which allows every app of its team.
+pub(crate) enum Sender<'a> {
+    /// The certificate's topics, base topic first.
+    Certificate(&'a [String]),
+    /// A provider token the simulator trusts.
+    Token,
+}
+
+impl Sender<'_> {
+    /// Whether the sender may act for the app `bundle` (a bundle id without suffix).
+    pub(crate) fn covers_app(&self, bundle: &str) -> bool {
+        match self {
+            Sender::Certificate(allowed) => allowed.iter().any(|topic| {
+                topic
+                    .parse::<Topic>()
+                    .is_ok_and(|topic| topic.bundle_id() == bundle)
+            }),
+            Sender::Token => true,
+        }
+    }
+}
+
+/// Checks the certificate or the provider token of a request.
+pub(crate) fn authenticate<'a>(
+    headers: &HeaderMap,
+    auth: &'a ConnectionAuth,
+    now: u64,
+) -> Result<Sender<'a>, Reason> {
+    match auth {
+        ConnectionAuth::Certificate(allowed) if allowed.is_empty() => Err(Reason::BadCertificate),
+        ConnectionAuth::Certificate(allowed) => Ok(Sender::Certificate(allowed)),
+        ConnectionAuth::Token(tokens) => {
+            let jwt = header(headers, "authorization", Reason::MissingProviderToken)?
+                .and_then(|value| {
+                    let (scheme, jwt) = value.split_once(' ')?;
+                    scheme.eq_ignore_ascii_case("bearer").then(|| jwt.trim())
+                })
+                .filter(|jwt| !jwt.is_empty())
+                .ok_or(Reason::MissingProviderToken)?;
+            tokens.check(jwt, now)?;
+            Ok(Sender::Token)
+        }
+    }
+}
+
+/// Whether any `apns-*` header came more than once.
+pub(crate) fn has_duplicate_headers(headers: &HeaderMap) -> bool {
+    headers.keys().any(|name| {
+        name.as_str().starts_with("apns-") && headers.get_all(name).iter().nth(1).is_some()
+    })
 }
 
 /// Checks `parts` and a body of `body_len` bytes as APNs does, in APNs' order,
@@ -132,15 +189,13 @@ pub(crate) fn check(
         return Err(Reason::MissingDeviceToken);
     }
     let token: DeviceToken = hex.parse().map_err(|_| Reason::BadDeviceToken)?;
-    if token.len() != STANDARD_TOKEN_LEN {
+    // Push-to-start and iOS Simulator tokens are longer than the usual 32 bytes.
+    if token.len() < STANDARD_TOKEN_LEN {
         return Err(Reason::BadDeviceToken);
     }
 
     let headers = &parts.headers;
-    let duplicated = headers.keys().any(|name| {
-        name.as_str().starts_with("apns-") && headers.get_all(name).iter().nth(1).is_some()
-    });
-    if duplicated {
+    if has_duplicate_headers(headers) {
         return Err(Reason::DuplicateHeaders);
     }
     let apns_id = header(headers, "apns-id", Reason::BadMessageId)?
@@ -170,40 +225,30 @@ pub(crate) fn check(
     }
 
     let topic_text = header(headers, "apns-topic", Reason::BadTopic)?;
-    let topic = match auth {
-        ConnectionAuth::Certificate(allowed) => {
-            if allowed.is_empty() {
-                return Err(Reason::BadCertificate);
-            }
-            match topic_text {
-                Some(text) => {
-                    let topic: Topic = text.parse().map_err(|_| Reason::BadTopic)?;
-                    if !allowed.iter().any(|allowed| allowed == topic.as_str()) {
-                        return Err(Reason::TopicDisallowed);
-                    }
-                    topic
+    let topic = match authenticate(headers, auth, now)? {
+        Sender::Certificate(allowed) => match topic_text {
+            Some(text) => {
+                let topic: Topic = text.parse().map_err(|_| Reason::BadTopic)?;
+                if !allowed.iter().any(|allowed| allowed == topic.as_str()) {
+                    return Err(Reason::TopicDisallowed);
                 }
-                None if allowed.len() == 1 => {
-                    allowed[0].parse().map_err(|_| Reason::BadCertificate)?
-                }
-                None => return Err(Reason::MissingTopic),
+                topic
             }
-        }
-        ConnectionAuth::Token(tokens) => {
-            let jwt = header(headers, "authorization", Reason::MissingProviderToken)?
-                .and_then(|value| {
-                    let (scheme, jwt) = value.split_once(' ')?;
-                    scheme.eq_ignore_ascii_case("bearer").then(|| jwt.trim())
-                })
-                .filter(|jwt| !jwt.is_empty())
-                .ok_or(Reason::MissingProviderToken)?;
-            tokens.check(jwt, now)?;
-            topic_text
-                .ok_or(Reason::MissingTopic)?
-                .parse()
-                .map_err(|_| Reason::BadTopic)?
-        }
+            None if allowed.len() == 1 => allowed[0].parse().map_err(|_| Reason::BadCertificate)?,
+            None => return Err(Reason::MissingTopic),
+        },
+        Sender::Token => topic_text
+            .ok_or(Reason::MissingTopic)?
+            .parse()
+            .map_err(|_| Reason::BadTopic)?,
     };
+    if matches!(push_type, Some(PushType::LiveActivity | PushType::Location))
+        && matches!(auth, ConnectionAuth::Certificate(_))
+    {
+        // APNs takes these only with token auth; its exact answer to a certificate is not
+        // documented, and this one says what is missing.
+        return Err(Reason::MissingProviderToken);
+    }
     if let Some(push_type) = &push_type
         && !topic.suits(push_type)
     {

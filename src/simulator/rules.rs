@@ -59,6 +59,12 @@ pub struct Rules {
     pub token_auth_single_stream: bool,
     /// HTTP/2: wait this long before answering each request (to test cancelling).
     pub response_delay_ms: u64,
+    /// Broadcast: apps (bundle ids) without the Broadcast capability; the channel API and
+    /// broadcasts answer 400 `FeatureNotEnabled` for them.
+    pub broadcast_disabled: Vec<String>,
+    /// Broadcast: channels an app may have in this environment (Apple: 10,000); creating
+    /// one more answers 400 `CannotCreateChannelConfig`.
+    pub max_channels_per_app: u32,
 }
 
 impl Default for Rules {
@@ -76,6 +82,8 @@ impl Default for Rules {
             max_concurrent_streams: 1000,
             token_auth_single_stream: false,
             response_delay_ms: 0,
+            broadcast_disabled: Vec::new(),
+            max_channels_per_app: 10_000,
         }
     }
 }
