@@ -141,7 +141,7 @@ reasons! {
     /// Broadcast: bad request parameters.
     BadRequestParams = 400, "the broadcast request parameters are not valid";
     /// Broadcast: bad payload.
-    BadRequestPayload = 400, "the broadcast payload is not valid";
+    BadRequestPayload = 400, "the payload is not valid for this request: a Live Activity needs event, timestamp and content-state (a start also attributes-type, attributes and alert), and a broadcast cannot start one";
     /// Broadcast: push type missing.
     MissingPushType = 400, "apns-push-type is required for a broadcast";
     /// Broadcast: the channel configuration could not be made.

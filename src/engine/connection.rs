@@ -193,6 +193,7 @@ pub(super) async fn resolve(
                 Service::Http2 => simulator.http2_endpoint(),
                 Service::LegacyGateway => simulator.legacy_endpoint(),
                 Service::Feedback => simulator.feedback_endpoint(),
+                Service::Channels => simulator.channels_endpoint(),
             };
             let credential = match credential {
                 Some(credential) => credential,
@@ -230,7 +231,7 @@ pub(super) async fn resolve(
         Credential::Certificate(_) => AuthKind::Certificate,
         Credential::Token(_) => AuthKind::Token,
     };
-    if auth == AuthKind::Token && service != Service::Http2 {
+    if auth == AuthKind::Token && matches!(service, Service::LegacyGateway | Service::Feedback) {
         return Err(EngineError::LegacyNeedsCertificate);
     }
     let labels = Labels {

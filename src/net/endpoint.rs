@@ -13,6 +13,8 @@ pub enum Service {
     LegacyGateway,
     /// The legacy feedback service.
     Feedback,
+    /// The broadcast channel management API.
+    Channels,
 }
 
 /// A server to connect to: host, port, and which certificate authorities to trust.
@@ -68,6 +70,15 @@ impl Endpoint {
         Self::apple(host, 2196)
     }
 
+    /// Apple's broadcast channel management API, production or sandbox.
+    pub fn channel_management(production: bool) -> Self {
+        if production {
+            Self::apple("api-manage-broadcast.push.apple.com", 2196)
+        } else {
+            Self::apple("api-manage-broadcast.sandbox.push.apple.com", 2195)
+        }
+    }
+
     /// Apple's endpoint for `service` in production or the sandbox.
     pub fn apple_service(service: Service, production: bool) -> Self {
         match service {
@@ -75,6 +86,7 @@ impl Endpoint {
             Service::Http2 => Self::sandbox(),
             Service::LegacyGateway => Self::legacy_gateway(production),
             Service::Feedback => Self::legacy_feedback(production),
+            Service::Channels => Self::channel_management(production),
         }
     }
 

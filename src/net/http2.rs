@@ -11,7 +11,7 @@ use tracing::{debug, trace};
 
 use super::connect::connect_tls;
 use super::{Endpoint, TransportError};
-use crate::apns::{ClientIdentity, PreparedRequest, Response, TokenIssuer};
+use crate::apns::{ClientIdentity, Http2Request, PreparedRequest, Response, TokenIssuer};
 
 /// Seconds since the UNIX epoch, as the provider-token policy needs it. Tests
 /// inject their own to check renewal without waiting an hour.
@@ -105,6 +105,24 @@ pub struct Answer {
     /// When the provider token sent was issued (token auth only), so that a
     /// renewal after `ExpiredProviderToken` happens once, not once per stream.
     pub token_issued_at: Option<u64>,
+}
+
+/// The answer to any request: what the channel management API and broadcasts return.
+#[derive(Clone, Debug)]
+pub struct RawAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
 }
 
 /// A live HTTP/2 connection. Cloning shares it; requests on clones are multiplexed.
@@ -229,8 +247,58 @@ impl Http2Connection {
 
     /// Sends one notification and waits for APNs's answer.
     pub async fn send(&self, request: &PreparedRequest) -> Result<Answer, TransportError> {
+        let path = format!("/3/device/{}", request.token);
+        let apns_id = request.apns_id.as_deref().map(|id| ("apns-id", id));
+        let headers = apns_id.into_iter().chain(
+            request
+                .headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        );
+        let (raw, token_issued_at) = self
+            .bounded(self.round_trip(Method::POST, &path, headers, request.body.clone()))
+            .await?;
+        let response = Response::parse(
+            raw.status,
+            raw.header("apns-id"),
+            raw.header("apns-unique-id"),
+            &raw.body,
+        )?;
+        trace!(
+            connection = self.shared.id,
+            status = response.status,
+            "answer"
+        );
+        Ok(Answer {
+            response,
+            token_issued_at,
+        })
+    }
+
+    /// Sends any request (a channel operation, a broadcast) and waits for the answer.
+    pub async fn request(&self, request: &Http2Request) -> Result<RawAnswer, TransportError> {
+        let method =
+            Method::from_bytes(request.method.as_bytes()).map_err(|_| TransportError::Closed)?;
+        let headers = request
+            .headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()));
+        let body = Bytes::from(request.body.clone());
+        let (raw, _) = self
+            .bounded(self.round_trip(method, &request.path, headers, body))
+            .await?;
+        trace!(connection = self.shared.id, status = raw.status, "answer");
+        Ok(raw)
+    }
+
+    /// Runs one exchange within the request timeout; a lost connection is reported with
+    /// the cause its driver saw.
+    async fn bounded<T>(
+        &self,
+        exchange: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
         let timeout = self.shared.request_timeout;
-        match tokio::time::timeout(timeout, self.exchange(request)).await {
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(Err(error)) if error.is_connection_loss() => {
                 // A stream learns of a lost connection from a symptom (a closed pipe, a
                 // closed connection); the driver, which read the socket, knows the cause,
@@ -250,7 +318,15 @@ impl Http2Connection {
         }
     }
 
-    async fn exchange(&self, request: &PreparedRequest) -> Result<Answer, TransportError> {
+    /// One request and its whole answer, with the provider token added for token auth;
+    /// also returns when that token was issued.
+    async fn round_trip<'a>(
+        &self,
+        method: Method,
+        path: &str,
+        headers: impl Iterator<Item = (&'static str, &'a str)>,
+        body: Bytes,
+    ) -> Result<(RawAnswer, Option<u64>), TransportError> {
         if self.is_closed() {
             return Err(TransportError::Closed);
         }
@@ -260,33 +336,31 @@ impl Http2Connection {
         let uri = Uri::builder()
             .scheme("https")
             .authority(self.shared.authority.as_str())
-            .path_and_query(format!("/3/device/{}", request.token))
+            .path_and_query(path)
             .build()
             .map_err(|_| TransportError::BadHost(self.shared.authority.clone()))?;
         let mut http_request = Request::builder()
-            .method(Method::POST)
+            .method(method)
             .uri(uri)
             .body(())
             .map_err(|_| TransportError::Closed)?;
-        let headers = http_request.headers_mut();
+        let request_headers = http_request.headers_mut();
         let bearer = self.bearer()?;
         let token_issued_at = bearer.as_ref().map(|(_, issued_at)| *issued_at);
         if let Some((value, _)) = bearer {
-            headers.insert(http::header::AUTHORIZATION, value);
+            request_headers.insert(http::header::AUTHORIZATION, value);
         }
-        if let Some(id) = &request.apns_id
-            && let Ok(value) = HeaderValue::from_str(id)
-        {
-            headers.insert("apns-id", value);
-        }
-        for (name, value) in request.headers.iter() {
+        for (name, value) in headers {
             if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(*name, value);
+                request_headers.insert(name, value);
             }
         }
         let mut sender = self.send.clone().ready().await?;
-        let (response, mut body_stream) = sender.send_request(http_request, false)?;
-        body_stream.send_data(request.body.clone(), true)?;
+        let end_of_stream = body.is_empty();
+        let (response, mut body_stream) = sender.send_request(http_request, end_of_stream)?;
+        if !end_of_stream {
+            body_stream.send_data(body, true)?;
+        }
         let response = response.await?;
         let (parts, mut body) = response.into_parts();
         let mut bytes = Vec::new();
@@ -295,22 +369,14 @@ impl Http2Connection {
             let _ = body.flow_control().release_capacity(chunk.len());
             bytes.extend_from_slice(&chunk);
         }
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let response = Response::parse(
-            parts.status.as_u16(),
-            header("apns-id"),
-            header("apns-unique-id"),
-            &bytes,
-        )?;
-        trace!(
-            connection = self.shared.id,
-            status = response.status,
-            "answer"
-        );
-        Ok(Answer {
-            response,
+        Ok((
+            RawAnswer {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: bytes,
+            },
             token_issued_at,
-        })
+        ))
     }
 }
 

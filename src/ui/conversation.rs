@@ -246,6 +246,8 @@ fn links(view: View, row: &ConversationRow) -> Vec<Link> {
             }
             links
         }
+        // A channel request names no device; its channel is in its cells.
+        View::Channels => Vec::new(),
         View::Feedback | View::Unregistered => vec![Link {
             tab: HistoryTab::Sends,
             batch: None,

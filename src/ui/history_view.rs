@@ -345,6 +345,7 @@ fn singular(view: View) -> &'static str {
         View::Feedback => "feedback entry",
         View::Disconnections => "disconnection",
         View::Unregistered => "unregistered token",
+        View::Channels => "channel request",
     }
 }
 

@@ -31,16 +31,19 @@ pub enum View {
     /// Tokens APNs called dead (an HTTP/2 410 or the feedback service) and never accepted
     /// since, most recently dead first.
     Unregistered,
+    /// Requests to the broadcast channel management API and broadcasts to channels.
+    Channels,
 }
 
 impl View {
     /// Every view, in the order the app shows them.
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Batches,
         View::ErrorResponses,
         View::Feedback,
         View::Disconnections,
         View::Unregistered,
+        View::Channels,
     ];
 
     /// Its name on the command line.
@@ -51,6 +54,7 @@ impl View {
             View::Feedback => "feedback",
             View::Disconnections => "disconnections",
             View::Unregistered => "unregistered",
+            View::Channels => "channels",
         }
     }
 
@@ -62,6 +66,7 @@ impl View {
             View::Feedback => "Feedback",
             View::Disconnections => "Disconnections",
             View::Unregistered => "Unregistered tokens",
+            View::Channels => "Channels",
         }
     }
 
@@ -76,6 +81,7 @@ impl View {
         match self {
             View::Feedback => &["identity", "endpoint", "token", "since", "until"],
             View::Unregistered => &["token", "since", "until"],
+            View::Channels => &["identity", "endpoint", "since", "until"],
             _ => &["identity", "endpoint", "token", "batch", "since", "until"],
         }
     }
@@ -87,6 +93,7 @@ impl View {
             View::Feedback => &FEEDBACK,
             View::Disconnections => &DISCONNECTIONS,
             View::Unregistered => &UNREGISTERED,
+            View::Channels => &CHANNELS,
         }
     }
 }
@@ -105,7 +112,7 @@ impl FromStr for View {
             .into_iter()
             .find(|view| view.as_str() == text)
             .ok_or_else(|| {
-                format!("{text:?} is not a view; use batches, error-responses, feedback, disconnections or unregistered")
+                format!("{text:?} is not a view; use batches, error-responses, feedback, disconnections, unregistered or channels")
             })
     }
 }
@@ -225,7 +232,8 @@ struct ViewSql {
     identity: Option<Owner>,
     endpoint: Option<Owner>,
     /// The condition on a token range; `{}` stands for the comparison of `token_column`.
-    token: &'static str,
+    /// `None`: the rows have no tokens.
+    token: Option<&'static str>,
     token_column: &'static str,
     batch: Option<&'static str>,
     read: fn(&Row<'_>, &[i64]) -> rusqlite::Result<ConversationRow>,
@@ -267,7 +275,7 @@ static BATCHES: ViewSql = ViewSql {
     time: "b.started_ms",
     identity: Some(Owner::Column("b.identity_id")),
     endpoint: Some(Owner::Column("b.endpoint_id")),
-    token: "b.id IN (SELECT s.batch_id FROM sends s WHERE {})",
+    token: Some("b.id IN (SELECT s.batch_id FROM sends s WHERE {})"),
     token_column: "s.token",
     batch: Some("b.id"),
     read: read_batch,
@@ -335,7 +343,7 @@ static ERROR_RESPONSES: ViewSql = ViewSql {
     identity: Some(Owner::ViaBatch("r.batch_id")),
     endpoint: Some(Owner::ViaBatch("r.batch_id")),
     // The few sends to the token first (an index), then their rows (another).
-    token: "r.send_id IN (SELECT s.id FROM sends s WHERE {})",
+    token: Some("r.send_id IN (SELECT s.id FROM sends s WHERE {})"),
     token_column: "s.token",
     batch: Some("r.batch_id"),
     read: read_error_response,
@@ -390,7 +398,7 @@ static FEEDBACK: ViewSql = ViewSql {
     time: "f.received_ms",
     identity: Some(Owner::Column("f.identity_id")),
     endpoint: Some(Owner::Column("f.endpoint_id")),
-    token: "{}",
+    token: Some("{}"),
     token_column: "f.token",
     batch: None,
     read: read_feedback,
@@ -432,7 +440,7 @@ static DISCONNECTIONS: ViewSql = ViewSql {
     time: "d.time_ms",
     identity: Some(Owner::ViaBatch("d.batch_id")),
     endpoint: Some(Owner::Column("d.endpoint_id")),
-    token: "d.send_id IN (SELECT s.id FROM sends s WHERE {})",
+    token: Some("d.send_id IN (SELECT s.id FROM sends s WHERE {})"),
     token_column: "s.token",
     batch: Some("d.batch_id"),
     read: read_disconnection,
@@ -470,7 +478,7 @@ static UNREGISTERED: ViewSql = ViewSql {
     time: "u.since_ms",
     identity: None,
     endpoint: None,
-    token: "{}",
+    token: Some("{}"),
     token_column: "u.token",
     batch: None,
     read: read_unregistered,
@@ -488,6 +496,75 @@ fn read_unregistered(row: &Row<'_>, _: &[i64]) -> rusqlite::Result<ConversationR
             Cell::Time(since),
             Cell::text(row.get(2)?),
             Cell::text(row.get(3)?),
+        ],
+    })
+}
+
+const CHANNEL_COLUMNS: &[&str] = &[
+    "id",
+    "time",
+    "operation",
+    "app",
+    "channel",
+    "storage_policy",
+    "status",
+    "reason",
+    "answer",
+    "priority",
+    "expiration",
+    "payload",
+    "latency_ms",
+    "request_id",
+    "unique_id",
+    "identity",
+    "endpoint",
+];
+
+static CHANNELS: ViewSql = ViewSql {
+    columns: CHANNEL_COLUMNS,
+    table: "channel_requests",
+    alias: "c",
+    order: None,
+    select: "SELECT c.id, c.time_ms, c.operation, c.app, c.channel, c.storage_policy, c.status,
+            c.reason, c.detail, c.priority, c.expiration, p.body, c.latency_us, c.request_id,
+            c.unique_id, i.name, e.address
+        FROM channel_requests c CROSS JOIN identities i ON i.id = c.identity_id
+            CROSS JOIN endpoints e ON e.id = c.endpoint_id
+            LEFT JOIN payloads p ON p.id = c.payload_id",
+    time: "c.time_ms",
+    identity: Some(Owner::Column("c.identity_id")),
+    endpoint: Some(Owner::Column("c.endpoint_id")),
+    token: None,
+    token_column: "",
+    batch: None,
+    read: read_channel_request,
+};
+
+fn read_channel_request(row: &Row<'_>, _: &[i64]) -> rusqlite::Result<ConversationRow> {
+    let id: i64 = row.get(0)?;
+    let latency_us: Option<i64> = row.get(12)?;
+    Ok(ConversationRow {
+        id,
+        batch_id: None,
+        send_id: None,
+        cells: vec![
+            Cell::Int(id),
+            Cell::Time(row.get(1)?),
+            Cell::Text(row.get(2)?),
+            Cell::Text(row.get(3)?),
+            Cell::text(row.get(4)?),
+            Cell::int(row.get(5)?),
+            Cell::int(row.get(6)?),
+            Cell::text(row.get(7)?),
+            Cell::text(row.get(8)?),
+            Cell::int(row.get(9)?),
+            Cell::int(row.get(10)?),
+            Cell::text(row.get(11)?),
+            Cell::int(latency_us.map(|us| us / 1000)),
+            Cell::text(row.get(13)?),
+            Cell::text(row.get(14)?),
+            Cell::Text(row.get(15)?),
+            Cell::Text(row.get(16)?),
         ],
     })
 }
@@ -562,13 +639,14 @@ impl History {
             conditions.params.push(Value::Text(address.clone()));
         }
         if let Some(prefix) = &filter.token {
+            let token = sql.token.ok_or_else(|| refuse("token"))?;
             let column = sql.token_column;
             let (lower, upper) = prefix.range();
             let comparison = match &upper {
                 Some(_) => format!("{column} >= ? AND {column} < ?"),
                 None => format!("{column} >= ?"),
             };
-            conditions.sql.push(sql.token.replace("{}", &comparison));
+            conditions.sql.push(token.replace("{}", &comparison));
             conditions.params.push(Value::Blob(lower));
             if let Some(upper) = upper {
                 conditions.params.push(Value::Blob(upper));

@@ -14,7 +14,8 @@ const SETTING: &str = "retention";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Retention {
-    /// Drop sends (and feedback, error-responses, disconnections) older than this many days.
+    /// Drop sends (and feedback, error-responses, disconnections, channel requests) older
+    /// than this many days.
     pub max_age_days: Option<u32>,
     /// Keep at most this many sends, the newest.
     pub max_rows: Option<u64>,
@@ -130,6 +131,7 @@ impl History {
                 "DELETE FROM feedback WHERE received_ms < ?1",
                 "DELETE FROM error_responses WHERE received_ms < ?1",
                 "DELETE FROM disconnections WHERE time_ms < ?1",
+                "DELETE FROM channel_requests WHERE time_ms < ?1",
             ] {
                 report.other += tx
                     .execute(sql, [cutoff_ms])
@@ -142,7 +144,8 @@ impl History {
                  AND NOT EXISTS (SELECT 1 FROM sends WHERE batch_id = batches.id)
                  AND NOT EXISTS (SELECT 1 FROM error_responses WHERE batch_id = batches.id);
              DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM sends WHERE message_id = messages.id);
-             DELETE FROM payloads WHERE NOT EXISTS (SELECT 1 FROM messages WHERE payload_id = payloads.id);",
+             DELETE FROM payloads WHERE NOT EXISTS (SELECT 1 FROM messages WHERE payload_id = payloads.id)
+                 AND NOT EXISTS (SELECT 1 FROM channel_requests WHERE payload_id = payloads.id);",
         )
         .map_err(|source| HistoryError::from_sqlite(&path, source))?;
         tx.commit()

@@ -8,13 +8,13 @@
 //! and payload a batch shares), `batches` (one per send: identity, endpoint, protocol),
 //! `sends` (one row per notification per token; identity and endpoint are copied in as
 //! small integers so the filters on them walk an index in id order), plus
-//! `error_responses`, `feedback`, `disconnections`, `settings` and the
+//! `error_responses`, `feedback`, `disconnections`, `channel_requests`, `settings` and the
 //! `unregistered_tokens` view.
 
 use rusqlite::Connection;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// State codes stored in `sends.state` (see `SendState`).
 pub(super) mod state {
@@ -165,8 +165,35 @@ CREATE INDEX batches_endpoint ON batches(endpoint_id);
 CREATE INDEX feedback_identity ON feedback(identity_id);
 ";
 
+/// Version 5: broadcast push. Every request to the channel management API and every
+/// broadcast to a channel, with APNs' answer (`status` NULL: none came, `detail` says why).
+const V5: &str = "
+CREATE TABLE channel_requests (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    identity_id INTEGER NOT NULL,
+    endpoint_id INTEGER NOT NULL,
+    app TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    channel TEXT,
+    storage_policy INTEGER,
+    payload_id INTEGER,
+    priority INTEGER,
+    expiration INTEGER,
+    status INTEGER,
+    reason TEXT,
+    detail TEXT,
+    request_id TEXT,
+    unique_id TEXT,
+    latency_us INTEGER
+);
+CREATE INDEX channel_requests_identity ON channel_requests(identity_id);
+CREATE INDEX channel_requests_endpoint ON channel_requests(endpoint_id);
+CREATE INDEX channel_requests_channel ON channel_requests(channel);
+";
+
 /// Every migration, in order; index + 1 is the version it produces.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Why the schema could not be brought up to date.
 #[derive(Debug)]

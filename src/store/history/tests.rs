@@ -521,3 +521,75 @@ fn retention_drops_old_rows_and_what_only_they_used() {
     assert_eq!(left, vec![r#"{"aps":{"alert":"new"}}"#.to_string()]);
     history.integrity_check().unwrap();
 }
+
+fn channel_record(time_ms: i64, operation: &'static str, payload: Option<&str>) -> ChannelRecord {
+    ChannelRecord {
+        time_ms,
+        identity: "team key".into(),
+        endpoint: "simulator".into(),
+        app: "com.example.app".into(),
+        operation,
+        channel: Some("Y2hhbm5lbA==".into()),
+        storage_policy: Some(1),
+        payload: payload.map(|body| body.as_bytes().to_vec()),
+        priority: payload.map(|_| 5),
+        expiration: payload.map(|_| 0),
+        status: Some(if operation == "create" { 201 } else { 200 }),
+        reason: None,
+        detail: Some(format!("{operation} answered")),
+        request_id: Some("123e4567-e89b-12d3-a456-426614174000".into()),
+        unique_id: None,
+        latency_us: Some(2_500),
+    }
+}
+
+#[test]
+fn channel_requests_and_broadcasts_are_a_view_that_pruning_keeps_whole() {
+    let dir = TempDir::new("channels");
+    let mut history = History::open(&dir.db()).unwrap();
+    let update = r#"{"aps":{"event":"update","timestamp":1,"content-state":{}}}"#;
+    history
+        .record_channel_request(&channel_record(T0, "create", None))
+        .unwrap();
+    let broadcast = history
+        .record_channel_request(&channel_record(T0 + HOUR, "broadcast", Some(update)))
+        .unwrap();
+    let rows = history
+        .view_rows(View::Channels, &Filter::default(), None, 0, 10)
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].id, broadcast, "newest first");
+    let get = |row: &ConversationRow, column| row.get(View::Channels, column).cloned();
+    assert_eq!(
+        get(&rows[0], "operation"),
+        Some(Cell::Text("broadcast".into()))
+    );
+    assert_eq!(get(&rows[0], "payload"), Some(Cell::Text(update.into())));
+    assert_eq!(get(&rows[0], "latency_ms"), Some(Cell::Int(2)));
+    assert_eq!(get(&rows[1], "status"), Some(Cell::Int(201)));
+    assert_eq!(get(&rows[1], "payload"), Some(Cell::Empty));
+    let other = Filter {
+        identity: Some("someone else".into()),
+        ..Filter::default()
+    };
+    assert_eq!(history.view_count(View::Channels, &other).unwrap(), 0);
+    let by_token = Filter {
+        token: Some("abcd".parse().unwrap()),
+        ..Filter::default()
+    };
+    assert!(matches!(
+        history.view_count(View::Channels, &by_token),
+        Err(HistoryError::FilterNotInView { field: "token", .. })
+    ));
+    // Pruning the sends of a day keeps a younger broadcast and its payload.
+    let by_age = Retention {
+        max_age_days: Some(1),
+        ..Retention::default()
+    };
+    history.prune(&by_age, T0 + 24 * HOUR + HOUR / 2).unwrap();
+    let rows = history
+        .view_rows(View::Channels, &Filter::default(), None, 0, 10)
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(get(&rows[0], "payload"), Some(Cell::Text(update.into())));
+}

@@ -480,6 +480,90 @@ impl History {
     }
 }
 
+/// One request to the channel management API or one broadcast, with its answer: a row of
+/// the Channels view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelRecord {
+    /// When it was sent, ms since the epoch.
+    pub time_ms: i64,
+    /// The identity's name, as the history names it.
+    pub identity: String,
+    /// `simulator` or `host:port`.
+    pub endpoint: String,
+    /// The app (bundle id).
+    pub app: String,
+    /// `create`, `read`, `list`, `delete` or `broadcast`.
+    pub operation: &'static str,
+    /// The channel it was about, or the one made.
+    pub channel: Option<String>,
+    /// The storage policy asked for or read (0 or 1).
+    pub storage_policy: Option<u8>,
+    /// A broadcast's payload.
+    pub payload: Option<Vec<u8>>,
+    /// A broadcast's priority.
+    pub priority: Option<u8>,
+    /// A broadcast's expiration (UNIX seconds).
+    pub expiration: Option<u32>,
+    /// The HTTP status; `None` when no answer came.
+    pub status: Option<u16>,
+    /// The refusal's reason.
+    pub reason: Option<String>,
+    /// The answer in words ("3 channels"), or why none came.
+    pub detail: Option<String>,
+    /// `apns-request-id` as answered.
+    pub request_id: Option<String>,
+    /// `apns-unique-id` (development).
+    pub unique_id: Option<String>,
+    /// From sending to the answer, microseconds.
+    pub latency_us: Option<i64>,
+}
+
+impl History {
+    /// Records a channel request or a broadcast; returns its row id.
+    pub fn record_channel_request(&mut self, record: &ChannelRecord) -> Result<i64, HistoryError> {
+        let path = self.path.clone();
+        let error = |source| HistoryError::from_sqlite(&path, source);
+        let tx = self.write_transaction()?;
+        let identity_id = id_for(&tx, "identities", "name", &record.identity).map_err(error)?;
+        let endpoint_id = id_for(&tx, "endpoints", "address", &record.endpoint).map_err(error)?;
+        let payload_id = record
+            .payload
+            .as_deref()
+            .map(|body| payload_id(&tx, body))
+            .transpose()
+            .map_err(error)?;
+        tx.prepare_cached(
+            "INSERT INTO channel_requests (time_ms, identity_id, endpoint_id, app, operation,
+                 channel, storage_policy, payload_id, priority, expiration, status, reason, detail,
+                 request_id, unique_id, latency_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )
+        .map_err(error)?
+        .execute(params![
+            record.time_ms,
+            identity_id,
+            endpoint_id,
+            record.app,
+            record.operation,
+            record.channel,
+            record.storage_policy,
+            payload_id,
+            record.priority,
+            record.expiration,
+            record.status,
+            record.reason,
+            record.detail,
+            record.request_id,
+            record.unique_id,
+            record.latency_us,
+        ])
+        .map_err(error)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(error)?;
+        Ok(id)
+    }
+}
+
 enum Message {
     Outcome(usize, Outcome),
     Finish(Aftermath),
