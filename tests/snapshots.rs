@@ -107,6 +107,7 @@ fn snapshot(view: View, theme: Theme, name: &str, first_port: u16, seed: Seed) {
             http2: first_port,
             legacy: first_port + 1,
             feedback: first_port + 2,
+            channels: first_port + 3,
         },
         ..UiState::default()
     };

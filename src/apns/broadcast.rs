@@ -290,6 +290,8 @@ pub enum ChannelReply {
     Channels(Vec<ChannelId>),
     /// A channel was deleted.
     Deleted(ChannelId),
+    /// A broadcast was accepted for the devices subscribed to a channel.
+    Broadcast(ChannelId),
 }
 
 impl fmt::Display for ChannelReply {
@@ -308,6 +310,7 @@ impl fmt::Display for ChannelReply {
                 n => write!(f, "{} channels", group_thousands(n)),
             },
             ChannelReply::Deleted(id) => write!(f, "deleted channel {id}"),
+            ChannelReply::Broadcast(id) => write!(f, "broadcast accepted on channel {id}"),
         }
     }
 }
@@ -404,6 +407,19 @@ impl Broadcast {
         headers.push(("apns-priority", self.priority.to_string()));
         headers.push(("apns-expiration", self.expiration.to_string()));
         headers
+    }
+
+    /// Reads APNs's answer: accepted only on 200.
+    pub fn parse_answer(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<ChannelReply, ChannelAnswerError> {
+        if status == 200 {
+            Ok(ChannelReply::Broadcast(self.channel.clone()))
+        } else {
+            Err(ChannelAnswerError::Refused(refusal(status, body)?))
+        }
     }
 
     /// The whole request, refusing a payload over the broadcast limit.

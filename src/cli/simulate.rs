@@ -22,6 +22,9 @@ pub struct SimulateArgs {
     /// Feedback service port (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub feedback_port: u16,
+    /// Broadcast channel management API port (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub channels_port: u16,
     /// Rules as JSON: bad_tokens, unregistered, throttled, flaky, error_response_delay_ms, ...
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -58,6 +61,7 @@ pub async fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
         http2_port: args.http2_port,
         legacy_port: args.legacy_port,
         feedback_port: args.feedback_port,
+        channels_port: args.channels_port,
         rules,
         ..SimulatorConfig::default()
     };
@@ -70,6 +74,10 @@ pub async fn run(args: SimulateArgs) -> Result<ExitCode, CliError> {
     output::line(&format!(
         "feedback service  {}",
         simulator.feedback_endpoint()
+    ));
+    output::line(&format!(
+        "channel API       {}",
+        simulator.channels_endpoint()
     ));
     if let Some(dir) = &args.tls_dir {
         std::fs::create_dir_all(dir).map_err(FileError::writing(dir))?;

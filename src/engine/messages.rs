@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::channels::{ChannelAnswer, ChannelRequest};
 use super::connection::{Connection, Labels};
 use super::error::Failure;
 use super::probe::ProbeVerdict;
@@ -26,6 +27,8 @@ pub struct SimulatorPorts {
     pub legacy: u16,
     /// The feedback service.
     pub feedback: u16,
+    /// The broadcast channel management API.
+    pub channels: u16,
 }
 
 /// Numbers a command so its events can be matched to it.
@@ -213,6 +216,19 @@ pub enum Command {
         /// The ports; a change restarts the simulator.
         ports: SimulatorPorts,
     },
+    /// A broadcast channel operation or a broadcast: answered by `ChannelAnswered` (APNs's
+    /// answer, a refusal included), or `Failed` when no answer came or it could not be sent.
+    Channel {
+        /// Request id.
+        id: RequestId,
+        /// Where to and with what: the management API's host for the target (for a custom
+        /// target, its own HOST:PORT), or the provider API's for a broadcast.
+        connection: Box<Connection>,
+        /// What to do.
+        request: ChannelRequest,
+        /// Whether to record it in the history.
+        record_history: bool,
+    },
     /// Set how long the history keeps sends: answered by `Done`.
     SetRetention {
         /// Request id.
@@ -321,6 +337,15 @@ pub enum Event {
         /// Healthy or not, in words.
         verdict: ProbeVerdict,
     },
+    /// APNs answered a channel operation or a broadcast.
+    ChannelAnswered {
+        /// The request id.
+        id: RequestId,
+        /// The answer.
+        answer: Box<ChannelAnswer>,
+        /// Set when the history could not record it.
+        history_problem: Option<Failure>,
+    },
     /// A command that changes or writes something finished.
     Done {
         /// The request id.
@@ -366,6 +391,7 @@ impl Event {
             | Event::Doctored { id, .. }
             | Event::ConnectionTested { id, .. }
             | Event::Done { id, .. }
+            | Event::ChannelAnswered { id, .. }
             | Event::Feedback { id, .. }
             | Event::Failed { id, .. } => Some(*id),
             Event::SimulatorRunning { .. } => None,

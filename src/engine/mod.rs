@@ -2,6 +2,7 @@
 //! commands and answering with events, so that no front end blocks, and every front end
 //! (the app, the CLI, the REST API) takes the same path.
 
+mod channels;
 mod connection;
 mod error;
 mod job;
@@ -11,6 +12,7 @@ mod report;
 mod router;
 mod runtime;
 
+pub use channels::{ChannelAnswer, ChannelRequest};
 pub use connection::{Connection, CredentialChoice, Labels, Target, auth_kind, pick_topic};
 pub use error::{EngineError, ErrorKind, Failure};
 pub use messages::{Command, Event, LegacyRounds, RequestId, SendRequest, SimulatorPorts};

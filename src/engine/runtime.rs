@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::channels;
 use super::connection::{self, Connection, CredentialChoice, Resolved, Resolver, pick_topic};
 use super::error::EngineError;
 use super::job::{BatchSender, Job, execute};
@@ -19,8 +20,7 @@ use crate::apns::{
     fill_live_activity_timestamp, lint,
 };
 use crate::net::{
-    Http2Auth, Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service, read_feedback,
-    system_clock,
+    Http2Config, Http2Sender, LegacyConfig, LegacySender, Pool, Service, read_feedback,
 };
 use crate::simulator::{Rules, Simulator, SimulatorConfig};
 use crate::store::DataPaths;
@@ -403,6 +403,34 @@ impl Engine {
                     Err(error) => self.fail(id, &error.into()),
                 }
             }
+            Command::Channel {
+                id,
+                connection,
+                request,
+                record_history,
+            } => {
+                // Beside what follows, as a send is: an answer may take a while.
+                let engine = Arc::clone(engine);
+                tokio::spawn(async move {
+                    let history = record_history.then(|| engine.settings.paths.history_db());
+                    let exchanged = channels::carry_out(
+                        engine.as_ref(),
+                        &engine.pool,
+                        &connection,
+                        request,
+                        history,
+                    )
+                    .await;
+                    match exchanged.result {
+                        Ok(answer) => engine.emit(Event::ChannelAnswered {
+                            id,
+                            answer: Box::new(answer),
+                            history_problem: exchanged.history_problem,
+                        }),
+                        Err(error) => engine.fail(id, &error),
+                    }
+                });
+            }
             Command::DoctorIdentity { id, name } => {
                 let result =
                     tokio::task::block_in_place(|| self.identities.doctor(&name, now_secs()))
@@ -495,6 +523,7 @@ impl Engine {
             http2_port: ports.http2,
             legacy_port: ports.legacy,
             feedback_port: ports.feedback,
+            channels_port: ports.channels,
             ..SimulatorConfig::default()
         })
         .await?;
@@ -516,6 +545,7 @@ impl Engine {
                 http2: simulator.http2_endpoint().port,
                 legacy: simulator.legacy_endpoint().port,
                 feedback: simulator.feedback_endpoint().port,
+                channels: simulator.channels_endpoint().port,
             },
             ca,
         });
@@ -590,13 +620,7 @@ impl Engine {
             .map_err(|error| EngineError::Unsendable(error.to_string()))?;
         let sender = match (transport, credential) {
             (Transport::Http2, credential) => {
-                let auth = match credential {
-                    Credential::Certificate(identity) => Http2Auth::Certificate(identity),
-                    Credential::Token(issuer) => Http2Auth::Token {
-                        issuer: Arc::new(Mutex::new(issuer)),
-                        clock: system_clock(),
-                    },
-                };
+                let auth = channels::http2_auth(credential);
                 let mut sender =
                     Http2Sender::new(Arc::clone(pool), Http2Config::new(endpoint, auth));
                 sender.concurrency = request.concurrency.max(1);

@@ -39,6 +39,8 @@ pub struct SimulatorPortsBody {
     pub legacy: u16,
     /// Feedback service.
     pub feedback: u16,
+    /// Broadcast channel management API.
+    pub channels: u16,
 }
 
 #[utoipa::path(get, path = "/v1/health", tag = "v1",
@@ -54,6 +56,7 @@ async fn health(State(api): State<Arc<Api>>) -> Json<Health> {
                 http2: ports.http2,
                 legacy: ports.legacy,
                 feedback: ports.feedback,
+                channels: ports.channels,
             }),
     })
 }

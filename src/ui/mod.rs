@@ -596,8 +596,8 @@ impl App {
                 (Some((ports, _)), _) => {
                     theme::chip(ui, "Simulator listening", theme::Tone::Accepted);
                     ui.label(theme::quiet(format!(
-                        "127.0.0.1 · HTTP/2 {} · legacy {} · feedback {}",
-                        ports.http2, ports.legacy, ports.feedback
+                        "127.0.0.1 · HTTP/2 {} · legacy {} · feedback {} · channels {}",
+                        ports.http2, ports.legacy, ports.feedback, ports.channels
                     )));
                 }
                 (None, Some(_)) => {

@@ -66,8 +66,8 @@ pub fn show(
     match &status.running {
         Some((ports, ca)) => {
             ui.label(format!(
-                "Listening on 127.0.0.1: HTTP/2 port {}, legacy gateway {}, feedback {}",
-                ports.http2, ports.legacy, ports.feedback
+                "Listening on 127.0.0.1: HTTP/2 port {}, legacy gateway {}, feedback {}, channel API {}",
+                ports.http2, ports.legacy, ports.feedback, ports.channels
             ));
             match ca {
                 Ok(path) => ui.label(format!("Its CA certificate: {}", path.display())),
@@ -87,6 +87,7 @@ pub fn show(
             ("HTTP/2 port", &mut ports.http2),
             ("Legacy port", &mut ports.legacy),
             ("Feedback port", &mut ports.feedback),
+            ("Channel API port", &mut ports.channels),
         ] {
             let label = ui.label(name);
             ui.add(egui::DragValue::new(port)).labelled_by(label.id);
