@@ -90,7 +90,8 @@ impl fmt::Display for LiveActivityProblem {
             ),
             LiveActivityProblem::MissingContentState(event) => write!(
                 f,
-                "an {} event without \"content-state\" {}",
+                "{} {} event without \"content-state\" {}",
+                if *event == LiveActivityEvent::Start { "a" } else { "an" },
                 event.as_str(),
                 if *event == LiveActivityEvent::End {
                     "ends the activity showing its last state; send the final state to show that instead"

@@ -61,6 +61,9 @@ pub enum HistoryCommand {
     /// Connections that ended under a send: time, endpoint, typed cause, the notification
     /// that caused it when known, and what was resent.
     Disconnections(ViewArgs),
+    /// Broadcast channel requests and broadcasts: operation, app, channel, status, reason,
+    /// the answer in words, the payload of a broadcast, request and unique ids.
+    Channels(ViewArgs),
     /// Drop old rows now; with --save, after every send too.
     Prune(PruneArgs),
 }
@@ -228,6 +231,7 @@ pub fn run(args: &HistoryArgs) -> Result<ExitCode, CliError> {
         Some(HistoryCommand::Disconnections(view)) => {
             show_view(&path, View::Disconnections, view, now)
         }
+        Some(HistoryCommand::Channels(view)) => show_view(&path, View::Channels, view, now),
         Some(HistoryCommand::Unregistered { format }) => {
             let format = match format {
                 DeadFormat::List => UnregisteredFormat::List,

@@ -1,7 +1,9 @@
 //! The command-line interface: one module per subcommand, output in `output`.
 
+mod activity;
 mod args;
 mod build;
+mod channels;
 mod connection;
 mod feedback;
 mod history;
@@ -46,6 +48,10 @@ pub enum Command {
     Identities(identities::IdentitiesArgs),
     /// Query the history of sends, answers, feedback and disconnections.
     History(history::HistoryArgs),
+    /// Start, update or end a Live Activity, by device token or over a broadcast channel.
+    Activity(activity::ActivityCommandArgs),
+    /// Create, list, read and delete broadcast channels (iOS 18 broadcast push).
+    Channels(channels::ChannelsArgs),
     /// Serve the local REST API (pyapns-compatible routes and a typed /v1) until Ctrl-C.
     Serve(serve::ServeArgs),
 }
@@ -143,6 +149,30 @@ pub enum CliError {
     /// The REST API cannot start.
     #[error(transparent)]
     Serve(#[from] crate::rest::ServeError),
+    /// A channel command for a custom gateway without the management API's host.
+    #[error(
+        "a custom --endpoint names the provider API only; give the channel management API's host with --channels-endpoint HOST:PORT"
+    )]
+    ChannelsEndpoint,
+    /// A flag whose value must be JSON.
+    #[error("{flag}: the value is not JSON ({message}); e.g. {flag} '{{\"score\":1}}'")]
+    FlagNotJson {
+        /// The flag.
+        flag: &'static str,
+        /// serde_json's message.
+        message: String,
+    },
+    /// `activity start --channel`.
+    #[error(
+        "a Live Activity cannot be started over a channel; start it with --token PUSH_TO_START_TOKEN and --input-channel ID, then update it with --channel"
+    )]
+    StartOverChannel,
+    /// `send --channel` without the app.
+    #[error("a broadcast needs --topic BUNDLE_ID: the app whose channel it is")]
+    BroadcastNeedsApp,
+    /// A bad broadcast channel id.
+    #[error(transparent)]
+    ChannelId(#[from] crate::apns::ChannelIdError),
     /// `--custom` without `=`.
     #[error("--custom {0:?} is not KEY=JSON, e.g. --custom order='{{\"id\":7}}'")]
     CustomNotKeyValue(String),
@@ -216,6 +246,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Identities(args) => identities::run(args),
         Command::History(args) => history::run(&args),
         Command::Serve(args) => serve::run(args),
+        Command::Channels(args) => block_on(channels::run(args)),
+        Command::Activity(args) => block_on(activity::run(args)),
     };
     result.unwrap_or_else(|error| {
         output::error(&error.to_string());

@@ -9,8 +9,11 @@ use clap::Args;
 use super::args::{MessageArgs, TransportArgs};
 use super::connection::ConnectionArgs;
 use super::{CliError, output};
-use crate::apns::{BatchReport, DeviceToken, Outcome, OutcomeKind, TokenList, Transport};
-use crate::engine::{Command, Event, LegacyRounds, SendRequest};
+use crate::apns::{
+    BatchReport, Broadcast, ChannelId, DeviceToken, Expiration, Outcome, OutcomeKind, TokenList,
+    Topic, Transport,
+};
+use crate::engine::{ChannelRequest, Command, Event, LegacyRounds, SendRequest};
 use crate::store::{FileKind, Limited, read_limited, read_up_to};
 
 /// Sends one notification to every given token.
@@ -22,6 +25,11 @@ pub struct SendArgs {
     /// A file of tokens, one per line ("-" reads standard input); blank lines and # comments are skipped.
     #[arg(long = "tokens", value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Broadcast to every device subscribed to this channel instead of sending to tokens
+    /// (a Live Activity update or end; --topic names the app; priority 10 and expiration 0
+    /// unless given).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["tokens", "token_file"])]
+    pub channel: Option<String>,
     #[command(flatten)]
     pub message: MessageArgs,
     #[command(flatten)]
@@ -118,6 +126,9 @@ impl SendArgs {
 /// Runs `send`: the flags become the engine's `SendRequest`; the engine resolves, lints,
 /// records and sends exactly as it does for the app.
 pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
+    if let Some(channel) = &args.channel {
+        return broadcast(&args, channel.parse()?);
+    }
     let tokens = args.tokens()?;
     let transport = args.transport.transport();
     let template = args.message.notification(tokens[0].clone())?;
@@ -128,6 +139,50 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         confirm_every: args.confirm_every,
     };
     request.record_history = !args.no_history;
+    deliver(request, args.json).await
+}
+
+/// `send --channel`: the message flags as a broadcast.
+fn broadcast(args: &SendArgs, channel: ChannelId) -> Result<ExitCode, CliError> {
+    let headers = &args.message.headers;
+    let bundle: Topic = headers
+        .topic
+        .as_deref()
+        .ok_or(CliError::BroadcastNeedsApp)?
+        .parse()?;
+    let broadcast = Broadcast {
+        bundle,
+        channel,
+        priority: headers
+            .priority
+            .as_deref()
+            .map(str::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        expiration: headers
+            .expiration
+            .as_deref()
+            .map(str::parse)
+            .transpose()?
+            .unwrap_or(Expiration::IMMEDIATELY),
+        request_id: headers.apns_id.as_deref().map(str::parse).transpose()?,
+        payload: args.message.payload.payload()?,
+    };
+    super::channels::ask(
+        args.connection.connection(Transport::Http2)?,
+        ChannelRequest::Broadcast {
+            broadcast: Box::new(broadcast),
+            policy: None,
+        },
+        args.json,
+        !args.no_history,
+    )
+}
+
+/// Sends `request` through the engine, showing progress and every outcome; exits 0 only
+/// when every notification was accepted.
+pub(super) async fn deliver(request: SendRequest, json: bool) -> Result<ExitCode, CliError> {
+    let transport = request.connection.transport;
     let total = request.tokens.len();
     let engine = super::engine()?;
     let id = engine.next_id();
@@ -178,7 +233,7 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
             } if of == id => {
                 progress.finish();
                 report.outcomes = outcomes.into_iter().flatten().collect();
-                print_report(&report, args.json, http2);
+                print_report(&report, json, http2);
                 if let Some(problem) = history_problem {
                     output::warn(&format!("the history is incomplete: {problem}"));
                 }

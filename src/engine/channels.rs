@@ -89,6 +89,53 @@ impl ChannelAnswer {
     pub fn succeeded(&self) -> bool {
         self.result.is_ok()
     }
+
+    /// The answer as one JSON object: what the CLI's `--json` prints and the REST API returns.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::json!({
+            "operation": self.operation,
+            "app": self.app,
+            "identity": self.labels.identity,
+            "endpoint": self.labels.endpoint,
+            "status": self.status,
+            "succeeded": self.succeeded(),
+            "request_id": self.request_id,
+            "unique_id": self.unique_id,
+            "latency_ms": self.latency.as_secs_f64() * 1000.0,
+            "warnings": self.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        let fields = match &self.result {
+            Ok(ChannelReply::Created { id, policy }) => serde_json::json!({
+                "channel": id, "storage_policy": policy.value(),
+            }),
+            Ok(ChannelReply::Channel {
+                id,
+                policy,
+                push_type,
+            }) => serde_json::json!({
+                "channel": id,
+                "storage_policy": policy.map(StoragePolicy::value),
+                "push_type": push_type,
+            }),
+            Ok(ChannelReply::Channels(ids)) => serde_json::json!({ "channels": ids }),
+            Ok(ChannelReply::Deleted(id) | ChannelReply::Broadcast(id)) => {
+                serde_json::json!({ "channel": id })
+            }
+            Err(ChannelAnswerError::Refused(refusal)) => serde_json::json!({
+                "reason": refusal.rejection.reason.as_str(),
+                "explanation": refusal.rejection.reason.explanation(),
+            }),
+            Err(other) => serde_json::json!({ "error": other.to_string() }),
+        };
+        if let (Some(object), serde_json::Value::Object(fields)) = (object.as_object_mut(), fields)
+        {
+            object.extend(fields);
+            if let Some(payload) = &self.payload {
+                object.insert("payload".into(), payload.clone().into());
+            }
+        }
+        object
+    }
 }
 
 /// What was asked, to read the answer by.
@@ -220,7 +267,7 @@ pub(super) async fn carry_out(
     };
     let operation = request.operation();
     let app = request.app().bundle_id().to_owned();
-    let resolved = match connection::resolve(resolver, connection, request.service()).await {
+    let resolved = match connection::resolve(resolver, connection, request.service(), true).await {
         Ok(resolved) => resolved,
         Err(error) => return not_sent(error),
     };

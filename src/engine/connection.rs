@@ -162,15 +162,23 @@ fn read_ca(
 }
 
 /// Resolves `connection` for `service`. The one place that decides endpoints, ports, trust,
-/// credentials and labels. Blocking work (keychain, files) runs in place: call it from a
-/// multi-threaded runtime.
+/// credentials and labels. `needs_token` says the request takes token auth only (a Live
+/// Activity, a location push, a broadcast): the simulator's own credential is then its
+/// token key, for its own app. Blocking work (keychain, files) runs in place: call it from
+/// a multi-threaded runtime.
 pub(super) async fn resolve(
     resolver: &impl Resolver,
     connection: &Connection,
     service: Service,
+    needs_token: bool,
 ) -> Result<Resolved, EngineError> {
     let now = now_secs();
     let (credential, topics, identity_label) = match &connection.credential {
+        CredentialChoice::SimulatorOwn if needs_token => (
+            None,
+            vec![SIMULATOR_TOPIC.to_owned()],
+            "simulator".to_owned(),
+        ),
         CredentialChoice::SimulatorOwn => (None, Vec::new(), "simulator".to_owned()),
         CredentialChoice::Stored(name) => {
             let (metadata, credential) =
@@ -197,6 +205,7 @@ pub(super) async fn resolve(
             };
             let credential = match credential {
                 Some(credential) => credential,
+                None if needs_token => Credential::Token(simulator.token_issuer()?),
                 None => Credential::Certificate(simulator.client_identity(SIMULATOR_TOPIC)?),
             };
             // The simulator trusts a user's token key as APNs trusts the keys of the account.

@@ -601,7 +601,16 @@ impl Engine {
             credential,
             labels,
             topics,
-        } = connection::resolve(self, &request.connection, service_for(transport)).await?;
+        } = connection::resolve(
+            self,
+            &request.connection,
+            service_for(transport),
+            matches!(
+                request.template.push_type,
+                PushType::LiveActivity | PushType::Location
+            ),
+        )
+        .await?;
         let mut template = request.template;
         template.topic = pick_topic(template.topic.as_ref(), &topics, &template.push_type);
         let now = now_secs().max(0) as u64;
@@ -768,7 +777,7 @@ impl Engine {
         connection: &Connection,
         record_history: bool,
     ) -> Result<(), EngineError> {
-        let resolved = connection::resolve(self, connection, Service::Feedback).await?;
+        let resolved = connection::resolve(self, connection, Service::Feedback, false).await?;
         let Credential::Certificate(identity) = &resolved.credential else {
             return Err(EngineError::LegacyNeedsCertificate);
         };

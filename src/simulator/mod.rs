@@ -40,7 +40,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use crate::apns::{ChannelId, ClientIdentity, StoragePolicy};
+use crate::apns::{ChannelId, ClientIdentity, SigningKey, StoragePolicy, TokenIssuer};
 use crate::net::Endpoint;
 
 pub use error::SimulatorError;
@@ -282,6 +282,17 @@ impl Simulator {
     /// The .p8 key, key id and team id whose provider tokens the simulator accepts.
     pub fn token_key(&self) -> TokenKey {
         self.pki.token_key().clone()
+    }
+
+    /// A provider-token issuer with the simulator's own key: what a send with no identity
+    /// uses where token auth is required (Live Activities, location, broadcast).
+    pub fn token_issuer(&self) -> Result<TokenIssuer, SimulatorError> {
+        let key = self.pki.token_key();
+        Ok(TokenIssuer::new(
+            SigningKey::from_p8_pem(&key.p8_pem)?,
+            key.key_id.clone(),
+            key.team_id.clone(),
+        ))
     }
 
     /// Accepts provider tokens signed with `key` from now on (connections made after this),
