@@ -31,12 +31,12 @@ impl Setup {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("ca.pem"), simulator.ca_pem()).unwrap();
+        std::fs::create_dir_all(&dir).expect("test setup");
+        std::fs::write(dir.join("ca.pem"), simulator.ca_pem()).expect("test setup");
         let key = simulator.token_key();
-        std::fs::write(dir.join("key.p8"), &key.p8_pem).unwrap();
-        let (cert, private) = simulator.client_identity_pem(&[APP]).unwrap();
-        std::fs::write(dir.join("client.pem"), format!("{cert}{private}")).unwrap();
+        std::fs::write(dir.join("key.p8"), &key.p8_pem).expect("test setup");
+        let (cert, private) = simulator.client_identity_pem(&[APP]).expect("test setup");
+        std::fs::write(dir.join("client.pem"), format!("{cert}{private}")).expect("test setup");
         Setup {
             _runtime: runtime,
             simulator,
@@ -260,7 +260,7 @@ fn a_script_creates_a_channel_starts_an_activity_on_it_broadcasts_three_updates_
     let operations: Vec<&str> = rows
         .iter()
         .rev()
-        .map(|row| row["operation"].as_str().unwrap())
+        .map(|row| row["operation"].as_str().expect("an operation"))
         .collect();
     assert_eq!(
         operations,
