@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::{LiveActivityEvent, Payload, Severity};
+use super::{Alert, ChannelId, LiveActivityEvent, Payload, PayloadError, Severity, Sound};
 
 /// An update whose `timestamp` is older than this when sent is likely dropped: the device
 /// keeps the newest state it has, and a hand-typed timestamp goes stale fast.
@@ -238,6 +238,106 @@ pub fn fill_live_activity_timestamp(payload: &mut Payload, now: u64) -> bool {
     payload.set_aps_key("timestamp", now.into())
 }
 
+/// What a remote start asks the new activity to listen on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActivityInput {
+    /// `input-push-token: 1`: hand out an update token for this activity.
+    PushToken,
+    /// `input-push-channel`: subscribe it to a broadcast channel.
+    Channel(ChannelId),
+}
+
+/// The keys only a start carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartKeys {
+    /// `attributes-type`: the ActivityAttributes type's name.
+    pub attributes_type: String,
+    /// `attributes`: the static attributes.
+    pub attributes: serde_json::Value,
+    /// An update token or a channel, if asked for.
+    pub input: Option<ActivityInput>,
+}
+
+/// A Live Activity push as front ends describe it, before it is JSON: what the CLI's
+/// `activity` flags and the app's workbench both fill.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveActivityPush {
+    /// start, update or end.
+    pub event: LiveActivityEvent,
+    /// `content-state`.
+    pub content_state: Option<serde_json::Value>,
+    /// `alert`, shown with the push.
+    pub alert: Option<Alert>,
+    /// `sound`.
+    pub sound: Option<String>,
+    /// `stale-date`, UNIX seconds.
+    pub stale_date: Option<u64>,
+    /// `dismissal-date`, UNIX seconds (end).
+    pub dismissal_date: Option<u64>,
+    /// `relevance-score`.
+    pub relevance_score: Option<f64>,
+    /// `timestamp`, UNIX seconds; `None` leaves it to the engine, which sets the send time.
+    pub timestamp: Option<u64>,
+    /// For a start.
+    pub start: Option<StartKeys>,
+}
+
+impl LiveActivityPush {
+    /// A push of `event` with nothing else set.
+    pub fn new(event: LiveActivityEvent) -> Self {
+        Self {
+            event,
+            content_state: None,
+            alert: None,
+            sound: None,
+            stale_date: None,
+            dismissal_date: None,
+            relevance_score: None,
+            timestamp: None,
+            start: None,
+        }
+    }
+
+    /// The payload, keys in the order Apple's examples give them.
+    pub fn payload(&self) -> Result<Payload, PayloadError> {
+        let mut builder = Payload::builder().event(self.event);
+        if let Some(timestamp) = self.timestamp {
+            builder = builder.timestamp(timestamp);
+        }
+        if let Some(state) = &self.content_state {
+            builder = builder.content_state(state.clone());
+        }
+        if let Some(start) = &self.start {
+            builder = builder
+                .attributes_type(start.attributes_type.clone())
+                .attributes(start.attributes.clone());
+            builder = match &start.input {
+                Some(ActivityInput::PushToken) => builder.input_push_token(),
+                Some(ActivityInput::Channel(channel)) => {
+                    builder.input_push_channel(channel.to_string())
+                }
+                None => builder,
+            };
+        }
+        if let Some(alert) = &self.alert {
+            builder = builder.alert(alert.clone());
+        }
+        if let Some(sound) = &self.sound {
+            builder = builder.sound(Sound::named(sound));
+        }
+        if let Some(date) = self.stale_date {
+            builder = builder.stale_date(date);
+        }
+        if let Some(date) = self.dismissal_date {
+            builder = builder.dismissal_date(date);
+        }
+        if let Some(score) = self.relevance_score {
+            builder = builder.relevance_score(score);
+        }
+        builder.build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +440,28 @@ mod tests {
                 LiveActivityProblem::DismissalWithoutEnd,
             ]
         );
+    }
+
+    #[test]
+    fn a_described_start_becomes_a_payload_that_passes_the_rules() {
+        let mut start = LiveActivityPush::new(LiveActivityEvent::Start);
+        start.content_state = Some(serde_json::json!({"score": 0}));
+        start.alert = Some(Alert {
+            title: Some("Kick-off".into()),
+            ..Alert::default()
+        });
+        start.start = Some(StartKeys {
+            attributes_type: "Match".into(),
+            attributes: serde_json::json!({"home": "Lyon"}),
+            input: Some(ActivityInput::Channel("Y2g=".parse().unwrap())),
+        });
+        let mut payload = start.payload().unwrap();
+        assert_eq!(
+            payload.to_json(),
+            r#"{"aps":{"event":"start","content-state":{"score":0},"attributes-type":"Match","attributes":{"home":"Lyon"},"input-push-channel":"Y2g=","alert":{"title":"Kick-off"}}}"#
+        );
+        fill_live_activity_timestamp(&mut payload, NOW);
+        assert_eq!(check_live_activity(&payload, NOW), []);
     }
 
     #[test]

@@ -45,8 +45,8 @@ pub use legacy_decode::{DecodedNotification, LegacyDecodeError, LegacyDecoder};
 pub use limit::{LegacyFormat, PayloadLimit, Transport, group_thousands};
 pub use lint::{AuthKind, Lint, Severity, lint, lint_broadcast};
 pub use live_activity::{
-    LiveActivityProblem, STALE_TIMESTAMP_SECS, check_live_activity, fill_live_activity_timestamp,
-    live_activity_event,
+    ActivityInput, LiveActivityProblem, LiveActivityPush, STALE_TIMESTAMP_SECS, StartKeys,
+    check_live_activity, fill_live_activity_timestamp, live_activity_event,
 };
 pub use notification::{Http2Request, Notification, NotificationError};
 pub use outcome::{

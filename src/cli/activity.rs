@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::CliError;
 use super::connection::ConnectionArgs;
 use crate::apns::{
-    Alert, Broadcast, ChannelId, DeviceToken, Expiration, LiveActivityEvent, Notification, Payload,
-    PayloadBuilder, Priority, PushType, Sound, Topic, Transport,
+    ActivityInput, Alert, Broadcast, ChannelId, DeviceToken, Expiration, LiveActivityEvent,
+    LiveActivityPush, Notification, Payload, Priority, PushType, StartKeys, Topic, Transport,
 };
 use crate::engine::{ChannelRequest, SendRequest};
 
@@ -116,32 +116,26 @@ fn json(flag: &'static str, text: &str) -> Result<Value, CliError> {
 }
 
 impl ActivityArgs {
-    /// The `aps` keys every event shares, after `event`.
-    fn builder(&self, event: LiveActivityEvent, now: u64) -> Result<PayloadBuilder, CliError> {
-        let mut builder = Payload::builder().event(event);
-        if let Some(timestamp) = self.timestamp {
-            builder = builder.timestamp(timestamp);
-        }
-        if let Some(state) = &self.state {
-            builder = builder.content_state(json("--state", state)?);
-        }
+    /// The push these flags describe, for `event`.
+    fn describe(&self, event: LiveActivityEvent, now: u64) -> Result<LiveActivityPush, CliError> {
+        let mut push = LiveActivityPush::new(event);
+        push.timestamp = self.timestamp;
+        push.content_state = self
+            .state
+            .as_deref()
+            .map(|state| json("--state", state))
+            .transpose()?;
         if self.title.is_some() || self.body.is_some() {
-            builder = builder.alert(Alert {
+            push.alert = Some(Alert {
                 title: self.title.clone(),
                 body: self.body.clone(),
                 ..Alert::default()
             });
         }
-        if let Some(sound) = &self.sound {
-            builder = builder.sound(Sound::named(sound));
-        }
-        if let Some(minutes) = self.stale_in {
-            builder = builder.stale_date(now + minutes * 60);
-        }
-        if let Some(score) = self.relevance {
-            builder = builder.relevance_score(score);
-        }
-        Ok(builder)
+        push.sound = self.sound.clone();
+        push.stale_date = self.stale_in.map(|minutes| now + minutes * 60);
+        push.relevance_score = self.relevance;
+        Ok(push)
     }
 
     async fn push(self, payload: Payload) -> Result<ExitCode, CliError> {
@@ -195,29 +189,27 @@ pub async fn run(args: ActivityCommandArgs) -> Result<ExitCode, CliError> {
             if args.channel.is_some() {
                 return Err(CliError::StartOverChannel);
             }
-            let mut builder = args
-                .builder(LiveActivityEvent::Start, now)?
-                .attributes_type(attributes_type)
-                .attributes(json("--attributes", &attributes)?);
-            if input_push_token {
-                builder = builder.input_push_token();
-            }
-            if let Some(channel) = input_channel {
-                builder = builder.input_push_channel(channel.parse::<ChannelId>()?.to_string());
-            }
-            let payload = builder.build()?;
+            let mut push = args.describe(LiveActivityEvent::Start, now)?;
+            let input = match input_channel {
+                Some(channel) => Some(ActivityInput::Channel(channel.parse()?)),
+                None => input_push_token.then_some(ActivityInput::PushToken),
+            };
+            push.start = Some(StartKeys {
+                attributes_type,
+                attributes: json("--attributes", &attributes)?,
+                input,
+            });
+            let payload = push.payload()?;
             args.push(payload).await
         }
         ActivityCommand::Update { args } => {
-            let payload = args.builder(LiveActivityEvent::Update, now)?.build()?;
+            let payload = args.describe(LiveActivityEvent::Update, now)?.payload()?;
             args.push(payload).await
         }
         ActivityCommand::End { args, dismiss_in } => {
-            let mut builder = args.builder(LiveActivityEvent::End, now)?;
-            if let Some(minutes) = dismiss_in {
-                builder = builder.dismissal_date(now + minutes * 60);
-            }
-            let payload = builder.build()?;
+            let mut push = args.describe(LiveActivityEvent::End, now)?;
+            push.dismissal_date = dismiss_in.map(|minutes| now + minutes * 60);
+            let payload = push.payload()?;
             args.push(payload).await
         }
     }
