@@ -16,7 +16,7 @@ use push_console::engine::SimulatorPorts;
 use push_console::store::DataPaths;
 use push_console::store::history::{BatchContext, History};
 use push_console::store::secrets::MemoryStore;
-use push_console::ui::{App, Theme, UiState, View};
+use push_console::ui::{App, KnownChannel, SentState, Theme, UiState, View};
 
 /// 2025-11-30 09:00 UTC: the seeded history's sends go out a minute apart from here.
 const SENT_AT_MS: i64 = 1_764_493_200_000;
@@ -29,6 +29,8 @@ enum Seed {
     History,
     /// The checked-in legacy .p12, imported through the form.
     Identity,
+    /// Two known channels, and a start subscribed to one with states sent before.
+    Live,
 }
 
 /// Records three one-token sends to the simulator at fixed times, with fixed apns-ids:
@@ -111,6 +113,38 @@ fn snapshot(view: View, theme: Theme, name: &str, first_port: u16, seed: Seed) {
         },
         ..UiState::default()
     };
+    if let Seed::Live = seed {
+        let channel = "e0TX+JwRTuadWmvh2mIbnw==";
+        state.channels.app = "com.example.pushconsole".into();
+        state.channels.known = vec![
+            KnownChannel {
+                id: channel.into(),
+                policy: Some(1),
+            },
+            KnownChannel {
+                id: "Q2hhbm5lbFR3b0lkZW50aXR5".into(),
+                policy: None,
+            },
+        ];
+        let activity = &mut state.activity;
+        activity.over_channel = true;
+        activity.channel = channel.into();
+        activity.state = "{\n  \"home\": 2,\n  \"away\": 1\n}".into();
+        activity.title = "Goal!".into();
+        activity.stale_in = "15".into();
+        for (minute, score) in [
+            (0, "{\"home\":1,\"away\":1}"),
+            (7, "{\"home\":2,\"away\":1}"),
+        ] {
+            activity.sent.push(SentState {
+                at_ms: 1_764_064_800_000 + minute * 60_000,
+                activity: format!("channel {channel}"),
+                event: "update".into(),
+                state: score.into(),
+                answer: "200 broadcast accepted on channel e0TX+JwRTuadWmvh2mIbnw==".into(),
+            });
+        }
+    }
     if let Seed::Identity = seed {
         state.import.path = "tests/fixtures/keychain-legacy-rc2-3des.p12".into();
         state.import.password = "fixture".into();
@@ -137,6 +171,7 @@ fn snapshot(view: View, theme: Theme, name: &str, first_port: u16, seed: Seed) {
             harness.get_by_label("accepted").click();
             wait_for(&mut harness, "Selected send");
         }
+        Seed::Live => {}
         Seed::Identity => {
             harness.get_by_label("Import").click();
             wait_for(&mut harness, "Imported com.example.legacy");
@@ -227,5 +262,27 @@ fn settings_dark() {
         "settings_dark",
         46_180,
         Seed::Nothing,
+    );
+}
+
+#[test]
+fn channels_light() {
+    snapshot(
+        View::Channels,
+        Theme::Light,
+        "channels_light",
+        46_190,
+        Seed::Live,
+    );
+}
+
+#[test]
+fn live_activity_light() {
+    snapshot(
+        View::LiveActivity,
+        Theme::Light,
+        "live_activity_light",
+        46_200,
+        Seed::Live,
     );
 }

@@ -1481,3 +1481,99 @@ fn a_send_through_the_rest_api_served_by_the_app_appears_in_its_followed_history
         "the API's send went to the API, not into the app's own results"
     );
 }
+
+#[test]
+fn from_the_app_a_channel_is_created_an_activity_started_on_it_updated_ended_and_the_channel_deleted()
+ {
+    let state = UiState {
+        view: View::Channels,
+        ..UiState::default()
+    };
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    run_until(&mut harness, "the simulator", |h| {
+        h.query_by_label("Simulator listening").is_some()
+    });
+    harness.get_by_label("Create channel").click();
+    run_until(&mut harness, "the new channel", |h| {
+        h.query_by_label_contains("201 created channel").is_some()
+    });
+    let channel = harness.state().state.channels.known[0].id.clone();
+    harness.get_by_label("Refresh channels").click();
+    run_until(&mut harness, "the list", |h| {
+        h.query_by_label("200 1 channel").is_some()
+    });
+    harness.get_by_label("Use for Live Activity").click();
+    harness.run();
+    assert_eq!(harness.state().state.view, View::LiveActivity);
+
+    // Start with a push-to-start token, subscribing the activity to the channel.
+    harness.get_by_label("Start").click();
+    harness.run();
+    {
+        let activity = &mut harness.state_mut().state.activity;
+        activity.token = "5a".repeat(80);
+        activity.attributes_type = "MatchAttributes".into();
+        activity.title = "Kick-off".into();
+    }
+    harness.get_by_label("a channel").click();
+    harness.state_mut().state.activity.input_channel = channel.clone();
+    harness.run();
+    harness.get_by_label("Start activity").click();
+    run_until(&mut harness, "the start", |h| {
+        h.state().state.activity.sent.len() == 1
+    });
+
+    // Three updates and the end, over the channel.
+    harness.get_by_label("Update").click();
+    harness.run();
+    harness.get_by_label("Over a channel").click();
+    harness.run();
+    for score in 1..=3 {
+        harness.state_mut().state.activity.state = format!(r#"{{"score":{score}}}"#);
+        harness.run();
+        harness.get_by_label("Send update").click();
+        run_until(&mut harness, "the broadcast", |h| {
+            h.state().state.activity.sent.len() == 1 + score
+        });
+    }
+    harness.get_by_label("End").click();
+    harness.run();
+    harness.get_by_label("End activity").click();
+    run_until(&mut harness, "the end", |h| {
+        h.state().state.activity.sent.len() == 5
+    });
+    let sent = &harness.state().state.activity.sent;
+    assert!(
+        sent.iter().all(|state| state.answer.starts_with("200 ")),
+        "{sent:?}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("States sent to this activity (4)")
+            .is_some(),
+        "the channel's four states are listed"
+    );
+
+    // Delete, after saying yes.
+    harness.get_by_label("Channels").click();
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    harness.get_by_label("Delete channel").click();
+    run_until(&mut harness, "the deletion", |h| {
+        h.query_by_label_contains("204 deleted channel").is_some()
+    });
+    assert!(harness.state().state.channels.known.is_empty());
+
+    // Every request and answer is in History.
+    harness.get_by_label("History").click();
+    harness.run();
+    open_history_tab(&mut harness, "Channel requests");
+    run_until(&mut harness, "the channel rows", |h| {
+        h.query_all_by_label("broadcast").count() == 4
+    });
+    assert!(harness.query_by_label("create").is_some());
+    assert!(harness.query_by_label("delete").is_some());
+}

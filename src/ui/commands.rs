@@ -42,7 +42,7 @@ const COMMAND_SHIFT: Modifiers = Modifiers {
 };
 
 /// Every command, in menu order.
-pub const ALL: [Command; 7] = [
+pub const ALL: [Command; 9] = [
     Command {
         action: Action::Send,
         name: "Send",
@@ -72,6 +72,16 @@ pub const ALL: [Command; 7] = [
         action: Action::Show(View::Settings),
         name: "Show Settings",
         shortcut: with(COMMAND, Key::Num4),
+    },
+    Command {
+        action: Action::Show(View::Channels),
+        name: "Show Channels",
+        shortcut: with(COMMAND, Key::Num5),
+    },
+    Command {
+        action: Action::Show(View::LiveActivity),
+        name: "Show Live Activities",
+        shortcut: with(COMMAND, Key::Num6),
     },
     Command {
         action: Action::Palette,

@@ -21,6 +21,8 @@ pub enum Pending {
         /// The endpoint it belongs with.
         target: TargetChoice,
     },
+    /// Delete a broadcast channel on APNs.
+    DeleteChannel(String),
     /// Keep only what a retention rule allows, from the next send on.
     SetRetention(Retention),
 }
@@ -43,6 +45,11 @@ impl Pending {
                 format!("Delete the token list {name:?}?"),
                 "The saved tokens are gone; the history keeps every send to them.".into(),
                 "Delete token list",
+            ),
+            Pending::DeleteChannel(id) => (
+                format!("Delete the channel {id}?"),
+                "APNs deletes it for every device subscribed; activities on it get no more updates, and its id cannot be made again.".into(),
+                "Delete channel",
             ),
             Pending::SetRetention(retention) => {
                 let mut rules = Vec::new();

@@ -29,13 +29,14 @@ pub enum HistoryTab {
 
 impl HistoryTab {
     /// Every tab, in order.
-    pub const ALL: [HistoryTab; 6] = [
+    pub const ALL: [HistoryTab; 7] = [
         HistoryTab::Sends,
         HistoryTab::Conversation(View::Batches),
         HistoryTab::Conversation(View::ErrorResponses),
         HistoryTab::Conversation(View::Feedback),
         HistoryTab::Conversation(View::Disconnections),
         HistoryTab::Conversation(View::Unregistered),
+        HistoryTab::Conversation(View::Channels),
     ];
 
     /// Its title.

@@ -11,6 +11,7 @@ mod history;
 mod history_view;
 mod identities;
 mod json_highlight;
+mod live;
 mod preview;
 mod rules_form;
 mod saved;
@@ -27,6 +28,7 @@ pub use conversation::{FeedbackForm, Link};
 pub use history::{HistoryForm, HistoryTab, HistoryWindow};
 pub use identities::{ConnectionTest, ConnectionTestForm, IdentitiesView, ImportForm, TestRecord};
 pub use json_highlight::{JsonColors, json_layout_job, layouter as json_layouter};
+pub use live::{ActivityForm, ChannelsForm, EventChoice, InputChoice, KnownChannel, SentState};
 pub use saved::Named;
 use send::ParsedTokens;
 pub use send::{ProtocolChoice, Run, SAMPLE_TOKEN, SendForm, TargetChoice, parse_tokens};
@@ -54,6 +56,10 @@ pub enum View {
     Identities,
     /// Simulator rules, history retention, folders.
     Settings,
+    /// Broadcast channels of an app.
+    Channels,
+    /// The Live Activity workbench.
+    LiveActivity,
 }
 
 /// Everything that survives a restart. No secrets: the .p12 password is skipped.
@@ -107,6 +113,10 @@ pub struct UiState {
     pub rest_api: bool,
     /// Where it listens (empty: 127.0.0.1:8088); loopback only in the app.
     pub rest_listen: String,
+    /// The Channels view.
+    pub channels: ChannelsForm,
+    /// The Live Activity workbench.
+    pub activity: ActivityForm,
 }
 
 /// Tokens saved for one identity and endpoint (a test device fleet per environment).
@@ -178,6 +188,17 @@ pub struct App {
     message: Option<String>,
     toasts: toast::Toasts,
     started: bool,
+    /// The Channels view's and the workbench's requests in flight and last answers.
+    live: LiveStatus,
+}
+
+/// What the Channels view and the Live Activity workbench wait for and last heard.
+#[derive(Debug, Default)]
+struct LiveStatus {
+    channel_request: Option<RequestId>,
+    channel_answer: Option<(String, theme::Tone)>,
+    activity_request: Option<RequestId>,
+    activity_answer: Option<(String, theme::Tone)>,
 }
 
 impl App {
@@ -224,6 +245,7 @@ impl App {
             message: None,
             toasts: toast::Toasts::default(),
             started: false,
+            live: LiveStatus::default(),
         })
     }
 
@@ -276,6 +298,53 @@ impl App {
                             .map(|problem| format!("the history is incomplete: {problem}")),
                     );
                 }
+                self.reload_history();
+            }
+            Event::ChannelAnswered { id, answer, .. } if self.live.channel_request == Some(id) => {
+                self.live.channel_request = None;
+                if let Ok(reply) = &answer.result {
+                    self.state.channels.learn(reply);
+                }
+                self.live.channel_answer = Some(live::answer_line(&answer));
+                self.reload_history();
+            }
+            Event::ChannelAnswered { id, answer, .. } if self.live.activity_request == Some(id) => {
+                self.live.activity_request = None;
+                let line = live::answer_line(&answer);
+                self.state
+                    .activity
+                    .remember(crate::store::history::now_ms(), line.0.clone());
+                self.live.activity_answer = Some(line);
+                self.reload_history();
+            }
+            Event::Outcome { id, outcome, .. } if self.live.activity_request == Some(id) => {
+                let line = match outcome.reason() {
+                    Some(reason) => (
+                        format!(
+                            "{} {reason}: {}",
+                            outcome.http_status().unwrap_or_default(),
+                            reason.explanation()
+                        ),
+                        theme::Tone::Rejected,
+                    ),
+                    None if outcome.kind() == crate::apns::OutcomeKind::Accepted => {
+                        ("200 accepted".to_owned(), theme::Tone::Accepted)
+                    }
+                    None => (
+                        outcome.failure().map_or_else(
+                            || outcome.kind().as_str().to_owned(),
+                            ToString::to_string,
+                        ),
+                        theme::Tone::Rejected,
+                    ),
+                };
+                self.state
+                    .activity
+                    .remember(crate::store::history::now_ms(), line.0.clone());
+                self.live.activity_answer = Some(line);
+            }
+            Event::SendFinished { id, .. } if self.live.activity_request == Some(id) => {
+                self.live.activity_request = None;
                 self.reload_history();
             }
             Event::HistoryPage { id, rows, total } => {
@@ -352,6 +421,16 @@ impl App {
                 }
                 if self.feedback_read == Some(id) {
                     self.feedback_read = None;
+                }
+                if self.live.channel_request == Some(id) {
+                    self.live.channel_request = None;
+                    self.live.channel_answer = Some((message, theme::Tone::Rejected));
+                    return;
+                }
+                if self.live.activity_request == Some(id) {
+                    self.live.activity_request = None;
+                    self.live.activity_answer = Some((message, theme::Tone::Rejected));
+                    return;
                 }
                 if self
                     .simulator
@@ -493,6 +572,8 @@ impl App {
                     (View::History, "History"),
                     (View::Identities, "Identities"),
                     (View::Settings, "Settings"),
+                    (View::Channels, "Channels"),
+                    (View::LiveActivity, "Live Activities"),
                 ] {
                     if ui
                         .selectable_label(self.state.view == view, label)
@@ -534,6 +615,8 @@ impl App {
                 View::Send => self.send_view(ui),
                 View::History => self.history_view(ui),
                 View::Settings => self.settings_view(ui),
+                View::Channels => self.channels_view(ui),
+                View::LiveActivity => self.activity_view(ui),
                 View::Identities => {
                     match identities::show(
                         ui,
@@ -685,6 +768,11 @@ impl App {
             }),
             Pending::SetRetention(retention) => {
                 self.request(|id| Command::SetRetention { id, retention });
+            }
+            Pending::DeleteChannel(id) => {
+                if let Ok(id) = id.parse() {
+                    self.ask_channels(crate::apns::ChannelOperation::Delete(id));
+                }
             }
         }
     }

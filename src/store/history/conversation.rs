@@ -66,7 +66,7 @@ impl View {
             View::Feedback => "Feedback",
             View::Disconnections => "Disconnections",
             View::Unregistered => "Unregistered tokens",
-            View::Channels => "Channels",
+            View::Channels => "Channel requests",
         }
     }
 
