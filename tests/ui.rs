@@ -1577,3 +1577,28 @@ fn from_the_app_a_channel_is_created_an_activity_started_on_it_updated_ended_and
     assert!(harness.query_by_label("create").is_some());
     assert!(harness.query_by_label("delete").is_some());
 }
+
+#[test]
+fn a_live_activity_starter_sends_to_the_simulator_with_no_identity() {
+    let (app, _home) = app(UiState::default());
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("Start from").click();
+    harness.run();
+    harness
+        .get_by_label("Live Activity: start (push-to-start token)")
+        .click();
+    harness.run();
+    assert_eq!(harness.state().state.compose.push_type, "liveactivity");
+    harness.get_by_label("Send to 1 token").click();
+    run_until(&mut harness, "the send to finish", |h| {
+        h.state().run.as_ref().is_some_and(|run| run.finished)
+    });
+    let run = harness.state().run.as_ref().expect("a run");
+    let outcome = run.outcomes[0].as_ref().expect("an outcome");
+    assert_eq!(
+        outcome.kind(),
+        push_console::apns::OutcomeKind::Accepted,
+        "{outcome:?}"
+    );
+}

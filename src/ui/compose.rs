@@ -49,6 +49,74 @@ impl Default for ComposeState {
     }
 }
 
+/// The starting points the Send view offers, one per kind of push, each sendable to the
+/// built-in simulator as it stands (the engine sets a Live Activity's timestamp).
+pub fn starters() -> Vec<(&'static str, ComposeState)> {
+    let starter = |push_type: &str, json: &str, priority: u8, expiration: &str| ComposeState {
+        json: json.to_owned(),
+        push_type: push_type.to_owned(),
+        priority,
+        expiration: expiration.to_owned(),
+        ..ComposeState::default()
+    };
+    vec![
+        ("Alert", ComposeState::default()),
+        (
+            "Background refresh",
+            starter(
+                "background",
+                "{\n  \"aps\": {\n    \"content-available\": 1\n  }\n}",
+                5,
+                "",
+            ),
+        ),
+        (
+            "Live Activity: start (push-to-start token)",
+            starter(
+                "liveactivity",
+                "{\n  \"aps\": {\n    \"event\": \"start\",\n    \"content-state\": {\n      \"score\": 0\n    },\n    \"attributes-type\": \"MatchAttributes\",\n    \"attributes\": {\n      \"home\": \"Lyon\",\n      \"away\": \"Lens\"\n    },\n    \"alert\": {\n      \"title\": \"Kick-off\",\n      \"body\": \"Lyon v Lens has started\"\n    },\n    \"input-push-token\": 1\n  }\n}",
+                10,
+                "",
+            ),
+        ),
+        (
+            "Live Activity: update",
+            starter(
+                "liveactivity",
+                "{\n  \"aps\": {\n    \"event\": \"update\",\n    \"content-state\": {\n      \"score\": 1\n    }\n  }\n}",
+                5,
+                "",
+            ),
+        ),
+        (
+            "Live Activity: end",
+            starter(
+                "liveactivity",
+                "{\n  \"aps\": {\n    \"event\": \"end\",\n    \"content-state\": {\n      \"score\": 3\n    }\n  }\n}",
+                10,
+                "",
+            ),
+        ),
+        (
+            "Widgets: reload",
+            starter(
+                "widgets",
+                "{\n  \"aps\": {\n    \"content-changed\": true\n  }\n}",
+                0,
+                "",
+            ),
+        ),
+        (
+            "Push to talk: active speaker",
+            starter("pushtotalk", "{\n  \"activeSpeaker\": \"Ann\"\n}", 10, "0"),
+        ),
+        (
+            "Location query",
+            starter("location", "{\n  \"aps\": {}\n}", 10, ""),
+        ),
+    ]
+}
+
 /// The key of an `.apns` file (the iOS Simulator's drag-and-drop format) naming the app.
 const APNS_BUNDLE_KEY: &str = "Simulator Target Bundle";
 
@@ -105,6 +173,9 @@ pub struct Signer<'a> {
     pub auth: AuthKind,
     /// The certificate's topics; empty for a token key.
     pub topics: &'a [String],
+    /// The simulator's own credential: its certificate, or its token key for the push
+    /// types that need token auth, as the engine picks.
+    pub simulator_own: bool,
 }
 
 impl Signer<'_> {
@@ -112,6 +183,7 @@ impl Signer<'_> {
     pub const SIMULATOR: Signer<'static> = Signer {
         auth: AuthKind::Certificate,
         topics: &[],
+        simulator_own: true,
     };
 }
 
@@ -164,19 +236,26 @@ impl ComposeState {
                 Err(error) => blocker = blocker.or(Some(format!("{error}"))),
             }
         }
-        // Linted with the topic the engine will pick, so the form and the send agree.
+        // Linted with the credential and topic the engine will pick, so the form and the
+        // send agree.
+        let simulator_topics = [crate::simulator::SIMULATOR_TOPIC.to_owned()];
+        let (auth, topics) = if signer.simulator_own
+            && matches!(
+                notification.push_type,
+                PushType::LiveActivity | PushType::Location
+            ) {
+            (AuthKind::Token, &simulator_topics[..])
+        } else {
+            (signer.auth, signer.topics)
+        };
         let mut as_sent = notification.clone();
-        as_sent.topic = pick_topic(
-            notification.topic.as_ref(),
-            signer.topics,
-            &notification.push_type,
-        );
+        as_sent.topic = pick_topic(notification.topic.as_ref(), topics, &notification.push_type);
         let now = jiff::Timestamp::now().as_second().max(0) as u64;
         if as_sent.push_type == PushType::LiveActivity {
             // The engine dates a Live Activity push that has no timestamp when it sends it.
             fill_live_activity_timestamp(&mut as_sent.payload, now);
         }
-        let lints = lint(&as_sent, transport, signer.auth, now);
+        let lints = lint(&as_sent, transport, auth, now);
         if blocker.is_none() {
             blocker = lints
                 .iter()
@@ -365,6 +444,16 @@ pub fn show(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_starter_is_sendable_to_the_simulator_as_it_stands() {
+        for (name, starter) in starters() {
+            let composed = starter.compose(Transport::Http2, Signer::SIMULATOR);
+            assert!(composed.notification.is_some(), "{name}");
+            assert_eq!(composed.blocker, None, "{name}");
+            assert!(composed.lints.is_empty(), "{name}: {:?}", composed.lints);
+        }
+    }
 
     #[test]
     fn apns_files_round_trip_with_the_bundle_as_topic() {

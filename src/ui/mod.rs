@@ -467,6 +467,7 @@ impl App {
                     .find(|identity| identity.name == name)
             })
             .map_or(Signer::SIMULATOR, |identity| Signer {
+                simulator_own: false,
                 auth: crate::engine::auth_kind(identity),
                 topics: &identity.topics,
             })

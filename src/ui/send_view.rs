@@ -12,6 +12,28 @@ impl App {
     /// Templates and .apns files: save, load, delete, import, export.
     fn templates_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            let label = ui.label("Start from");
+            egui::ComboBox::from_id_salt("starters")
+                .selected_text("a kind of push…")
+                .show_ui(ui, |ui| {
+                    for (name, starter) in compose::starters() {
+                        if ui.selectable_label(false, name).clicked() {
+                            self.state.compose = starter;
+                        }
+                    }
+                    ui.separator();
+                    if ui
+                        .selectable_label(false, "Broadcast update (Live Activity workbench)")
+                        .clicked()
+                    {
+                        self.state.activity.over_channel = true;
+                        self.state.activity.event = super::EventChoice::Update;
+                        self.state.view = super::View::LiveActivity;
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.separator();
             let compose = self.state.compose.clone();
             match saved::bar(
                 ui,
