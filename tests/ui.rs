@@ -1602,3 +1602,22 @@ fn a_live_activity_starter_sends_to_the_simulator_with_no_identity() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn a_content_state_key_typed_in_its_field_lands_in_the_json() {
+    let mut state = UiState {
+        view: View::LiveActivity,
+        ..UiState::default()
+    };
+    state.activity.state = r#"{"team": "", "score": 0}"#.into();
+    let (app, _home) = app(state);
+    let mut harness = harness(app);
+    harness.run();
+    harness.get_by_label("team").focus();
+    harness.run();
+    harness.get_by_label("team").type_text("Lyon");
+    harness.run();
+    let json: serde_json::Value =
+        serde_json::from_str(&harness.state().state.activity.state).expect("JSON");
+    assert_eq!(json, serde_json::json!({"team": "Lyon", "score": 0}));
+}

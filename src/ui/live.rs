@@ -160,9 +160,10 @@ pub struct ActivityForm {
     pub title: String,
     /// Alert body.
     pub body: String,
-    /// stale-date, minutes after sending (empty: none).
+    /// stale-date: minutes after sending, or a date and time (empty: none).
     pub stale_in: String,
-    /// dismissal-date, minutes after sending, for an end (empty: the system's four hours).
+    /// dismissal-date for an end: minutes after sending, or a date and time (empty: the
+    /// system's four hours).
     pub dismiss_in: String,
     /// relevance-score (empty: none).
     pub relevance: String,
@@ -215,14 +216,56 @@ pub struct Composed {
     pub payload: Option<String>,
 }
 
-fn minutes(text: &str, what: &str) -> Result<Option<u64>, String> {
+/// A date field: minutes from `now` ("15"), or a date and time in this computer's zone or
+/// RFC 3339 ("2026-12-02 18:30"); UNIX seconds out.
+fn when(text: &str, what: &str, now: u64) -> Result<Option<u64>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse()
-        .map(Some)
-        .map_err(|_| format!("{what} must be a whole number of minutes"))
+    if let Ok(minutes) = text.parse::<u64>() {
+        return Ok(Some(now + minutes.saturating_mul(60)));
+    }
+    let at_ms = crate::store::history::parse_time(text, now as i64 * 1000)
+        .ok()
+        .filter(|_| text.contains(['-', ':']))
+        .ok_or_else(|| {
+            format!("{what}: give minutes from now (15) or a date and time (2026-12-02 18:30)")
+        })?;
+    Ok(Some((at_ms / 1000).max(0) as u64))
+}
+
+/// The content state's top-level keys as fields: a value is JSON when it reads as JSON
+/// (numbers, true, objects), else text. Returns whether any changed.
+fn state_fields(ui: &mut egui::Ui, state: &mut String) -> bool {
+    let Ok(serde_json::Value::Object(mut keys)) = serde_json::from_str(state) else {
+        return false;
+    };
+    let mut changed = false;
+    egui::Grid::new("content state keys")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (key, value) in keys.iter_mut() {
+                let mut text = match &*value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                let label = ui.label(theme::quiet(key.as_str()));
+                if ui
+                    .add(egui::TextEdit::singleline(&mut text).desired_width(theme::size::FIELD_M))
+                    .labelled_by(label.id)
+                    .changed()
+                {
+                    *value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+                    changed = true;
+                }
+                ui.end_row();
+            }
+        });
+    if changed {
+        *state = serde_json::to_string_pretty(&keys).unwrap_or_default();
+    }
+    changed
 }
 
 fn json(text: &str, what: &str) -> Result<serde_json::Value, String> {
@@ -250,9 +293,9 @@ impl ActivityForm {
                 ..Alert::default()
             });
         }
-        push.stale_date = minutes(&self.stale_in, "Stale in")?.map(|m| now + m * 60);
+        push.stale_date = when(&self.stale_in, "Stale at", now)?;
         if self.event == EventChoice::End {
-            push.dismissal_date = minutes(&self.dismiss_in, "Dismiss in")?.map(|m| now + m * 60);
+            push.dismissal_date = when(&self.dismiss_in, "Dismiss at", now)?;
         }
         if !self.relevance.trim().is_empty() {
             push.relevance_score = Some(
@@ -574,11 +617,14 @@ pub fn workbench(
         let label = ui.label("Content state (JSON)");
         ui.add(theme::code_field(&mut form.state, 4)).labelled_by(label.id);
         ui.end_row();
+        ui.label("");
+        state_fields(ui, &mut form.state);
+        ui.end_row();
         field(ui, "Alert title", &mut form.title, "optional; required to start");
         field(ui, "Alert body", &mut form.body, "optional");
-        field(ui, "Stale in (minutes)", &mut form.stale_in, "stale-date; empty: never");
+        field(ui, "Stale at", &mut form.stale_in, "minutes from now, or 2026-12-02 18:30; empty: never");
         if form.event == EventChoice::End {
-            field(ui, "Dismiss in (minutes)", &mut form.dismiss_in, "0: at once; empty: up to 4 hours");
+            field(ui, "Dismiss at", &mut form.dismiss_in, "minutes from now (0: at once), or a date and time; empty: up to 4 hours");
         }
         field(ui, "Relevance score", &mut form.relevance, "which activity the Dynamic Island shows");
         let label = ui.label("Priority");
@@ -820,5 +866,66 @@ impl super::App {
         };
         self.live.activity_request = Some(id);
         self.live.activity_answer = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn date_fields_take_minutes_or_a_date_and_time() {
+        assert_eq!(when("", "Stale at", NOW), Ok(None));
+        assert_eq!(when("15", "Stale at", NOW), Ok(Some(NOW + 900)));
+        assert_eq!(
+            when("2027-01-15T08:30:00Z", "Stale at", NOW),
+            Ok(Some(NOW + 1800))
+        );
+        let error = when("soon", "Stale at", NOW).unwrap_err();
+        assert!(error.starts_with("Stale at: give minutes"), "{error}");
+    }
+
+    #[test]
+    fn the_workbench_composes_a_start_by_token_and_an_update_over_a_channel() {
+        let mut form = ActivityForm {
+            event: EventChoice::Start,
+            token: "5a".repeat(80),
+            attributes_type: "MatchAttributes".into(),
+            title: "Kick-off".into(),
+            ..ActivityForm::default()
+        };
+        let channels = ChannelsForm::default();
+        let start = form.compose(AuthKind::Token, &channels, NOW);
+        assert!(matches!(start.prepared, Ok(Prepared::Device(_))));
+        assert_eq!(start.lints, []);
+        assert!(
+            start
+                .payload
+                .unwrap()
+                .contains(&format!("\"timestamp\": {NOW}"))
+        );
+        let refused = form.compose(AuthKind::Certificate, &channels, NOW);
+        assert_eq!(
+            refused.lints,
+            [Lint::NeedsTokenAuth(PushType::LiveActivity)]
+        );
+
+        form.event = EventChoice::Update;
+        form.over_channel = true;
+        form.channel = "Y2hhbm5lbA==".into();
+        form.stale_in = "30".into();
+        let update = form.compose(AuthKind::Token, &channels, NOW);
+        let Ok(Prepared::Channel(broadcast, None)) = update.prepared else {
+            panic!("a broadcast");
+        };
+        assert_eq!(broadcast.expiration, Expiration::IMMEDIATELY);
+        assert_eq!(
+            broadcast.payload.aps().unwrap()["stale-date"],
+            serde_json::json!(NOW + 1800)
+        );
+        form.remember(1, "200 broadcast accepted".into());
+        assert_eq!(form.sent[0].activity, "channel Y2hhbm5lbA==");
     }
 }
