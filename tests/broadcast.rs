@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use push_console::simulator::{Rules, Simulator, SimulatorConfig};
+use push_console::simulator::{RefusedChannel, Rules, Simulator, SimulatorConfig};
 
 const APP: &str = "com.example.pushconsole";
 
@@ -295,6 +295,16 @@ fn each_broadcast_refusal_made_by_a_rule_is_shown_in_words() {
         Rules {
             broadcast_disabled: vec!["com.example.disabled".into()],
             max_channels_per_app: 1,
+            refused_channels: vec![
+                RefusedChannel {
+                    channel: "UGFyYW1z".into(),
+                    reason: "BadRequestParams".into(),
+                },
+                RefusedChannel {
+                    channel: "TmV3ZXI=".into(),
+                    reason: "ChannelQuotaExceeded".into(),
+                },
+            ],
             ..Rules::default()
         },
     );
@@ -353,6 +363,33 @@ fn each_broadcast_refusal_made_by_a_rule_is_shown_in_words() {
         &flags,
     );
     assert!(stored.contains("400 BadExpirationDate"), "{stored}");
+
+    // Any reason, by rule: a known one in words, one newer than this version as Apple wrote it.
+    let params = refused(
+        &["channels", "read", "--app", APP, "--channel", "UGFyYW1z"],
+        &manage,
+    );
+    assert!(
+        params.contains("400 BadRequestParams: the broadcast request parameters are not valid"),
+        "{params}"
+    );
+    let newer = refused(
+        &[
+            "activity",
+            "update",
+            "--channel",
+            "TmV3ZXI=",
+            "--topic",
+            APP,
+            "--state",
+            "{}",
+        ],
+        &flags,
+    );
+    assert!(
+        newer.contains("400 ChannelQuotaExceeded: APNs gave a reason this version of Push Console does not know"),
+        "{newer}"
+    );
 
     // A certificate for one app cannot manage another's channels.
     let certificate = [

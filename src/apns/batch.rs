@@ -44,15 +44,8 @@ fn checked_body(
     notification: &Notification,
     transport: Transport,
 ) -> Result<Bytes, NotificationError> {
-    let body = notification.payload.to_bytes();
-    let limit = notification.limit(transport);
-    if !limit.allows(body.len()) {
-        return Err(NotificationError::PayloadTooLarge {
-            size: body.len(),
-            limit: limit.to_string(),
-        });
-    }
-    Ok(Bytes::from(body))
+    super::notification::sized_body(&notification.payload, &notification.limit(transport))
+        .map(Bytes::from)
 }
 
 impl Batch {

@@ -439,14 +439,7 @@ impl Broadcast {
     /// assert_eq!(request.headers[0], ("apns-channel-id", "dHpDM0lNVGpXWlR3U1ZtRmZTTkRvQT09".to_string()));
     /// ```
     pub fn to_http2_request(&self) -> Result<Http2Request, NotificationError> {
-        let body = self.payload.to_bytes();
-        let limit = PayloadLimit::broadcast();
-        if !limit.allows(body.len()) {
-            return Err(NotificationError::PayloadTooLarge {
-                size: body.len(),
-                limit: limit.to_string(),
-            });
-        }
+        let body = super::notification::sized_body(&self.payload, &PayloadLimit::broadcast())?;
         Ok(Http2Request {
             method: "POST",
             path: self.path(),

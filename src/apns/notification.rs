@@ -57,6 +57,21 @@ pub enum NotificationError {
     Legacy(#[from] LegacyEncodeError),
 }
 
+/// The payload's bytes, or why they are over `limit`.
+pub(super) fn sized_body(
+    payload: &Payload,
+    limit: &PayloadLimit,
+) -> Result<Vec<u8>, NotificationError> {
+    let body = payload.to_bytes();
+    if !limit.allows(body.len()) {
+        return Err(NotificationError::PayloadTooLarge {
+            size: body.len(),
+            limit: limit.to_string(),
+        });
+    }
+    Ok(body)
+}
+
 impl Notification {
     /// A notification with defaults: alert push type, no optional headers.
     pub fn new(token: DeviceToken, payload: Payload) -> Self {
@@ -131,14 +146,7 @@ impl Notification {
         &self,
         bearer: Option<&str>,
     ) -> Result<Http2Request, NotificationError> {
-        let body = self.payload.to_bytes();
-        let limit = self.limit(Transport::Http2);
-        if !limit.allows(body.len()) {
-            return Err(NotificationError::PayloadTooLarge {
-                size: body.len(),
-                limit: limit.to_string(),
-            });
-        }
+        let body = sized_body(&self.payload, &self.limit(Transport::Http2))?;
         Ok(Http2Request {
             method: "POST",
             path: Self::http2_path(&self.token),

@@ -88,11 +88,16 @@ fn app_in_path(segment: &str) -> Result<String, Reason> {
     Ok(topic.into())
 }
 
-fn channel_header(headers: &HeaderMap) -> Result<ChannelId, Reason> {
-    header(headers, "apns-channel-id", Reason::BadChannelId)?
+/// The channel a request names, unless the rules refuse it.
+fn channel_header(headers: &HeaderMap, rules: &ActiveRules) -> Result<ChannelId, Reason> {
+    let channel: ChannelId = header(headers, "apns-channel-id", Reason::BadChannelId)?
         .ok_or(Reason::MissingChannelId)?
         .parse()
-        .map_err(|_| Reason::BadChannelId)
+        .map_err(|_| Reason::BadChannelId)?;
+    match rules.channel_refusal(channel.as_str()) {
+        Some(reason) => Err(reason),
+        None => Ok(channel),
+    }
 }
 
 fn request_id(headers: &HeaderMap) -> Result<(), Reason> {
@@ -199,7 +204,7 @@ pub(crate) fn manage(
             body: Vec::new(),
         });
     }
-    let id = channel_header(headers)?;
+    let id = channel_header(headers, rules)?;
     let policy = channels
         .policy(&app, &id)
         .ok_or(Reason::ChannelNotRegistered)?;
@@ -281,7 +286,7 @@ pub(crate) fn check_broadcast(
     }
     request_id(headers)?;
     authorize(headers, auth, now, &app, rules)?;
-    let channel = channel_header(headers)?;
+    let channel = channel_header(headers, rules)?;
     let policy = channels
         .policy(&app, &channel)
         .ok_or(Reason::ChannelNotRegistered)?;
@@ -322,20 +327,9 @@ pub(crate) fn check_broadcast(
 mod tests {
     use super::*;
     use crate::simulator::Rules;
+    use crate::simulator::request::tests::{cert, parts};
 
     const NOW: u64 = 1_800_000_000;
-
-    fn parts(method: &str, path: &str, headers: &[(&str, &str)]) -> Parts {
-        let mut request = http::Request::builder().method(method).uri(path);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        request.body(()).unwrap().into_parts().0
-    }
-
-    fn cert(topics: &[&str]) -> ConnectionAuth {
-        ConnectionAuth::Certificate(topics.iter().map(|t| t.to_string()).collect())
-    }
 
     fn rules(rules: Rules) -> ActiveRules {
         ActiveRules::new(rules)

@@ -267,7 +267,8 @@ fn refuse(
 ) {
     State::count(&context.state.rejected);
     let timestamp = (reason == Reason::Unregistered).then_some(now.as_millis() as u64);
-    let status = reason.status().unwrap_or(500);
+    // A reason a rule names that this version does not know is a client error.
+    let status = reason.status().unwrap_or(400);
     tracing::trace!(
         connection = context.connection,
         reason = reason.as_str(),

@@ -274,14 +274,15 @@ pub(crate) fn check(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::apns::{KeyId, ProviderToken, SigningKey, TeamId};
 
     const NOW: u64 = 1_700_000_000;
     const TOKEN: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 
-    fn parts(method: &str, path: &str, headers: &[(&str, &str)]) -> Parts {
+    /// A request's head, as h2 hands it to the checks.
+    pub(crate) fn parts(method: &str, path: &str, headers: &[(&str, &str)]) -> Parts {
         let mut request = http::Request::builder().method(method).uri(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -289,7 +290,8 @@ mod tests {
         request.body(()).unwrap().into_parts().0
     }
 
-    fn cert(topics: &[&str]) -> ConnectionAuth {
+    /// A connection authenticated by a certificate for `topics`.
+    pub(crate) fn cert(topics: &[&str]) -> ConnectionAuth {
         ConnectionAuth::Certificate(topics.iter().map(|t| t.to_string()).collect())
     }
 

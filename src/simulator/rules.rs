@@ -7,6 +7,18 @@ use crate::apns::DeviceToken;
 
 use super::SimulatorError;
 
+/// A channel every request to (a broadcast, a read, a delete) is refused with `reason`: to
+/// rehearse how a provider handles any broadcast reason, Apple's newest included.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedChannel {
+    /// The channel id, as `channels list` prints it.
+    pub channel: String,
+    /// The reason to answer, e.g. `TopicMismatch`; its HTTP status is Apple's for it (400
+    /// for a reason this version does not know).
+    pub reason: String,
+}
+
 /// A token that fails with 503 `ServiceUnavailable` a number of times, then succeeds.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +77,8 @@ pub struct Rules {
     /// Broadcast: channels an app may have in this environment (Apple: 10,000); creating
     /// one more answers 400 `CannotCreateChannelConfig`.
     pub max_channels_per_app: u32,
+    /// Broadcast: channels whose every request is refused with a chosen reason.
+    pub refused_channels: Vec<RefusedChannel>,
 }
 
 impl Default for Rules {
@@ -84,6 +98,7 @@ impl Default for Rules {
             response_delay_ms: 0,
             broadcast_disabled: Vec::new(),
             max_channels_per_app: 10_000,
+            refused_channels: Vec::new(),
         }
     }
 }
@@ -129,6 +144,15 @@ impl ActiveRules {
                 .collect(),
             rules,
         }
+    }
+
+    /// The reason the rules refuse every request to `channel` with, if any.
+    pub(crate) fn channel_refusal(&self, channel: &str) -> Option<crate::apns::Reason> {
+        self.rules
+            .refused_channels
+            .iter()
+            .find(|refused| refused.channel == channel)
+            .map(|refused| crate::apns::Reason::from(refused.reason.as_str()))
     }
 
     pub(crate) fn is_bad(&self, token: &DeviceToken) -> bool {
