@@ -557,30 +557,20 @@ mod tests {
                 .collect();
             check(&headers, body).unwrap_err()
         };
-        assert_eq!(
-            reason(with("apns-channel-id", ""), update.as_bytes()),
-            Reason::MissingChannelId
-        );
-        assert_eq!(
-            reason(with("apns-channel-id", "Y2g="), update.as_bytes()),
-            Reason::ChannelNotRegistered
-        );
-        assert_eq!(
-            reason(with("apns-push-type", ""), update.as_bytes()),
-            Reason::MissingPushType
-        );
-        assert_eq!(
-            reason(with("apns-push-type", "alert"), update.as_bytes()),
-            Reason::InvalidPushType
-        );
-        assert_eq!(
-            reason(with("apns-priority", ""), update.as_bytes()),
-            Reason::BadPriority
-        );
-        assert_eq!(
-            reason(with("apns-expiration", "1900000000"), update.as_bytes()),
-            Reason::BadExpirationDate
-        );
+        for (name, value, expected) in [
+            ("apns-channel-id", "", Reason::MissingChannelId),
+            ("apns-channel-id", "Y2g=", Reason::ChannelNotRegistered),
+            ("apns-push-type", "", Reason::MissingPushType),
+            ("apns-push-type", "alert", Reason::InvalidPushType),
+            ("apns-priority", "", Reason::BadPriority),
+            ("apns-expiration", "1900000000", Reason::BadExpirationDate),
+        ] {
+            assert_eq!(
+                reason(with(name, value), update.as_bytes()),
+                expected,
+                "{name}: {value:?}"
+            );
+        }
         let mut stored_headers = with("apns-channel-id", stored.as_str());
         stored_headers.retain(|(k, _)| k != "apns-expiration");
         stored_headers.push(("apns-expiration".into(), "1900000000".into()));
