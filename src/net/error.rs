@@ -51,6 +51,15 @@ pub enum TransportError {
     /// No answer came in time.
     #[error("no answer within {0:?}; the connection is replaced")]
     Timeout(std::time::Duration),
+    /// The server's answer went on past what any APNs answer takes.
+    #[error(
+        "the server's answer is over {} bytes, more than any APNs answer; it was cut off: check that the endpoint is an APNs server",
+        crate::apns::group_thousands(*limit)
+    )]
+    AnswerTooLarge {
+        /// The most body bytes read.
+        limit: usize,
+    },
     /// A read or write failed after connecting.
     #[error("connection to {endpoint} failed: {source}")]
     Io {
@@ -133,6 +142,7 @@ impl TransportError {
             TransportError::Closed => DisconnectCause::SilentClose,
             TransportError::Timeout(after) => DisconnectCause::IdleTimeout { after: *after },
             TransportError::BadHost(_)
+            | TransportError::AnswerTooLarge { .. }
             | TransportError::Response(_)
             | TransportError::TlsSetup(_)
             | TransportError::ProviderToken(_) => return None,
@@ -143,7 +153,10 @@ impl TransportError {
     pub fn failure(&self) -> FailureCause {
         match (self.disconnect_cause(), self.root()) {
             (Some(cause), _) => FailureCause::Disconnected(cause),
-            (None, TransportError::Response(error)) => FailureCause::BadAnswer(error.to_string()),
+            (
+                None,
+                error @ (TransportError::Response(_) | TransportError::AnswerTooLarge { .. }),
+            ) => FailureCause::BadAnswer(error.to_string()),
             (None, other) => FailureCause::Setup(other.to_string()),
         }
     }

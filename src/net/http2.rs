@@ -84,6 +84,14 @@ impl Http2Config {
 
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The most body bytes read of one answer: an APNs error body is under 200 bytes and a list
+/// of an app's 10,000 channels about 300 KB; a server that sends more is cut off, so that
+/// a misbehaving one cannot fill memory.
+pub const MAX_ANSWER_BODY: usize = 1024 * 1024;
+
+/// The largest header block accepted from the server (h2's default is 16 MiB).
+const MAX_ANSWER_HEADERS: u32 = 64 * 1024;
+
 /// How long a failed request waits for its connection's driver to say why it ended.
 const CAUSE_WAIT: Duration = Duration::from_millis(50);
 
@@ -159,7 +167,10 @@ impl Http2Connection {
         let mut builder = h2::client::Builder::new();
         // Until the server's SETTINGS arrive, open one stream at a time: APNs starts
         // token-auth connections at one concurrent stream.
-        builder.initial_max_send_streams(1).enable_push(false);
+        builder
+            .initial_max_send_streams(1)
+            .enable_push(false)
+            .max_header_list_size(MAX_ANSWER_HEADERS);
         let (send, mut connection) = builder.handshake(stream).await?;
         let shared = Arc::new(Shared {
             id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
@@ -367,6 +378,12 @@ impl Http2Connection {
         while let Some(chunk) = body.data().await {
             let chunk = chunk?;
             let _ = body.flow_control().release_capacity(chunk.len());
+            if bytes.len() + chunk.len() > MAX_ANSWER_BODY {
+                // Dropping the stream resets it; the connection stays usable.
+                return Err(TransportError::AnswerTooLarge {
+                    limit: MAX_ANSWER_BODY,
+                });
+            }
             bytes.extend_from_slice(&chunk);
         }
         Ok((

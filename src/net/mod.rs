@@ -14,7 +14,10 @@ mod tls;
 pub use endpoint::{Endpoint, Service};
 pub use error::TransportError;
 pub use feedback::{FeedbackClientError, FeedbackRead, read_feedback};
-pub use http2::{Answer, Clock, Http2Auth, Http2Config, Http2Connection, RawAnswer, system_clock};
+pub use http2::{
+    Answer, Clock, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, RawAnswer,
+    system_clock,
+};
 pub use legacy::{DEFAULT_ANSWER_WAIT, LegacyConfig, LegacySender};
 pub use pool::{Pool, PoolKey};
 pub use sender::{Http2Sender, RetryPolicy};

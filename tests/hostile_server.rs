@@ -1,0 +1,150 @@
+//! A server that is not APNs and misbehaves: the HTTP/2 client cuts it off with a clear
+//! error instead of reading whatever it sends.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use push_console::apns::{Http2Request, SigningKey, TokenIssuer};
+use push_console::net::{
+    Endpoint, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, TransportError,
+    system_clock,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// How the server misbehaves.
+#[derive(Clone, Copy)]
+enum Misbehaviour {
+    /// 400 and a body that never ends.
+    EndlessBody,
+    /// 400 with a 256 KiB header.
+    HugeHeader,
+}
+
+/// Serves HTTP/2 over TLS on 127.0.0.1, answering every request as `how` says; returns
+/// its port and its certificate.
+async fn hostile_server(how: Misbehaviour) -> (u16, CertificateDer<'static>) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("params");
+    let cert = params.self_signed(&key).expect("certificate");
+    let der = CertificateDer::from(cert.der().to_vec());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![der.clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .expect("server config");
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let tls = acceptor.accept(tcp).await.expect("handshake");
+        let mut connection = h2::server::handshake(tls).await.expect("h2");
+        while let Some(Ok((_request, mut respond))) = connection.accept().await {
+            let how = how;
+            tokio::spawn(async move {
+                if let Misbehaviour::HugeHeader = how {
+                    let response = http::Response::builder()
+                        .status(400)
+                        .header("x-padding", "p".repeat(256 * 1024))
+                        .body(())
+                        .expect("head");
+                    let _ = respond.send_response(response, true);
+                    return;
+                }
+                let response = http::Response::builder()
+                    .status(400)
+                    .body(())
+                    .expect("head");
+                let mut stream = respond.send_response(response, false).expect("response");
+                let chunk = Bytes::from(vec![b'x'; 16 * 1024]);
+                // Until the client gives up on the stream.
+                loop {
+                    stream.reserve_capacity(chunk.len());
+                    if std::future::poll_fn(|cx| stream.poll_capacity(cx))
+                        .await
+                        .is_none()
+                        || stream.send_data(chunk.clone(), false).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, der)
+}
+
+/// A token-auth connection to the server on `port`.
+async fn connect(port: u16, certificate: CertificateDer<'static>) -> Http2Connection {
+    let mut endpoint = Endpoint::custom("127.0.0.1", port, vec![certificate]);
+    endpoint.public_roots = false;
+    let pem = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+        .expect("key")
+        .serialize_pem();
+    let issuer = TokenIssuer::new(
+        SigningKey::from_p8_pem(&pem).expect("p8"),
+        "KEY0000001".parse().expect("key id"),
+        "TEAM000001".parse().expect("team id"),
+    );
+    let config = Http2Config::new(
+        endpoint,
+        Http2Auth::Token {
+            issuer: Arc::new(Mutex::new(issuer)),
+            clock: system_clock(),
+        },
+    );
+    Http2Connection::connect(&config).await.expect("connects")
+}
+
+fn list_request() -> Http2Request {
+    Http2Request {
+        method: "GET",
+        path: "/1/apps/com.example.app/all-channels".into(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_never_ends_is_cut_off_with_a_clear_error() {
+    let (port, certificate) = hostile_server(Misbehaviour::EndlessBody).await;
+    let connection = connect(port, certificate).await;
+    let error = connection
+        .request(&list_request())
+        .await
+        .expect_err("cut off");
+    assert!(
+        matches!(error, TransportError::AnswerTooLarge { limit } if limit == MAX_ANSWER_BODY),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the server's answer is over 1,048,576 bytes, more than any APNs answer; it was cut off: check that the endpoint is an APNs server"
+    );
+    assert!(
+        !error.is_connection_loss(),
+        "not resent: the server answered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_block_past_64_kib_is_refused_not_read() {
+    let (port, certificate) = hostile_server(Misbehaviour::HugeHeader).await;
+    let connection = connect(port, certificate).await;
+    let error = connection
+        .request(&list_request())
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(error.root(), TransportError::Http2(_)),
+        "{error:?}"
+    );
+}
