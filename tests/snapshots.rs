@@ -93,7 +93,14 @@ fn seed_history(paths: &DataPaths) {
 /// Renders `view` in `theme` once the built-in simulator listens, and compares it. The
 /// data folder and the simulator's ports are fixed per snapshot, so paths and ports
 /// read the same on every run.
+/// One snapshot at a time: ten apps rendering with lavapipe at once on two cores starve
+/// each other past the deadline.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn snapshot(view: View, theme: Theme, name: &str, first_port: u16, seed: Seed) {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = std::env::temp_dir().join(format!("push-console-snapshot-{name}"));
     let _ = std::fs::remove_dir_all(&root);
     let paths = DataPaths::under(&root);
