@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use push_console::apns::{Http2Request, SigningKey, TokenIssuer};
+use push_console::apns::{ClientIdentity, Http2Request, SigningKey, TokenIssuer};
 use push_console::net::{
-    Endpoint, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, TransportError,
-    system_clock,
+    Endpoint, FeedbackClientError, FeedbackLimits, Http2Auth, Http2Config, Http2Connection,
+    MAX_ANSWER_BODY, TransportError, read_feedback, system_clock,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -20,9 +20,16 @@ enum Misbehaviour {
     HugeHeader,
 }
 
-/// Serves HTTP/2 over TLS on 127.0.0.1, answering every request as `how` says; returns
-/// its port and its certificate.
-async fn hostile_server(how: Misbehaviour) -> (u16, CertificateDer<'static>) {
+/// A TLS listener on 127.0.0.1 with a self-signed certificate (no client certificate
+/// asked for), offering `alpn`.
+async fn tls_listener(
+    alpn: &[&[u8]],
+) -> (
+    tokio_rustls::TlsAcceptor,
+    tokio::net::TcpListener,
+    u16,
+    CertificateDer<'static>,
+) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
     let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("params");
     let cert = params.self_signed(&key).expect("certificate");
@@ -37,12 +44,19 @@ async fn hostile_server(how: Misbehaviour) -> (u16, CertificateDer<'static>) {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )
         .expect("server config");
-    config.alpn_protocols = vec![b"h2".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let port = listener.local_addr().expect("address").port();
+    (acceptor, listener, port, der)
+}
+
+/// Serves HTTP/2 over TLS on 127.0.0.1, answering every request as `how` says; returns
+/// its port and its certificate.
+async fn hostile_server(how: Misbehaviour) -> (u16, CertificateDer<'static>) {
+    let (acceptor, listener, port, der) = tls_listener(&[b"h2"]).await;
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
         let tls = acceptor.accept(tcp).await.expect("handshake");
@@ -146,5 +160,48 @@ async fn a_header_block_past_64_kib_is_refused_not_read() {
     assert!(
         matches!(error.root(), TransportError::Http2(_)),
         "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feedback_service_that_never_stops_is_cut_off_and_keeps_what_it_sent() {
+    use tokio::io::AsyncWriteExt;
+    let (acceptor, listener, port, der) = tls_listener(&[]).await;
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut tls = acceptor.accept(tcp).await.expect("handshake");
+        // Valid tuples, forever: time, a 32-byte token's length, the token.
+        let mut tuple = vec![0x65, 0x53, 0xf1, 0x00, 0x00, 0x20];
+        tuple.extend_from_slice(&[0xab; 32]);
+        let block = tuple.repeat(400);
+        while tls.write_all(&block).await.is_ok() {}
+    });
+    let mut endpoint = Endpoint::custom("127.0.0.1", port, vec![der]);
+    endpoint.public_roots = false;
+    let (cert, key) = {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("certificate");
+        (cert.pem(), key.serialize_pem())
+    };
+    let identity =
+        ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes())).expect("identity");
+    let limits = FeedbackLimits {
+        max_entries: 5_000,
+        ..FeedbackLimits::default()
+    };
+    let read = read_feedback(&endpoint, &identity, limits, None).await;
+    assert_eq!(read.tuples.len(), 5_000, "what was read is kept");
+    let problem = read.problem.expect("the read says why it stopped");
+    assert!(
+        matches!(problem, FeedbackClientError::TooMany { limit: 5_000 }),
+        "{problem:?}"
+    );
+    assert!(
+        problem
+            .to_string()
+            .starts_with("the feedback service sent 5,000 entries without closing")
     );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use push_console::apns::{BatchReport, DeviceToken, OutcomeKind};
 use push_console::apns::{LegacyFormat, Transport};
-use push_console::net::{LegacyConfig, LegacySender, read_feedback};
+use push_console::net::{FeedbackLimits, LegacyConfig, LegacySender, read_feedback};
 use push_console::simulator::{ReceivedVia, Rules};
 use tokio_util::sync::CancellationToken;
 
@@ -309,7 +309,10 @@ async fn feedback_lists_the_unregistered_tokens() {
     let read = read_feedback(
         &simulator.feedback_endpoint(),
         &certificate(&simulator),
-        Duration::from_secs(5),
+        FeedbackLimits {
+            idle: Duration::from_secs(5),
+            ..FeedbackLimits::default()
+        },
         None,
     )
     .await;

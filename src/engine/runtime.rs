@@ -784,7 +784,7 @@ impl Engine {
         let read = read_feedback(
             &resolved.endpoint,
             identity,
-            std::time::Duration::from_secs(30),
+            crate::net::FeedbackLimits::default(),
             None,
         )
         .await;

@@ -16,6 +16,15 @@ pub enum FeedbackClientError {
     /// Connecting or reading failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The service sent more entries than any feedback list holds, without closing.
+    #[error(
+        "the feedback service sent {} entries without closing, more than any feedback list; the read stopped there (the entries read are kept): check that the endpoint is a feedback service",
+        crate::apns::group_thousands(*limit)
+    )]
+    TooMany {
+        /// How many were read.
+        limit: usize,
+    },
     /// The stream was not valid feedback.
     #[error(transparent)]
     Decode(#[from] FeedbackError),
@@ -33,14 +42,34 @@ pub struct FeedbackRead {
     pub problem: Option<FeedbackClientError>,
 }
 
+/// How long and how far a feedback read goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedbackLimits {
+    /// The longest wait for the connection, and for the next bytes once connected.
+    pub idle: Duration,
+    /// The most entries read: Apple's list is a few per removed install; a server that
+    /// goes on past this is not a feedback service, and memory is not its to fill.
+    pub max_entries: usize,
+}
+
+impl Default for FeedbackLimits {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(30),
+            max_entries: 1_000_000,
+        }
+    }
+}
+
 /// Reads every feedback tuple the service has, sending each to `tuples` as it
 /// is decoded (so a long list shows up while it streams).
 pub async fn read_feedback(
     endpoint: &Endpoint,
     identity: &ClientIdentity,
-    timeout: Duration,
+    limits: FeedbackLimits,
     tuples: Option<mpsc::UnboundedSender<FeedbackTuple>>,
 ) -> FeedbackRead {
+    let timeout = limits.idle;
     let mut read = FeedbackRead::default();
     let mut stream = match connect_tls(endpoint, Some(identity), &[], timeout).await {
         Ok(stream) => stream,
@@ -91,6 +120,12 @@ pub async fn read_feedback(
                         let _ = tuples.send(tuple.clone());
                     }
                     read.tuples.push(tuple);
+                    if read.tuples.len() >= limits.max_entries {
+                        read.problem = Some(FeedbackClientError::TooMany {
+                            limit: limits.max_entries,
+                        });
+                        return read;
+                    }
                 }
                 Ok(None) => break,
                 // The decoder has moved past the bad entry; the rest still counts.

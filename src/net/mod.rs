@@ -13,7 +13,7 @@ mod tls;
 
 pub use endpoint::{Endpoint, Service};
 pub use error::TransportError;
-pub use feedback::{FeedbackClientError, FeedbackRead, read_feedback};
+pub use feedback::{FeedbackClientError, FeedbackLimits, FeedbackRead, read_feedback};
 pub use http2::{
     Answer, Clock, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, RawAnswer,
     system_clock,
