@@ -4,8 +4,9 @@
 
 use push_console::apns::legacy::ErrorResponse;
 use push_console::apns::{
-    FeedbackDecoder, LegacyDecoder, LegacyFormat, Payload, PayloadLimit, PushType, TokenList,
-    Transport,
+    Broadcast, ChannelId, ChannelOperation, Expiration, FeedbackDecoder, LegacyDecoder,
+    LegacyFormat, Payload, PayloadLimit, Priority, PushType, StoragePolicy, TokenList, Transport,
+    check_live_activity, lint_broadcast,
 };
 use push_console::simulator::Rules;
 use push_console::store::identity::{CredentialFile, diagnose};
@@ -49,6 +50,57 @@ pub fn feedback_decoder(data: &[u8]) {
         bytes.len()
     );
     let _ = decoder.finish();
+}
+
+/// What APNs's broadcast and channel APIs answer, and a Live Activity payload: the first
+/// two bytes are the status, the next byte picks the operation, then a line that is the
+/// `apns-channel-id` header, then the body. The body is also read as a payload and linted as
+/// a broadcast at a time from the status bytes.
+pub fn broadcast(data: &[u8]) {
+    let [high, low, pick, rest @ ..] = data else {
+        return;
+    };
+    let status = u16::from_be_bytes([*high, *low]);
+    let (header, body) = match rest.iter().position(|&byte| byte == b'\n') {
+        Some(cut) => (&rest[..cut], &rest[cut + 1..]),
+        None => (&rest[..0], rest),
+    };
+    let header = std::str::from_utf8(header).ok();
+    let channel: ChannelId = "Y2hhbm5lbA==".parse().expect("a channel id");
+    let operation = match pick % 4 {
+        0 => ChannelOperation::Create(StoragePolicy::MostRecent),
+        1 => ChannelOperation::Read(channel.clone()),
+        2 => ChannelOperation::List,
+        _ => ChannelOperation::Delete(channel.clone()),
+    };
+    // A success only with a 2xx status; every refusal names a reason.
+    if let Ok(reply) = operation.parse_answer(status, header, body) {
+        assert!((200..300).contains(&status), "{status} read as {reply}");
+    }
+    if let Some(text) = header {
+        let _ = text.parse::<ChannelId>();
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return;
+    };
+    let Ok(payload) = Payload::from_json(text) else {
+        return;
+    };
+    let now = u64::from(status) * 1_000_000;
+    let _ = check_live_activity(&payload, now);
+    let broadcast = Broadcast {
+        bundle: "com.example.app".parse().expect("a bundle id"),
+        channel,
+        priority: Priority::Normal,
+        expiration: Expiration::IMMEDIATELY,
+        request_id: None,
+        payload,
+    };
+    let _ = lint_broadcast(&broadcast, Some(StoragePolicy::NoStorage), now);
+    if let Ok(request) = broadcast.to_http2_request() {
+        assert!(PayloadLimit::broadcast().allows(request.body.len()));
+    }
+    assert!(broadcast.parse_answer(status, body).is_ok() == (status == 200));
 }
 
 /// A pasted token list: every line is a token, a duplicate or a reject with its line.

@@ -31,13 +31,14 @@ fn replay(name: &str, target: Target) -> usize {
 
 #[test]
 fn every_corpus_and_crash_file_replays_without_a_panic() {
-    let targets: [(&str, Target); 6] = [
+    let targets: [(&str, Target); 7] = [
         ("legacy_decoder", targets::legacy_decoder),
         ("feedback_decoder", targets::feedback_decoder),
         ("token_list", targets::token_list),
         ("payload_fit", targets::payload_fit),
         ("credential", targets::credential),
         ("rules", targets::rules),
+        ("broadcast", targets::broadcast),
     ];
     for (name, target) in targets {
         assert!(replay(name, target) > 0, "no corpus for {name}");
