@@ -198,6 +198,9 @@ pub fn lint(
         }
         _ => {}
     }
+    if push_type.needs_token_auth() && auth == AuthKind::Certificate {
+        lints.push(Lint::NeedsTokenAuth(push_type.clone()));
+    }
     let payload = &notification.payload;
     match push_type {
         PushType::Background => {
@@ -208,9 +211,6 @@ pub fn lint(
                 lints.push(Lint::BackgroundWithoutContentAvailable);
             }
         }
-        PushType::Location if auth == AuthKind::Certificate => {
-            lints.push(Lint::NeedsTokenAuth(PushType::Location))
-        }
         PushType::PushToTalk
             if notification.priority.unwrap_or_default() != Priority::Immediate
                 || notification.expiration != Some(super::Expiration::IMMEDIATELY) =>
@@ -218,9 +218,6 @@ pub fn lint(
             lints.push(Lint::PushToTalkNotImmediate)
         }
         PushType::LiveActivity => {
-            if auth == AuthKind::Certificate {
-                lints.push(Lint::NeedsTokenAuth(PushType::LiveActivity));
-            }
             lints.extend(
                 check_live_activity(payload, now)
                     .into_iter()

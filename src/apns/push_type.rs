@@ -94,6 +94,12 @@ impl PushType {
         }
     }
 
+    /// Whether APNs takes this type only with token auth (a provider token from a .p8 key),
+    /// never with a certificate.
+    pub fn needs_token_auth(&self) -> bool {
+        matches!(self, PushType::LiveActivity | PushType::Location)
+    }
+
     /// The suffix Apple expects on the topic for this type, if any.
     pub fn topic_suffix(&self) -> Option<&'static str> {
         match self {

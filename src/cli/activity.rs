@@ -177,7 +177,7 @@ impl ActivityArgs {
 
 /// Runs `activity`.
 pub async fn run(args: ActivityCommandArgs) -> Result<ExitCode, CliError> {
-    let now = jiff::Timestamp::now().as_second().max(0) as u64;
+    let now = crate::store::history::now_secs();
     match args.command {
         ActivityCommand::Start {
             args,

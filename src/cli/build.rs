@@ -26,7 +26,7 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
     let notification = args.message.notification(args.token.parse()?)?;
     let transport = args.transport.transport();
     // The auth mode is unknown here; certificate auth is the one that needs no topic.
-    let now = jiff::Timestamp::now().as_second().max(0) as u64;
+    let now = crate::store::history::now_secs();
     for finding in lint(&notification, transport, AuthKind::Certificate, now) {
         if finding.severity() == Severity::Warning {
             output::warn(&finding.to_string());

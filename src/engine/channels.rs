@@ -154,6 +154,13 @@ impl Asked {
         }
     }
 
+    fn channel(&self) -> Option<&ChannelId> {
+        match self {
+            Asked::Manage(operation) => operation.channel(),
+            Asked::Broadcast(broadcast) => Some(&broadcast.channel),
+        }
+    }
+
     fn broadcast(&self) -> Option<&Broadcast> {
         match self {
             Asked::Broadcast(broadcast) => Some(broadcast),
@@ -166,7 +173,6 @@ impl Asked {
 struct Prepared {
     http: Http2Request,
     asked: Asked,
-    channel: Option<ChannelId>,
     policy: Option<StoragePolicy>,
     warnings: Vec<Lint>,
 }
@@ -181,7 +187,6 @@ fn prepare(request: ChannelRequest, now: u64) -> Result<Prepared, EngineError> {
             };
             Ok(Prepared {
                 http: operation.request(&app, Some(&request_id)),
-                channel: operation.channel().cloned(),
                 policy,
                 asked: Asked::Manage(operation),
                 warnings: Vec::new(),
@@ -207,7 +212,6 @@ fn prepare(request: ChannelRequest, now: u64) -> Result<Prepared, EngineError> {
                 .map_err(|error| EngineError::Unsendable(error.to_string()))?;
             Ok(Prepared {
                 http,
-                channel: Some(broadcast.channel.clone()),
                 policy,
                 asked: Asked::Broadcast(broadcast),
                 warnings,
@@ -271,7 +275,7 @@ pub(super) async fn carry_out(
         Ok(resolved) => resolved,
         Err(error) => return not_sent(error),
     };
-    let now = jiff::Timestamp::now().as_second().max(0) as u64;
+    let now = crate::store::history::now_secs();
     let prepared = match prepare(request, now) {
         Ok(prepared) => prepared,
         Err(error) => return not_sent(error),
@@ -290,7 +294,7 @@ pub(super) async fn carry_out(
         endpoint: labels.endpoint.clone(),
         app: app.clone(),
         operation,
-        channel: prepared.channel.as_ref().map(ToString::to_string),
+        channel: prepared.asked.channel().map(ToString::to_string),
         storage_policy: prepared.policy.map(StoragePolicy::value),
         payload: broadcast.map(|b| b.payload.to_bytes()),
         priority: broadcast.map(|b| b.priority.value()),

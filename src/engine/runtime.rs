@@ -605,10 +605,7 @@ impl Engine {
             self,
             &request.connection,
             service_for(transport),
-            matches!(
-                request.template.push_type,
-                PushType::LiveActivity | PushType::Location
-            ),
+            request.template.push_type.needs_token_auth(),
         )
         .await?;
         let mut template = request.template;

@@ -242,7 +242,7 @@ pub(crate) fn check(
             .parse()
             .map_err(|_| Reason::BadTopic)?,
     };
-    if matches!(push_type, Some(PushType::LiveActivity | PushType::Location))
+    if push_type.as_ref().is_some_and(PushType::needs_token_auth)
         && matches!(auth, ConnectionAuth::Certificate(_))
     {
         // APNs takes these only with token auth; its exact answer to a certificate is not

@@ -178,7 +178,20 @@ pub struct Signer<'a> {
     pub simulator_own: bool,
 }
 
-impl Signer<'_> {
+impl<'a> Signer<'a> {
+    /// How a push of `push_type` is signed, as the engine resolves it, and the topics its
+    /// default topic comes from: the simulator's own credential is its token key, for its
+    /// own app, where token auth is required.
+    pub fn for_push_type(&self, push_type: &PushType) -> (AuthKind, &'a [String]) {
+        static SIMULATOR_APP: std::sync::LazyLock<[String; 1]> =
+            std::sync::LazyLock::new(|| [crate::simulator::SIMULATOR_TOPIC.to_owned()]);
+        if self.simulator_own && push_type.needs_token_auth() {
+            (AuthKind::Token, &SIMULATOR_APP[..])
+        } else {
+            (self.auth, self.topics)
+        }
+    }
+
     /// The built-in simulator's own certificate.
     pub const SIMULATOR: Signer<'static> = Signer {
         auth: AuthKind::Certificate,
@@ -238,19 +251,10 @@ impl ComposeState {
         }
         // Linted with the credential and topic the engine will pick, so the form and the
         // send agree.
-        let simulator_topics = [crate::simulator::SIMULATOR_TOPIC.to_owned()];
-        let (auth, topics) = if signer.simulator_own
-            && matches!(
-                notification.push_type,
-                PushType::LiveActivity | PushType::Location
-            ) {
-            (AuthKind::Token, &simulator_topics[..])
-        } else {
-            (signer.auth, signer.topics)
-        };
+        let (auth, topics) = signer.for_push_type(&notification.push_type);
         let mut as_sent = notification.clone();
         as_sent.topic = pick_topic(notification.topic.as_ref(), topics, &notification.push_type);
-        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        let now = crate::store::history::now_secs();
         if as_sent.push_type == PushType::LiveActivity {
             // The engine dates a Live Activity push that has no timestamp when it sends it.
             fill_live_activity_timestamp(&mut as_sent.payload, now);

@@ -816,12 +816,8 @@ impl super::App {
     }
 
     pub(super) fn activity_view(&mut self, ui: &mut egui::Ui) {
-        let now = jiff::Timestamp::now().as_second().max(0) as u64;
-        let auth = match self.state.send.identity {
-            // The simulator's own credential is its token key for a Live Activity.
-            None => AuthKind::Token,
-            Some(_) => self.signer().auth,
-        };
+        let now = crate::store::history::now_secs();
+        let (auth, _) = self.signer().for_push_type(&PushType::LiveActivity);
         let composed = self.state.activity.compose(auth, &self.state.channels, now);
         let where_to = self.where_to();
         let clicked = workbench(

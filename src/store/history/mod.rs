@@ -197,6 +197,11 @@ pub fn now_ms() -> i64 {
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
+/// [`now_ms`] in whole seconds: the `now` of the Live Activity dates and the linter.
+pub fn now_secs() -> u64 {
+    (now_ms() / 1000).max(0) as u64
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use std::path::PathBuf;
