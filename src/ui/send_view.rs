@@ -234,20 +234,49 @@ impl App {
     pub(super) fn send_view(&mut self, ui: &mut egui::Ui) {
         let transport = self.state.send.protocol.transport();
         self.send_sidebar(ui);
-        // Where to, and as whom: where the eye starts.
+        // Where to, as whom and to whom, then Send: where the eye starts, as in a request
+        // tool's address bar. What is sent comes below, the run's answers at the bottom.
         self.connection_row(ui);
-        ui.separator();
-        self.templates_bar(ui);
+        self.tokens_field(ui);
         let composed = self.state.compose.compose(transport, self.signer());
-        compose::show(
-            ui,
-            &mut self.state.compose,
-            &composed,
-            &mut self.state.preview_dark,
-        );
+        self.send_row(ui, &composed);
+        self.results_panel(ui);
         ui.separator();
+        egui::ScrollArea::vertical()
+            .id_salt("compose scroll")
+            .show(ui, |ui| {
+                self.templates_bar(ui);
+                compose::show(
+                    ui,
+                    &mut self.state.compose,
+                    &composed,
+                    &mut self.state.preview_dark,
+                );
+            });
+    }
+
+    /// The device tokens to send to, with the saved token lists and a file import.
+    fn tokens_field(&mut self, ui: &mut egui::Ui) {
         let form = &mut self.state.send;
+        let mut label = None;
         ui.horizontal(|ui| {
+            label = Some(ui.label(theme::strong("Device tokens, one per line")));
+            if ui.small_button("Import tokens from .txt/.csv…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .add_filter("Token lists", &["txt", "csv"])
+                    .pick_file()
+            {
+                match crate::store::read_limited(&path, crate::store::FileKind::Tokens) {
+                    Ok(bytes) => {
+                        if !form.tokens.ends_with('\n') && !form.tokens.is_empty() {
+                            form.tokens.push('\n');
+                        }
+                        form.tokens.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                    Err(error) => self.message = Some(error.to_string()),
+                }
+            }
+            ui.separator();
             let (identity, target) = (form.identity.clone(), form.target);
             let list = || TokenList {
                 identity: form.identity.clone(),
@@ -280,22 +309,7 @@ impl App {
                 None => {}
             }
         });
-        let label = ui.label("Device tokens, one per line");
-        if ui.small_button("Import tokens from .txt/.csv…").clicked()
-            && let Some(path) = rfd::FileDialog::new()
-                .add_filter("Token lists", &["txt", "csv"])
-                .pick_file()
-        {
-            match crate::store::read_limited(&path, crate::store::FileKind::Tokens) {
-                Ok(bytes) => {
-                    if !form.tokens.ends_with('\n') && !form.tokens.is_empty() {
-                        form.tokens.push('\n');
-                    }
-                    form.tokens.push_str(&String::from_utf8_lossy(&bytes));
-                }
-                Err(error) => self.message = Some(error.to_string()),
-            }
-        }
+        let Some(label) = label else { return };
         self.parsed_tokens.update(&form.tokens);
         let token_count = self.parsed_tokens.tokens.len();
         // Asking to see one long list as text is not a wish to see every later one so.
@@ -322,7 +336,7 @@ impl App {
                 .max_height(theme::size::TOKENS_HEIGHT)
                 .show(ui, |ui| {
                     ui.add(
-                        theme::code_field(&mut form.tokens, 3)
+                        theme::code_field(&mut form.tokens, 2)
                             .desired_width(f32::INFINITY)
                             .id_salt("tokens"),
                     )
@@ -332,6 +346,12 @@ impl App {
         for reject in self.parsed_tokens.rejects.iter().take(5) {
             theme::problem(ui, reject.as_str());
         }
+    }
+
+    /// The primary Send button with the token count and where it goes (Production
+    /// unmistakable), why it can't send yet, and the CLI command for the same send.
+    fn send_row(&mut self, ui: &mut egui::Ui, composed: &compose::Composed) {
+        let token_count = self.parsed_tokens.tokens.len();
         let running = self.run.as_ref().is_some_and(|run| !run.finished);
         let blocked = composed
             .blocker
@@ -343,7 +363,7 @@ impl App {
         ui.horizontal(|ui| {
             let label = format!(
                 "Send to {} token{}",
-                token_count,
+                group_thousands(token_count),
                 if token_count == 1 { "" } else { "s" }
             );
             let tone = if form_target_is_production {
@@ -364,46 +384,52 @@ impl App {
                     Tone::Production,
                 );
             }
+            if ui.button("Copy as CLI command").clicked()
+                && let Some(notification) = &composed.notification
+            {
+                match self.state.send.connection() {
+                    Ok(connection) => {
+                        let command = send::cli_command(
+                            &connection,
+                            notification,
+                            &self.parsed_tokens.tokens,
+                            self.state.send.concurrency,
+                        );
+                        ui.ctx().copy_text(command.clone());
+                        self.toasts.push(format!("Copied: {command}"));
+                    }
+                    Err(problem) => self.message = Some(problem),
+                }
+            }
             if let Some(reason) = &blocked {
                 theme::problem(ui, format!("Can't send: {reason}"));
             } else if clicked || shortcut {
                 self.start_send();
             }
         });
-        if ui.button("Copy as CLI command").clicked()
-            && let Some(notification) = &composed.notification
-        {
-            match self.state.send.connection() {
-                Ok(connection) => {
-                    let command = send::cli_command(
-                        &connection,
-                        notification,
-                        &self.parsed_tokens.tokens,
-                        self.state.send.concurrency,
-                    );
-                    ui.ctx().copy_text(command.clone());
-                    self.toasts.push(format!("Copied: {command}"));
-                }
-                Err(problem) => self.message = Some(problem),
-            }
-        }
+    }
+
+    /// The run's progress under the Send button, and its answers in a resizable pane at
+    /// the bottom, so composing the next push keeps its place.
+    fn results_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(run) = &self.run else { return };
         let mut cancel = None;
-        let mut retry = false;
-        if let Some(run) = &self.run {
-            if send::progress(ui, run) {
-                cancel = Some(run.id);
-            }
-            let retryable = run
-                .outcomes
-                .iter()
-                .flatten()
-                .filter(|o| o.needs_retry())
-                .count();
-            if run.finished && retryable > 0 {
-                retry = ui.button(format!("Retry {retryable} failed")).clicked();
-            }
-            send::results(ui, run);
+        if send::progress(ui, run) {
+            cancel = Some(run.id);
         }
+        let retryable = run
+            .outcomes
+            .iter()
+            .flatten()
+            .filter(|o| o.needs_retry())
+            .count();
+        let retry = run.finished
+            && retryable > 0
+            && ui.button(format!("Retry {retryable} failed")).clicked();
+        egui::Panel::bottom("send results")
+            .resizable(true)
+            .default_size(theme::size::RESULTS_HEIGHT)
+            .show(ui, |ui| send::results(ui, run));
         if let Some(id) = cancel {
             self.engine.command(Command::Cancel { id });
         }

@@ -147,6 +147,8 @@ pub mod size {
     pub const PRIMARY_HEIGHT: f32 = 32.0;
     /// The most a pasted token list grows before it scrolls in place.
     pub const TOKENS_HEIGHT: f32 = 110.0;
+    /// The answers pane under the composer, until the user drags it.
+    pub const RESULTS_HEIGHT: f32 = 220.0;
 }
 
 /// The type scale.
@@ -471,5 +473,28 @@ mod tests {
             !ctx.fonts_mut(|fonts| fonts.has_glyph(&icons, 'Ж')),
             "a character Phosphor has no glyph for is not found, so the check can fail"
         );
+    }
+
+    #[test]
+    fn emoji_in_a_payload_draw_in_the_preview_and_the_json() {
+        let ctx = egui::Context::default();
+        install(&ctx);
+        let mut output = ctx.run_ui(egui::RawInput::default(), |_| {});
+        output.textures_delta.clear();
+        // Pushes are full of these; a box in their place would misstate what is sent.
+        for family in [
+            FontFamily::Proportional,
+            FontFamily::Monospace,
+            bold_family(),
+        ] {
+            let font = FontId::new(text::BODY, family.clone());
+            for emoji in ['🎉', '🔥', '✅', '📦', '❤'] {
+                assert!(
+                    ctx.fonts_mut(|fonts| fonts.has_glyph(&font, emoji)),
+                    "{family:?} draws no U+{:04X}",
+                    emoji as u32
+                );
+            }
+        }
     }
 }
