@@ -436,3 +436,51 @@ async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
     assert!(pool.is_empty().await);
     assert!(replaced.is_closed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_goes_out_before_it_is_released_and_a_release_that_stops_leaves_the_rest_unsent() {
+    let simulator = simulator(Rules::default()).await;
+    let sender = Arc::new(cert_sender(&simulator));
+    let batch = Arc::new(batch(tokens(300), Transport::Http2));
+    // The history releases items as their rows are written; here the test plays the
+    // history: 40 now, 120 later, then it stops (as a writer that failed would).
+    let (release, released) = tokio::sync::watch::channel(40);
+    let send = tokio::spawn({
+        let (sender, batch) = (Arc::clone(&sender), Arc::clone(&batch));
+        async move {
+            sender
+                .send_released(&batch, None, CancellationToken::new(), Some(released))
+                .await
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while simulator.received().len() < 40 {
+        assert!(std::time::Instant::now() < deadline, "the first 40 go out");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Given time, still no more than was released.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(simulator.received().len(), 40);
+    release.send_replace(120);
+    drop(release);
+    let report = send.await.expect("the send ends");
+    assert_eq!(report.count(OutcomeKind::Accepted), 120);
+    assert_eq!(report.count(OutcomeKind::NotSent), 180);
+    let received: HashSet<_> = simulator.received().into_iter().map(|r| r.token).collect();
+    let released_tokens: HashSet<_> = batch.items()[..120]
+        .iter()
+        .map(|item| item.request.token.clone())
+        .collect();
+    assert_eq!(
+        received, released_tokens,
+        "the first 120, in the batch's order"
+    );
+    for (index, outcome) in report.outcomes.iter().enumerate() {
+        let expected = if index < 120 {
+            OutcomeKind::Accepted
+        } else {
+            OutcomeKind::NotSent
+        };
+        assert_eq!(outcome.kind(), expected, "item {index}");
+    }
+}

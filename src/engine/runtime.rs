@@ -644,7 +644,7 @@ impl Engine {
             }
         };
         Ok(Job {
-            batch,
+            batch: Arc::new(batch),
             transport,
             sender,
             labels,

@@ -100,9 +100,27 @@ struct Shared {
     closed: AtomicBool,
     /// Why the connection ended, once the driver saw it fail.
     ended_by: tokio::sync::watch::Sender<Option<Arc<TransportError>>>,
-    last_used: Mutex<Instant>,
+    /// When the connection opened, and how long after that it was last used (ms): an
+    /// atomic, as every request on every worker thread writes it.
+    opened: Instant,
+    last_used_ms: AtomicU64,
+    /// The `authorization` header of the provider token last sent, by its issue time:
+    /// one token serves thousands of requests, so it is written out once.
+    bearer: Mutex<Option<(u64, HeaderValue)>>,
     authority: String,
     request_timeout: Duration,
+}
+
+impl Shared {
+    fn touch(&self) {
+        let since = self.opened.elapsed().as_millis() as u64;
+        self.last_used_ms.store(since, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_used_ms.load(Ordering::Relaxed));
+        self.opened.elapsed().saturating_sub(last)
+    }
 }
 
 /// APNs's answer, and which provider token the request carried.
@@ -176,7 +194,9 @@ impl Http2Connection {
             id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
             closed: AtomicBool::new(false),
             ended_by: tokio::sync::watch::Sender::new(None),
-            last_used: Mutex::new(Instant::now()),
+            opened: Instant::now(),
+            last_used_ms: AtomicU64::new(0),
+            bearer: Mutex::new(None),
             authority: endpoint.address(),
             request_timeout: config.request_timeout,
         });
@@ -225,10 +245,7 @@ impl Http2Connection {
 
     /// How long since the last request.
     pub fn idle_for(&self) -> Duration {
-        self.shared
-            .last_used
-            .lock()
-            .map_or(Duration::ZERO, |last| last.elapsed())
+        self.shared.idle_for()
     }
 
     /// The provider token to send now and when it was issued, if token auth.
@@ -239,9 +256,21 @@ impl Http2Connection {
         let now = clock();
         let mut issuer = issuer.lock().map_err(|_| TransportError::Closed)?;
         let token = issuer.token(now)?;
+        let issued_at = token.issued_at();
+        let mut cached = self
+            .shared
+            .bearer
+            .lock()
+            .map_err(|_| TransportError::Closed)?;
+        if let Some((at, value)) = cached.as_ref()
+            && *at == issued_at
+        {
+            return Ok(Some((value.clone(), issued_at)));
+        }
         let value = HeaderValue::from_str(&format!("bearer {}", token.as_str()))
             .map_err(|_| TransportError::Closed)?;
-        Ok(Some((value, token.issued_at())))
+        *cached = Some((issued_at, value.clone()));
+        Ok(Some((value, issued_at)))
     }
 
     /// Renews the provider token after APNs said the one issued at `rejected`
@@ -341,9 +370,7 @@ impl Http2Connection {
         if self.is_closed() {
             return Err(TransportError::Closed);
         }
-        if let Ok(mut last) = self.shared.last_used.lock() {
-            *last = Instant::now();
-        }
+        self.shared.touch();
         let uri = Uri::builder()
             .scheme("https")
             .authority(self.shared.authority.as_str())
@@ -412,10 +439,7 @@ async fn keep_alive(
         if shared.closed.load(Ordering::Acquire) {
             return;
         }
-        let idle = shared
-            .last_used
-            .lock()
-            .map_or(Duration::ZERO, |last| last.elapsed());
+        let idle = shared.idle_for();
         if idle < interval {
             continue;
         }

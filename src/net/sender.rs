@@ -1,12 +1,13 @@
 //! Sends a batch over HTTP/2 with bounded concurrency, retrying what APNs or the
 //! network allows to be retried, and reporting one outcome per token.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use futures_util::{FutureExt, StreamExt, stream::FuturesUnordered};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span};
 
@@ -124,6 +125,19 @@ impl Http2Sender {
         events: Option<mpsc::UnboundedSender<SendEvent>>,
         cancel: CancellationToken,
     ) -> BatchReport {
+        self.send_released(batch, events, cancel, None).await
+    }
+
+    /// Sends `batch` as [`Self::send`] does, but only the items `released` has let go
+    /// (how many from the start; the history records them first). When `released` closes
+    /// short of the whole batch, the rest is reported `NotSent`.
+    pub async fn send_released(
+        &self,
+        batch: &Batch,
+        events: Option<mpsc::UnboundedSender<SendEvent>>,
+        cancel: CancellationToken,
+        released: Option<watch::Receiver<usize>>,
+    ) -> BatchReport {
         let started = Instant::now();
         let shared = Arc::new(Shared {
             pool: Arc::clone(&self.pool),
@@ -134,76 +148,60 @@ impl Http2Sender {
             cancel: cancel.clone(),
             disconnections: std::sync::Mutex::new(Vec::new()),
         });
-        let items: Arc<[BatchItem]> = batch.items().into();
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
-        let mut progress = Progress {
-            total: items.len(),
-            ..Progress::default()
+        let items = batch.items();
+        let collector = std::sync::Mutex::new(Collector {
+            started,
+            retried: &shared.retried,
+            outcomes: vec![None; items.len()],
+            progress: Progress {
+                total: items.len(),
+                ..Progress::default()
+            },
+            last_progress: Instant::now(),
+            events: events.clone(),
+        });
+        let workers = self.concurrency.max(1).min(items.len());
+        let crew = Crew {
+            shared: &shared,
+            items,
+            next: AtomicUsize::new(0),
+            current: (0..workers).map(|_| AtomicUsize::new(IDLE)).collect(),
+            collector: &collector,
         };
-        let mut last_progress = Instant::now();
-        let semaphore = Arc::new(Semaphore::new(self.concurrency.max(1)));
-        let mut tasks = JoinSet::new();
-        let mut task_items = std::collections::HashMap::new();
-        let mut next = 0;
-
-        let mut record = |index: usize, outcome: Outcome, progress: &mut Progress| {
-            progress.count(outcome.kind());
-            if let Some(events) = &events {
-                let _ = events.send(SendEvent::Outcome {
-                    index,
-                    outcome: outcome.clone(),
-                });
-            }
-            outcomes[index] = Some(outcome);
-        };
-
-        loop {
-            let can_start = next < items.len() && !cancel.is_cancelled();
-            tokio::select! {
-                biased;
-                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                    match joined {
-                        Ok((id, (index, outcome))) => {
-                            task_items.remove(&id);
-                            record(index, outcome, &mut progress);
-                        }
-                        // A task that died may have sent its notification: say so, don't call it unsent.
-                        Err(error) => {
-                            if let Some(index) = task_items.remove(&error.id()) {
-                                let item: &BatchItem = &items[index];
-                                let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
-                                outcome.verdict = Verdict::Failed(FailureCause::Internal(error.to_string()));
-                                record(index, outcome, &mut progress);
-                            }
-                        }
-                    }
+        // As many workers as notifications may be in flight, each taking the next item
+        // when its last is answered: no task, allocation or channel hop per notification.
+        // They run in this task (h2 runs the connection in its own), so they borrow the
+        // batch instead of copying it.
+        let mut running: FuturesUnordered<_> = (0..workers)
+            .map(|slot| {
+                let crew = &crew;
+                let released = released.clone();
+                AssertUnwindSafe(crew.work(slot, released))
+                    .catch_unwind()
+                    .map(move |result| (slot, result))
+            })
+            .collect();
+        while let Some((slot, result)) = running.next().await {
+            // A worker that died may have sent its notification: say so, don't call it unsent.
+            if let Err(panic) = result {
+                let index = crew.current[slot].load(Ordering::Relaxed);
+                if let Some(item) = items.get(index) {
+                    let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
+                    outcome.verdict =
+                        Verdict::Failed(FailureCause::Internal(panic_message(panic.as_ref())));
+                    lock(&collector).record(index, outcome);
                 }
-                permit = Arc::clone(&semaphore).acquire_owned(), if can_start => {
-                    let Ok(permit) = permit else { break };
-                    let index = next;
-                    next += 1;
-                    let shared = Arc::clone(&shared);
-                    let items = Arc::clone(&items);
-                    let span = info_span!("push", apns_id = %items[index].apns_id, token = %items[index].request.token.masked());
-                    let task = tasks.spawn(async move {
-                        let outcome = deliver(&shared, index, &items[index]).await;
-                        drop(permit);
-                        (index, outcome)
-                    }.instrument(span));
-                    task_items.insert(task.id(), index);
-                }
-                _ = cancel.cancelled(), if can_start => {}
-                else => break,
-            }
-            if let Some(events) = &events
-                && (last_progress.elapsed() >= Duration::from_millis(100))
-            {
-                progress.retried = shared.retried.load(Ordering::Relaxed);
-                progress.elapsed = started.elapsed();
-                let _ = events.send(SendEvent::Progress(progress));
-                last_progress = Instant::now();
             }
         }
+        drop(running);
+        drop(crew);
+        let Collector {
+            mut outcomes,
+            mut progress,
+            ..
+        } = collector
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Items never started were not sent.
         let mut report = BatchReport {
             cancelled: cancel.is_cancelled(),
@@ -241,6 +239,98 @@ impl Http2Sender {
         }
         report
     }
+}
+
+/// A worker's slot when it holds no notification.
+const IDLE: usize = usize::MAX;
+
+/// What the workers of one batch share.
+struct Crew<'a, 'shared> {
+    shared: &'a Shared,
+    items: &'a [BatchItem],
+    /// The next item no worker has taken.
+    next: AtomicUsize,
+    /// The item each worker holds, or `IDLE`.
+    current: Vec<AtomicUsize>,
+    collector: &'a std::sync::Mutex<Collector<'shared>>,
+}
+
+impl Crew<'_, '_> {
+    /// Delivers items one after another until none is left, the batch is cancelled, or
+    /// `released` (when given) stops short of the next one.
+    async fn work(&self, slot: usize, mut released: Option<watch::Receiver<usize>>) {
+        loop {
+            if self.shared.cancel.is_cancelled() {
+                return;
+            }
+            let index = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = self.items.get(index) else {
+                return;
+            };
+            self.current[slot].store(index, Ordering::Relaxed);
+            if let Some(released) = &mut released {
+                let ready = tokio::select! {
+                    ready = released.wait_for(|&count| count > index) => ready.is_ok(),
+                    _ = self.shared.cancel.cancelled() => false,
+                };
+                if !ready {
+                    // Never released (or cancelled first): reported not sent at the end.
+                    return;
+                }
+            }
+            let span =
+                info_span!("push", apns_id = %item.apns_id, token = %item.request.token.masked());
+            let outcome = deliver(self.shared, index, item).instrument(span).await;
+            lock(self.collector).record(index, outcome);
+            self.current[slot].store(IDLE, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The batch's answers as they come, and what is told of them.
+struct Collector<'a> {
+    started: Instant,
+    retried: &'a AtomicU64,
+    outcomes: Vec<Option<Outcome>>,
+    progress: Progress,
+    last_progress: Instant,
+    events: Option<mpsc::UnboundedSender<SendEvent>>,
+}
+
+impl Collector<'_> {
+    fn record(&mut self, index: usize, outcome: Outcome) {
+        self.progress.count(outcome.kind());
+        if let Some(events) = &self.events {
+            let _ = events.send(SendEvent::Outcome {
+                index,
+                outcome: outcome.clone(),
+            });
+            if self.last_progress.elapsed() >= Duration::from_millis(100) {
+                self.progress.elapsed = self.started.elapsed();
+                self.progress.retried = self.retried.load(Ordering::Relaxed);
+                let _ = events.send(SendEvent::Progress(self.progress));
+                self.last_progress = Instant::now();
+            }
+        }
+        if let Some(slot) = self.outcomes.get_mut(index) {
+            *slot = Some(outcome);
+        }
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a panic said, for the outcome it cost.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a sending task stopped unexpectedly".to_owned())
 }
 
 /// How many times one notification may be refused unprocessed (REFUSED_STREAM) before

@@ -37,7 +37,9 @@ pub use schema::SCHEMA_VERSION;
 pub use time::{
     TimeError, format_local_time, format_time, format_time_in, parse_time, parse_time_in,
 };
-pub use writer::{BatchContext, ChannelRecord, OutcomeRecorder, RecordedBatch};
+pub use writer::{
+    BatchContext, ChannelRecord, FIRST_ROWS, OutcomeRecorder, RecordedBatch, RowsToRecord,
+};
 
 /// How long a statement waits for another Push Console's transaction before giving up.
 /// Writers commit every ~100 ms, so waiting seconds means something is really stuck.

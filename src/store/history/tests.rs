@@ -75,7 +75,7 @@ fn answer_all(history: &mut History, recorded: RecordedBatch, batch: &Batch, now
         ..BatchReport::default()
     };
     history
-        .finish_batch(recorded, &writer::Aftermath::of(&report, &[]), now)
+        .finish_batch(recorded, &writer::Aftermath::of(&report), now)
         .unwrap();
 }
 

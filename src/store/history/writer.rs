@@ -45,10 +45,18 @@ pub struct BatchContext<'a> {
 #[derive(Debug)]
 pub struct RecordedBatch {
     batch_id: i64,
+    /// The `sends` rows recorded so far, in the batch's order.
     send_ids: Vec<i64>,
     /// Whether it goes over HTTP/2, where an acceptance is a 200.
     http2: bool,
     lock: Option<BatchLock>,
+    /// What the rows still to record share.
+    identity_id: i64,
+    endpoint_id: i64,
+    created_ms: i64,
+    /// Items of a same-payload batch share their headers and body: one `messages` row,
+    /// keyed by where those live.
+    messages: HashMap<(usize, usize, usize), i64>,
 }
 
 impl RecordedBatch {
@@ -60,6 +68,11 @@ impl RecordedBatch {
     /// The `sends` row id of the item at `index`.
     pub fn send_id(&self, index: usize) -> Option<i64> {
         self.send_ids.get(index).copied()
+    }
+
+    /// How many of the batch's items have their row.
+    pub fn rows(&self) -> usize {
+        self.send_ids.len()
     }
 }
 
@@ -141,7 +154,8 @@ struct ErrorResponseRecord {
     at_ms: i64,
     status: u8,
     identifier: u32,
-    send_id: Option<i64>,
+    /// The notification it names, by its index in the batch.
+    index: Option<usize>,
     resent: i64,
 }
 
@@ -150,7 +164,8 @@ struct DisconnectionRecord {
     at_ms: i64,
     cause: &'static str,
     detail: String,
-    send_id: Option<i64>,
+    /// The notification it ended on, by its index in the batch.
+    index: Option<usize>,
     resent: i64,
 }
 
@@ -181,13 +196,11 @@ fn epoch_ms(at: std::time::SystemTime) -> i64 {
 impl Aftermath {
     /// The report's disconnections, each naming the notification it ended on; a legacy
     /// error-response is also kept as such.
-    pub(super) fn of(report: &BatchReport, send_ids: &[i64]) -> Self {
+    pub(super) fn of(report: &BatchReport) -> Self {
         let mut error_responses = Vec::new();
         let mut disconnections = Vec::new();
         for disconnection in &report.disconnections {
-            let send_id = disconnection
-                .index
-                .and_then(|index| send_ids.get(index).copied());
+            let index = disconnection.index;
             let at_ms = epoch_ms(disconnection.at);
             let resent = disconnection.resent as i64;
             if let DisconnectCause::ErrorResponse { status, identifier } = disconnection.cause {
@@ -195,7 +208,7 @@ impl Aftermath {
                     at_ms,
                     status: status.code(),
                     identifier,
-                    send_id,
+                    index,
                     resent,
                 });
             }
@@ -203,7 +216,7 @@ impl Aftermath {
                 at_ms,
                 cause: disconnection.cause.as_str(),
                 detail: disconnection.cause.to_string(),
-                send_id,
+                index,
                 resent,
             });
         }
@@ -228,6 +241,21 @@ impl History {
     /// Records every item of `batch` as `in_flight` at `now_ms`, before any of it is sent,
     /// in transactions of a few thousand rows. The payload is stored once per distinct body.
     pub fn record_batch(
+        &mut self,
+        context: &BatchContext<'_>,
+        batch: &Batch,
+        now_ms: i64,
+    ) -> Result<RecordedBatch, HistoryError> {
+        let mut recorded = self.begin_batch(context, batch, now_ms)?;
+        for chunk in batch.items().chunks(ROWS_PER_TRANSACTION) {
+            self.record_rows(&mut recorded, chunk)?;
+        }
+        Ok(recorded)
+    }
+
+    /// Records the batch itself (who, where, how many) and takes its liveness lock; its
+    /// items get their rows from `record_rows`, each before it is sent.
+    pub fn begin_batch(
         &mut self,
         context: &BatchContext<'_>,
         batch: &Batch,
@@ -266,56 +294,72 @@ impl History {
             source,
         })?;
         tx.commit().map_err(error)?;
-        let mut messages: HashMap<(usize, usize, usize), i64> = HashMap::new();
-        let mut send_ids = Vec::with_capacity(batch.len());
-        for chunk in batch.items().chunks(ROWS_PER_TRANSACTION) {
-            let tx = self.write_transaction()?;
-            {
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT INTO sends (batch_id, message_id, identity_id, endpoint_id,
-                                            created_ms, token, apns_id, state)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )
-                    .map_err(error)?;
-                for item in chunk {
-                    // Items of a same-payload batch share their headers and body: one message.
-                    let key = (
-                        std::sync::Arc::as_ptr(&item.request.headers) as usize,
-                        item.request.body.as_ptr() as usize,
-                        item.request.body.len(),
-                    );
-                    let message_id = match messages.get(&key) {
-                        Some(&id) => id,
-                        None => {
-                            let id = message_id(&tx, item).map_err(error)?;
-                            messages.insert(key, id);
-                            id
-                        }
-                    };
-                    insert
-                        .execute(params![
-                            batch_id,
-                            message_id,
-                            identity_id,
-                            endpoint_id,
-                            created_ms,
-                            item.request.token.as_bytes(),
-                            item.apns_id.as_uuid().as_bytes(),
-                            state::IN_FLIGHT,
-                        ])
-                        .map_err(error)?;
-                    send_ids.push(tx.last_insert_rowid());
-                }
-            }
-            tx.commit().map_err(error)?;
-        }
         Ok(RecordedBatch {
             batch_id,
-            send_ids,
+            send_ids: Vec::with_capacity(batch.len()),
             http2: context.transport == Transport::Http2,
             lock: Some(lock),
+            identity_id,
+            endpoint_id,
+            created_ms,
+            messages: HashMap::new(),
         })
+    }
+
+    /// Records `items`, the batch's next ones after those already recorded, as
+    /// `in_flight`, in one transaction.
+    pub fn record_rows(
+        &mut self,
+        recorded: &mut RecordedBatch,
+        items: &[BatchItem],
+    ) -> Result<(), HistoryError> {
+        let path = self.path.clone();
+        let error = |source| HistoryError::from_sqlite(&path, source);
+        let first = recorded.send_ids.len();
+        let tx = self.write_transaction()?;
+        let written = (|| {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO sends (batch_id, message_id, identity_id, endpoint_id,
+                                    created_ms, token, apns_id, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for item in items {
+                let key = (
+                    std::sync::Arc::as_ptr(&item.request.headers) as usize,
+                    item.request.body.as_ptr() as usize,
+                    item.request.body.len(),
+                );
+                let message_id = match recorded.messages.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = message_id(&tx, item)?;
+                        recorded.messages.insert(key, id);
+                        id
+                    }
+                };
+                insert.execute(params![
+                    recorded.batch_id,
+                    message_id,
+                    recorded.identity_id,
+                    recorded.endpoint_id,
+                    recorded.created_ms,
+                    item.request.token.as_bytes(),
+                    item.apns_id.as_uuid().as_bytes(),
+                    state::IN_FLIGHT,
+                ])?;
+                recorded.send_ids.push(tx.last_insert_rowid());
+            }
+            Ok(())
+        })()
+        .and_then(|()| tx.commit());
+        if let Err(source) = written {
+            // Rolled back: those rows do not exist, so none may be taken for recorded, and
+            // a message row made in the same transaction is gone too.
+            recorded.send_ids.truncate(first);
+            recorded.messages.clear();
+            return Err(error(source));
+        }
+        Ok(())
     }
 
     /// Applies answers (`(index in the batch, outcome)`) in one transaction.
@@ -392,7 +436,7 @@ impl History {
                     recorded.batch_id,
                     response.status,
                     response.identifier,
-                    response.send_id,
+                    response.index.and_then(|index| recorded.send_id(index)),
                     response.resent
                 ])
             })
@@ -410,7 +454,7 @@ impl History {
                     endpoint_id,
                     disconnection.cause,
                     disconnection.detail,
-                    disconnection.send_id,
+                    disconnection.index.and_then(|index| recorded.send_id(index)),
                     disconnection.resent
                 ])
             })
@@ -576,7 +620,15 @@ enum Message {
 pub struct OutcomeRecorder {
     sender: mpsc::Sender<Message>,
     thread: JoinHandle<Result<(), HistoryError>>,
-    send_ids: Vec<i64>,
+}
+
+/// The rows a batch still needs while it is being sent, and who waits for them.
+pub struct RowsToRecord {
+    /// The batch whose items after the recorded ones get their rows.
+    pub batch: std::sync::Arc<Batch>,
+    /// Told how many items have their row after each transaction: none may be sent
+    /// before, so a crash never leaves a notification sent with no trace of it.
+    pub recorded: Box<dyn Fn(usize) + Send>,
 }
 
 impl std::fmt::Debug for Message {
@@ -591,17 +643,22 @@ impl std::fmt::Debug for Message {
 impl OutcomeRecorder {
     /// Starts the thread; it owns `history` from now on.
     pub fn start(history: History, recorded: RecordedBatch) -> Result<Self, HistoryError> {
+        Self::start_recording(history, recorded, None)
+    }
+
+    /// Starts the thread, which first records the rows `rows` still needs, in growing
+    /// transactions (the first small, so sending starts at once), then applies answers.
+    pub fn start_recording(
+        history: History,
+        recorded: RecordedBatch,
+        rows: Option<RowsToRecord>,
+    ) -> Result<Self, HistoryError> {
         let (sender, receiver) = mpsc::channel();
-        let send_ids = recorded.send_ids.clone();
         let thread = std::thread::Builder::new()
             .name("history-writer".into())
-            .spawn(move || run(history, recorded, &receiver))
+            .spawn(move || run(history, recorded, rows, &receiver))
             .map_err(HistoryError::Thread)?;
-        Ok(Self {
-            sender,
-            thread,
-            send_ids,
-        })
+        Ok(Self { sender, thread })
     }
 
     /// Queues one answer; never blocks.
@@ -613,9 +670,7 @@ impl OutcomeRecorder {
     /// Writes what is left, the batch's error-responses and disconnections, releases the
     /// batch, applies the retention setting, and waits for all of it.
     pub fn finish(self, report: &BatchReport) -> Result<(), HistoryError> {
-        let _ = self
-            .sender
-            .send(Message::Finish(Aftermath::of(report, &self.send_ids)));
+        let _ = self.sender.send(Message::Finish(Aftermath::of(report)));
         drop(self.sender);
         self.thread
             .join()
@@ -636,11 +691,42 @@ fn flush(
     result
 }
 
+/// The rows recorded in the first transaction of an overlapped batch: enough to start
+/// sending at once; later transactions double up to `ROWS_PER_TRANSACTION`.
+pub const FIRST_ROWS: usize = 1_000;
+
+/// Records the rows of `rows.batch` not yet recorded, telling how far it got after each
+/// transaction. On an error the teller is dropped, so whoever waits learns that the rest
+/// will never be recorded.
+fn record_remaining(
+    history: &mut History,
+    recorded: &mut RecordedBatch,
+    rows: RowsToRecord,
+) -> Result<(), HistoryError> {
+    let items = rows.batch.items();
+    let mut chunk = FIRST_ROWS;
+    while recorded.rows() < items.len() {
+        let start = recorded.rows();
+        let end = (start + chunk).min(items.len());
+        history.record_rows(recorded, &items[start..end])?;
+        (rows.recorded)(end);
+        chunk = (chunk * 2).min(ROWS_PER_TRANSACTION);
+    }
+    Ok(())
+}
+
 fn run(
     mut history: History,
-    recorded: RecordedBatch,
+    mut recorded: RecordedBatch,
+    rows: Option<RowsToRecord>,
     receiver: &mpsc::Receiver<Message>,
 ) -> Result<(), HistoryError> {
+    // A batch whose rows could not all be recorded stops short of sending the rest; the
+    // answers to what went out are still written before the error is told.
+    let recording = match rows {
+        Some(rows) => record_remaining(&mut history, &mut recorded, rows),
+        None => Ok(()),
+    };
     let mut pending: Vec<(usize, Outcome)> = Vec::with_capacity(FLUSH_ROWS);
     let mut deadline: Option<Instant> = None;
     let aftermath = loop {
@@ -672,11 +758,11 @@ fn run(
     flush(&mut history, &recorded, &mut pending)?;
     let Some(aftermath) = aftermath else {
         // Dropped without finishing: what was answered is written; the rest stays unknown.
-        return Ok(());
+        return recording;
     };
     history.finish_batch(recorded, &aftermath, now_ms())?;
     if let Some(retention) = history.retention()?.filter(Retention::is_set) {
         history.prune(&retention, now_ms())?;
     }
-    Ok(())
+    recording
 }
