@@ -141,9 +141,9 @@ fn over(target: Target, credential: CredentialChoice) -> Connection {
 fn outcomes(events: &[Event]) -> Vec<OutcomeKind> {
     events
         .iter()
-        .filter_map(|event| match event {
-            Event::Outcome { outcome, .. } => Some(outcome.kind()),
-            _ => None,
+        .flat_map(|event| match event {
+            Event::Outcomes { outcomes, .. } => outcomes.iter().map(|(_, o)| o.kind()).collect(),
+            _ => Vec::new(),
         })
         .collect()
 }

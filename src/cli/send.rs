@@ -217,13 +217,14 @@ pub(super) async fn deliver(request: SendRequest, json: bool) -> Result<ExitCode
                 id: of,
                 progress: counts,
             } if of == id => progress.update(&counts),
-            Event::Outcome {
+            Event::Outcomes {
                 id: of,
-                index,
-                outcome,
+                outcomes: answered,
             } if of == id => {
-                if let Some(slot) = outcomes.get_mut(index) {
-                    *slot = Some(*outcome);
+                for (index, outcome) in answered {
+                    if let Some(slot) = outcomes.get_mut(index) {
+                        *slot = Some(outcome);
+                    }
                 }
             }
             Event::SendFinished {

@@ -261,14 +261,13 @@ pub enum Event {
         /// The counts.
         progress: Progress,
     },
-    /// The final outcome of one notification.
-    Outcome {
+    /// The final outcomes of some notifications: as many as were answered since the
+    /// last such event, so a fast send wakes a front end once per burst, not per push.
+    Outcomes {
         /// The send's request id.
         id: RequestId,
-        /// Its index in the batch.
-        index: usize,
-        /// What became of it.
-        outcome: Box<Outcome>,
+        /// Each notification's index in the batch, and what became of it.
+        outcomes: Vec<(usize, Outcome)>,
     },
     /// A send ended.
     SendFinished {
@@ -382,7 +381,7 @@ impl Event {
         match self {
             Event::SendStarted { id, .. }
             | Event::Progress { id, .. }
-            | Event::Outcome { id, .. }
+            | Event::Outcomes { id, .. }
             | Event::SendFinished { id, .. }
             | Event::HistoryPage { id, .. }
             | Event::ViewPage { id, .. }

@@ -34,6 +34,10 @@ use crate::store::secrets::SecretStore;
 /// How long a test connection may take, retries included.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// Outcomes per event for those a sender did not stream (the not sent of a cancelled
+/// batch), so a front end takes them over a few frames.
+const UNSTREAMED_PER_EVENT: usize = 5_000;
+
 /// What the engine needs from its host.
 pub struct EngineSettings {
     /// Where the history and identity metadata live.
@@ -724,19 +728,34 @@ impl Engine {
         let (events, mut received) = mpsc::unbounded_channel();
         let mut streamed = vec![false; total];
         let forward = async {
-            while let Some(event) = received.recv().await {
-                match event {
-                    SendEvent::Progress(progress) => self.emit(Event::Progress { id, progress }),
-                    SendEvent::Outcome { index, outcome } => {
-                        if let Some(seen) = streamed.get_mut(index) {
-                            *seen = true;
+            let mut answered = Vec::new();
+            while let Some(first) = received.recv().await {
+                // Whatever else is already waiting goes with it, in one event.
+                let mut next = Some(first);
+                while let Some(event) = next.take().or_else(|| received.try_recv().ok()) {
+                    match event {
+                        SendEvent::Progress(progress) => {
+                            if !answered.is_empty() {
+                                self.emit(Event::Outcomes {
+                                    id,
+                                    outcomes: std::mem::take(&mut answered),
+                                });
+                            }
+                            self.emit(Event::Progress { id, progress });
                         }
-                        self.emit(Event::Outcome {
-                            id,
-                            index,
-                            outcome: Box::new(outcome),
-                        });
+                        SendEvent::Outcome { index, outcome } => {
+                            if let Some(seen) = streamed.get_mut(index) {
+                                *seen = true;
+                            }
+                            answered.push((index, outcome));
+                        }
                     }
+                }
+                if !answered.is_empty() {
+                    self.emit(Event::Outcomes {
+                        id,
+                        outcomes: std::mem::take(&mut answered),
+                    });
                 }
             }
         };
@@ -749,15 +768,17 @@ impl Engine {
         // Every outcome reaches the UI once, as an Outcome event: those the sender did not
         // stream (e.g. not sent after a cancel) are sent now, and the report goes without
         // them, so the UI thread never copies or frees 100,000 outcomes in one frame.
-        let outcomes = std::mem::take(&mut result.report.outcomes);
-        for (index, outcome) in outcomes.into_iter().enumerate() {
-            if !streamed.get(index).copied().unwrap_or(true) {
-                self.emit(Event::Outcome {
-                    id,
-                    index,
-                    outcome: Box::new(outcome),
-                });
-            }
+        let unstreamed: Vec<(usize, crate::apns::Outcome)> =
+            std::mem::take(&mut result.report.outcomes)
+                .into_iter()
+                .enumerate()
+                .filter(|(index, _)| !streamed.get(*index).copied().unwrap_or(true))
+                .collect();
+        // In pieces, so that no frame of the app takes 100,000 of them at once.
+        let mut unstreamed = unstreamed.into_iter().peekable();
+        while unstreamed.peek().is_some() {
+            let outcomes = unstreamed.by_ref().take(UNSTREAMED_PER_EVENT).collect();
+            self.emit(Event::Outcomes { id, outcomes });
         }
         self.emit(Event::SendFinished {
             id,

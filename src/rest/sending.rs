@@ -85,9 +85,13 @@ pub async fn collect(
                 result.totals = Totals::from(&counts);
                 progress(result.totals);
             }
-            Event::Outcome { index, outcome, .. } => {
-                if let Some(slot) = outcomes.get_mut(index) {
-                    *slot = Some(OutcomeRecord::new(&outcome, http2));
+            Event::Outcomes {
+                outcomes: answered, ..
+            } => {
+                for (index, outcome) in answered {
+                    if let Some(slot) = outcomes.get_mut(index) {
+                        *slot = Some(OutcomeRecord::new(&outcome, http2));
+                    }
                 }
             }
             Event::SendFinished {

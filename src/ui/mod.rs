@@ -276,13 +276,13 @@ impl App {
                     run.progress = progress;
                 }
             }
-            Event::Outcome { id, index, outcome } if Some(id) == run_id => {
-                if let Some(slot) = self
-                    .run
-                    .as_mut()
-                    .and_then(|run| run.outcomes.get_mut(index))
-                {
-                    *slot = Some(*outcome);
+            Event::Outcomes { id, outcomes } if Some(id) == run_id => {
+                if let Some(run) = self.run.as_mut() {
+                    for (index, outcome) in outcomes {
+                        if let Some(slot) = run.outcomes.get_mut(index) {
+                            *slot = Some(outcome);
+                        }
+                    }
                 }
             }
             Event::SendFinished {
@@ -317,31 +317,34 @@ impl App {
                 self.live.activity_answer = Some(line);
                 self.reload_history();
             }
-            Event::Outcome { id, outcome, .. } if self.live.activity_request == Some(id) => {
-                let line = match outcome.reason() {
-                    Some(reason) => (
-                        format!(
-                            "{} {reason}: {}",
-                            outcome.http_status().unwrap_or_default(),
-                            reason.explanation()
+            Event::Outcomes { id, outcomes } if self.live.activity_request == Some(id) => {
+                // The workbench sends one push at a time.
+                if let Some((_, outcome)) = outcomes.into_iter().next() {
+                    let line = match outcome.reason() {
+                        Some(reason) => (
+                            format!(
+                                "{} {reason}: {}",
+                                outcome.http_status().unwrap_or_default(),
+                                reason.explanation()
+                            ),
+                            theme::Tone::Rejected,
                         ),
-                        theme::Tone::Rejected,
-                    ),
-                    None if outcome.kind() == crate::apns::OutcomeKind::Accepted => {
-                        ("200 accepted".to_owned(), theme::Tone::Accepted)
-                    }
-                    None => (
-                        outcome.failure().map_or_else(
-                            || outcome.kind().as_str().to_owned(),
-                            ToString::to_string,
+                        None if outcome.kind() == crate::apns::OutcomeKind::Accepted => {
+                            ("200 accepted".to_owned(), theme::Tone::Accepted)
+                        }
+                        None => (
+                            outcome.failure().map_or_else(
+                                || outcome.kind().as_str().to_owned(),
+                                ToString::to_string,
+                            ),
+                            theme::Tone::Rejected,
                         ),
-                        theme::Tone::Rejected,
-                    ),
-                };
-                self.state
-                    .activity
-                    .remember(crate::store::history::now_ms(), line.0.clone());
-                self.live.activity_answer = Some(line);
+                    };
+                    self.state
+                        .activity
+                        .remember(crate::store::history::now_ms(), line.0.clone());
+                    self.live.activity_answer = Some(line);
+                }
             }
             Event::SendFinished { id, .. } if self.live.activity_request == Some(id) => {
                 self.live.activity_request = None;
