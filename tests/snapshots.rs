@@ -293,3 +293,25 @@ fn live_activity_light() {
         Seed::Live,
     );
 }
+
+#[test]
+fn channels_dark() {
+    snapshot(
+        View::Channels,
+        Theme::Dark,
+        "channels_dark",
+        46_210,
+        Seed::Live,
+    );
+}
+
+#[test]
+fn live_activity_dark() {
+    snapshot(
+        View::LiveActivity,
+        Theme::Dark,
+        "live_activity_dark",
+        46_220,
+        Seed::Live,
+    );
+}

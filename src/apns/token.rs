@@ -60,10 +60,14 @@ pub enum TokenError {
 impl DeviceToken {
     /// Wraps raw token bytes, as read from the legacy feedback service.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TokenError> {
+        Self::from_vec(bytes.to_vec())
+    }
+
+    fn from_vec(bytes: Vec<u8>) -> Result<Self, TokenError> {
         match bytes.len() {
             0 => Err(TokenError::Empty),
             n if n > MAX_TOKEN_LEN => Err(TokenError::TooLong { bytes: n }),
-            _ => Ok(Self(bytes.to_vec())),
+            _ => Ok(Self(bytes)),
         }
     }
 
@@ -139,14 +143,23 @@ impl FromStr for DeviceToken {
         if high.is_some() {
             return Err(TokenError::OddLength { digits });
         }
-        Self::from_bytes(&bytes)
+        Self::from_vec(bytes)
     }
 }
 
 impl fmt::Display for DeviceToken {
+    /// Lower-case hex. Every HTTP/2 request's path and every `--json` line writes one, so
+    /// it is written in pieces from a table rather than a byte at a time through `{:02x}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in &self.0 {
-            write!(f, "{byte:02x}")?;
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 128];
+        for chunk in self.0.chunks(text.len() / 2) {
+            for (pair, byte) in text.chunks_exact_mut(2).zip(chunk) {
+                pair[0] = DIGITS[usize::from(byte >> 4)];
+                pair[1] = DIGITS[usize::from(byte & 0x0f)];
+            }
+            let written = &text[..chunk.len() * 2];
+            f.write_str(std::str::from_utf8(written).map_err(|_| fmt::Error)?)?;
         }
         Ok(())
     }
@@ -258,6 +271,19 @@ mod tests {
             Err(TokenError::TooLong { bytes: 101 })
         );
         assert!("ab".repeat(100).parse::<DeviceToken>().is_ok());
+    }
+
+    #[test]
+    fn hex_round_trips_at_every_length_the_display_writes_in_pieces() {
+        for len in [1, 31, 32, 63, 64, 65, 80, 99, MAX_TOKEN_LEN] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+            let token = DeviceToken::from_bytes(&bytes).expect("a valid length");
+            let hex = token.to_string();
+            assert_eq!(hex.len(), len * 2);
+            let expected: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            assert_eq!(hex, expected);
+            assert_eq!(hex.parse::<DeviceToken>(), Ok(token));
+        }
         assert_eq!(DeviceToken::from_bytes(&[]), Err(TokenError::Empty));
     }
 

@@ -108,6 +108,9 @@ struct Shared {
     /// one token serves thousands of requests, so it is written out once.
     bearer: Mutex<Option<(u64, HeaderValue)>>,
     authority: String,
+    /// `authority` as every request's URI takes it, parsed once (`None`: not a valid
+    /// host, which each request then reports).
+    uri_authority: Option<http::uri::Authority>,
     request_timeout: Duration,
 }
 
@@ -197,6 +200,7 @@ impl Http2Connection {
             opened: Instant::now(),
             last_used_ms: AtomicU64::new(0),
             bearer: Mutex::new(None),
+            uri_authority: endpoint.address().parse().ok(),
             authority: endpoint.address(),
             request_timeout: config.request_timeout,
         });
@@ -371,12 +375,12 @@ impl Http2Connection {
             return Err(TransportError::Closed);
         }
         self.shared.touch();
-        let uri = Uri::builder()
-            .scheme("https")
-            .authority(self.shared.authority.as_str())
-            .path_and_query(path)
-            .build()
-            .map_err(|_| TransportError::BadHost(self.shared.authority.clone()))?;
+        let bad_host = || TransportError::BadHost(self.shared.authority.clone());
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(http::uri::Scheme::HTTPS);
+        parts.authority = Some(self.shared.uri_authority.clone().ok_or_else(bad_host)?);
+        parts.path_and_query = Some(path.parse().map_err(|_| bad_host())?);
+        let uri = Uri::from_parts(parts).map_err(|_| bad_host())?;
         let mut http_request = Request::builder()
             .method(method)
             .uri(uri)
