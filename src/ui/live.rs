@@ -547,6 +547,7 @@ pub fn workbench(
     form: &mut ActivityForm,
     composed: &Composed,
     where_to: &str,
+    production: bool,
     busy: bool,
     last: Option<&(String, Tone)>,
 ) -> bool {
@@ -665,8 +666,20 @@ pub fn workbench(
             EventChoice::Update => "Send update",
             EventChoice::End => "End activity",
         };
-        send =
-            theme::primary_button(ui, label, Tone::Accepted, blocker.is_none() && !busy).clicked();
+        // The same button as Send's: Production unmistakable, never the green of "accepted".
+        let tone = if production {
+            Tone::Production
+        } else {
+            Tone::Accent
+        };
+        send = theme::primary_button(ui, label, tone, blocker.is_none() && !busy).clicked();
+        if production {
+            theme::chip(
+                ui,
+                "PRODUCTION: real devices receive this",
+                Tone::Production,
+            );
+        }
         if busy {
             ui.spinner();
         }
@@ -825,6 +838,7 @@ impl super::App {
             &mut self.state.activity,
             &composed,
             &where_to,
+            self.state.send.target == super::TargetChoice::Production,
             self.live.activity_request.is_some(),
             self.live.activity_answer.as_ref(),
         );
