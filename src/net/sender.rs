@@ -80,10 +80,7 @@ impl Shared {
         let Some(cause) = error.disconnect_cause() else {
             return;
         };
-        let mut seen = self
-            .disconnections
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut seen = lock(&self.disconnections);
         let known = seen.iter().any(|(id, disconnection)| match connection {
             Some(_) => *id == connection,
             None => id.is_none() && disconnection.cause == cause,
@@ -221,15 +218,10 @@ impl Http2Sender {
             }
         }
         report.outcomes = outcomes.into_iter().flatten().collect();
-        report.disconnections = std::mem::take(
-            &mut *shared
-                .disconnections
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
-        .into_iter()
-        .map(|(_, disconnection)| disconnection)
-        .collect();
+        report.disconnections = std::mem::take(&mut *lock(&shared.disconnections))
+            .into_iter()
+            .map(|(_, disconnection)| disconnection)
+            .collect();
         report.elapsed = started.elapsed();
         report.resent = shared.retried.load(Ordering::Relaxed) as usize;
         if let Some(events) = &events {
