@@ -92,7 +92,8 @@ fn seed_history(paths: &DataPaths) {
 
 /// Renders `view` in `theme` once the built-in simulator listens, and compares it. The
 /// data folder and the simulator's ports are fixed per snapshot, so paths and ports
-/// read the same on every run.
+/// read the same on every run. The ports sit below Linux's ephemeral range (32768 and up),
+/// where any outgoing connection, this suite's own included, may hold one of them.
 /// One snapshot at a time: ten apps rendering with lavapipe at once on two cores starve
 /// each other past the deadline.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -165,6 +166,11 @@ fn snapshot(view: View, theme: Theme, name: &str, first_port: u16, seed: Seed) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let wait_for = |harness: &mut Harness<'_, App>, label: &str| {
         while harness.query_by_label(label).is_none() {
+            assert!(
+                harness.query_by_label("Simulator not running").is_none(),
+                "{name}: the simulator did not start (is a port from {first_port} to {} taken?)",
+                first_port + 3
+            );
             assert!(Instant::now() < deadline, "{name}: no {label:?} in time");
             harness.step();
             std::thread::sleep(Duration::from_millis(10));
@@ -196,14 +202,14 @@ fn send_light() {
         View::Send,
         Theme::Light,
         "send_light",
-        46_110,
+        26_110,
         Seed::Nothing,
     );
 }
 
 #[test]
 fn send_dark() {
-    snapshot(View::Send, Theme::Dark, "send_dark", 46_120, Seed::Nothing);
+    snapshot(View::Send, Theme::Dark, "send_dark", 26_120, Seed::Nothing);
 }
 
 #[test]
@@ -212,7 +218,7 @@ fn history_light() {
         View::History,
         Theme::Light,
         "history_light",
-        46_130,
+        26_130,
         Seed::History,
     );
 }
@@ -223,7 +229,7 @@ fn history_dark() {
         View::History,
         Theme::Dark,
         "history_dark",
-        46_140,
+        26_140,
         Seed::History,
     );
 }
@@ -234,7 +240,7 @@ fn identities_light() {
         View::Identities,
         Theme::Light,
         "identities_light",
-        46_150,
+        26_150,
         Seed::Identity,
     );
 }
@@ -245,7 +251,7 @@ fn identities_dark() {
         View::Identities,
         Theme::Dark,
         "identities_dark",
-        46_160,
+        26_160,
         Seed::Identity,
     );
 }
@@ -256,7 +262,7 @@ fn settings_light() {
         View::Settings,
         Theme::Light,
         "settings_light",
-        46_170,
+        26_170,
         Seed::Nothing,
     );
 }
@@ -267,7 +273,7 @@ fn settings_dark() {
         View::Settings,
         Theme::Dark,
         "settings_dark",
-        46_180,
+        26_180,
         Seed::Nothing,
     );
 }
@@ -278,7 +284,7 @@ fn channels_light() {
         View::Channels,
         Theme::Light,
         "channels_light",
-        46_190,
+        26_190,
         Seed::Live,
     );
 }
@@ -289,7 +295,7 @@ fn live_activity_light() {
         View::LiveActivity,
         Theme::Light,
         "live_activity_light",
-        46_200,
+        26_200,
         Seed::Live,
     );
 }
@@ -300,7 +306,7 @@ fn channels_dark() {
         View::Channels,
         Theme::Dark,
         "channels_dark",
-        46_210,
+        26_210,
         Seed::Live,
     );
 }
@@ -311,7 +317,7 @@ fn live_activity_dark() {
         View::LiveActivity,
         Theme::Dark,
         "live_activity_dark",
-        46_220,
+        26_220,
         Seed::Live,
     );
 }
