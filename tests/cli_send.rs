@@ -100,6 +100,50 @@ fn bad_token_lists_and_missing_credentials_exit_2() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn connections_spread_a_send_and_a_count_that_cannot_be_kept_exits_2() {
+    let second = "750f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
+    let output = push_console(&[
+        "send",
+        "--token",
+        TOKEN,
+        "--token",
+        second,
+        "--alert",
+        "Hello",
+        "--connections",
+        "2",
+        "--concurrency",
+        "2",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("2 notifications: 2 accepted"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = push_console(&["send", "--token", TOKEN, "--connections", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: connections: from 1 to 64, not 0\n"
+    );
+    let output = push_console(&[
+        "send",
+        "--token",
+        TOKEN,
+        "--protocol",
+        "legacy",
+        "--connections",
+        "2",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: the legacy protocol sends over one connection, in order; more connections are for HTTP/2\n"
+    );
+}
+
 struct Simulate {
     child: Child,
     http2: String,

@@ -399,7 +399,7 @@ fn a_job_reports_progress_and_every_outcome_when_it_finishes() {
         .collect();
     let started = served.post(
         "/v1/jobs",
-        &json!({"tokens": tokens, "payload": {"aps": {"alert": "many"}}, "concurrency": 10}),
+        &json!({"tokens": tokens, "payload": {"aps": {"alert": "many"}}, "concurrency": 10, "connections": 2}),
     );
     assert_eq!(started.status, 202, "{started:?}");
     let id = started.body["id"].as_u64().expect("a job id");
@@ -504,6 +504,17 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
         bad_token.body["error"]
             .as_str()
             .is_some_and(|text| text.starts_with("tokens[0]"))
+    );
+    let too_many = post(
+        &json!({"tokens": [GOOD], "payload": {"aps": {}}, "connections": 65}).to_string(),
+        "application/json",
+    );
+    json_error(&too_many, 400);
+    assert!(
+        too_many.body["error"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("connections: from 1 to 64")),
+        "{too_many:?}"
     );
     let oversized = home.0.join("oversized.json");
     let filler = "0".repeat(17 * 1024 * 1024);

@@ -263,6 +263,78 @@ async fn goaway_mid_batch_moves_the_rest_to_a_new_connection() {
     );
 }
 
+/// How many notifications the simulator took on each connection, by connection id.
+fn per_connection(simulator: &push_console::simulator::Simulator) -> Vec<(u64, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for received in simulator.received() {
+        *counts.entry(received.connection).or_insert(0) += 1;
+    }
+    counts.into_iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_over_two_connections_shares_it_between_them() {
+    let simulator = simulator(Rules::default()).await;
+    let mut sender = cert_sender(&simulator);
+    sender.connections = 2;
+    let report = sender
+        .send(
+            &batch(tokens(1000), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    assert!(
+        received_counts(&simulator)
+            .values()
+            .all(|&count| count == 1)
+    );
+    let shares = per_connection(&simulator);
+    assert_eq!(shares.len(), 2, "two connections: {shares:?}");
+    assert!(
+        shares.iter().all(|&(_, count)| count >= 100),
+        "each carries a share: {shares:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goaways_on_two_connections_each_move_only_their_own_streams() {
+    let simulator = simulator(Rules {
+        goaway_after_streams: Some(300),
+        ..Rules::default()
+    })
+    .await;
+    let mut sender = cert_sender(&simulator);
+    sender.connections = 2;
+    let all = tokens(2000);
+    let report = sender
+        .send(
+            &batch(all.clone(), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert!(report.all_accepted(), "{:?}", report.failed().next());
+    let counts = received_counts(&simulator);
+    assert_eq!(counts.len(), 2000);
+    assert!(
+        counts.values().all(|&count| count == 1),
+        "each delivered exactly once"
+    );
+    let shares = per_connection(&simulator);
+    assert!(
+        shares.iter().all(|&(_, count)| count <= 300),
+        "no connection took more than its GOAWAY allows: {shares:?}"
+    );
+    assert!(shares.len() >= 7, "{shares:?}");
+    // The first two connections were open side by side, one per lane.
+    assert!(
+        shares[..2].iter().all(|&(_, count)| count > 0),
+        "{shares:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_one_stream_start_of_token_auth_is_honoured() {
     let simulator = simulator(Rules {

@@ -36,9 +36,13 @@ pub struct SendArgs {
     pub transport: TransportArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Notifications in flight at once (HTTP/2).
+    /// Notifications in flight at once (HTTP/2), over all connections.
     #[arg(long, default_value_t = 100)]
     pub concurrency: usize,
+    /// HTTP/2 connections to spread the tokens over, each with its share of --concurrency
+    /// (Apple suggests several for high volume); 1 to 64.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub connections: usize,
     /// Legacy: how long to wait for the gateway's answer after a round's last write, in
     /// milliseconds; silence leaves the round unconfirmed.
     #[arg(long, value_name = "MS", default_value_t = LegacyRounds::default().answer_wait.as_millis() as u64)]
@@ -140,6 +144,7 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     let template = args.message.notification(tokens[0].clone())?;
     let mut request = SendRequest::new(args.connection.connection(transport)?, template, tokens);
     request.concurrency = args.concurrency;
+    request.connections = args.connections;
     request.legacy = LegacyRounds {
         answer_wait: Duration::from_millis(args.answer_wait_ms),
         confirm_every: args.confirm_every,

@@ -71,6 +71,19 @@ pub enum EngineError {
         "sending to {0} needs an identity (a push certificate or a .p8 token key); the simulator's own certificate works only with the built-in simulator"
     )]
     NeedsIdentity(String),
+    /// More than one connection asked of the legacy protocol, which sends in order on one.
+    #[error(
+        "the legacy protocol sends over one connection, in order; more connections are for HTTP/2"
+    )]
+    LegacyOneConnection,
+    /// A connection count out of range.
+    #[error("connections: from 1 to {max}, not {asked}")]
+    BadConnections {
+        /// What was asked.
+        asked: usize,
+        /// The most allowed.
+        max: usize,
+    },
     /// Token auth over the legacy protocol.
     #[error(
         "the legacy protocol and the feedback service need a certificate identity; token keys work only over HTTP/2"
@@ -105,6 +118,8 @@ impl EngineError {
             EngineError::BadTarget(_)
             | EngineError::File(_)
             | EngineError::BadCa(_)
+            | EngineError::LegacyOneConnection
+            | EngineError::BadConnections { .. }
             | EngineError::Unsendable(_) => ErrorKind::Input,
         }
     }

@@ -31,6 +31,10 @@ pub struct SimulatorPorts {
     pub channels: u16,
 }
 
+/// The most HTTP/2 connections one batch may be spread over: beyond a few, more
+/// connections to one endpoint add handshakes, not throughput.
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Numbers a command so its events can be matched to it.
 pub type RequestId = u64;
 
@@ -44,8 +48,11 @@ pub struct SendRequest {
     pub template: Notification,
     /// The devices.
     pub tokens: Vec<DeviceToken>,
-    /// Notifications in flight at once (HTTP/2).
+    /// Notifications in flight at once (HTTP/2), over all connections.
     pub concurrency: usize,
+    /// HTTP/2 connections the batch is spread over (1 to [`MAX_CONNECTIONS`]), each with
+    /// its share of `concurrency`, as Apple suggests for high volume.
+    pub connections: usize,
     /// Legacy: how rounds are confirmed.
     pub legacy: LegacyRounds,
     /// Whether to record the send in the history.
@@ -79,6 +86,7 @@ impl SendRequest {
             template,
             tokens,
             concurrency: 100,
+            connections: 1,
             legacy: LegacyRounds::default(),
             record_history: true,
         }

@@ -15,7 +15,9 @@ mod runtime;
 pub use channels::{ChannelAnswer, ChannelRequest};
 pub use connection::{Connection, CredentialChoice, Labels, Target, auth_kind, pick_topic};
 pub use error::{EngineError, ErrorKind, Failure};
-pub use messages::{Command, Event, LegacyRounds, RequestId, SendRequest, SimulatorPorts};
+pub use messages::{
+    Command, Event, LegacyRounds, MAX_CONNECTIONS, RequestId, SendRequest, SimulatorPorts,
+};
 pub use probe::ProbeVerdict;
 pub use report::{OutcomeRecord, Totals};
 pub use router::{EventRouter, Routed};

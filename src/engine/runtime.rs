@@ -12,7 +12,7 @@ use super::channels;
 use super::connection::{self, Connection, CredentialChoice, Resolved, Resolver, pick_topic};
 use super::error::EngineError;
 use super::job::{BatchSender, Job, execute};
-use super::messages::{Command, Event, RequestId, SendRequest, SimulatorPorts};
+use super::messages::{Command, Event, MAX_CONNECTIONS, RequestId, SendRequest, SimulatorPorts};
 use super::probe::{self, ProbeVerdict};
 use super::router::{EventRouter, Routes};
 use crate::apns::{
@@ -626,6 +626,15 @@ impl Engine {
         {
             return Err(EngineError::Unsendable(error.to_string()));
         }
+        if !(1..=MAX_CONNECTIONS).contains(&request.connections) {
+            return Err(EngineError::BadConnections {
+                asked: request.connections,
+                max: MAX_CONNECTIONS,
+            });
+        }
+        if request.connections > 1 && transport != Transport::Http2 {
+            return Err(EngineError::LegacyOneConnection);
+        }
         let batch = Batch::same_payload(&template, request.tokens, transport)
             .map_err(|error| EngineError::Unsendable(error.to_string()))?;
         let sender = match (transport, credential) {
@@ -634,6 +643,7 @@ impl Engine {
                 let mut sender =
                     Http2Sender::new(Arc::clone(pool), Http2Config::new(endpoint, auth));
                 sender.concurrency = request.concurrency.max(1);
+                sender.connections = request.connections;
                 BatchSender::Http2(sender)
             }
             (Transport::Legacy(format), Credential::Certificate(identity)) => {

@@ -1,4 +1,4 @@
-//! Cached HTTP/2 connections, one per (credential, endpoint), connected lazily.
+//! Cached HTTP/2 connections, one per (credential, endpoint, lane), connected lazily.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,10 @@ pub struct PoolKey {
     credential: [u8; 32],
     /// Host, port and the certificates trusted for it.
     endpoint: Endpoint,
+    /// Which of the connections to that endpoint with that credential: a batch spread
+    /// over N connections uses lanes 0 to N-1, each connected, refused and replaced on
+    /// its own.
+    lane: usize,
 }
 
 impl PoolKey {
@@ -32,6 +36,15 @@ impl PoolKey {
         Self {
             credential,
             endpoint: config.endpoint.clone(),
+            lane: 0,
+        }
+    }
+
+    /// The same credential and endpoint's connection number `lane`.
+    pub fn on_lane(&self, lane: usize) -> Self {
+        Self {
+            lane,
+            ..self.clone()
         }
     }
 }

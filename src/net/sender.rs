@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span};
 
-use super::{Http2Config, Pool, PoolKey, TransportError};
+use super::{Http2Config, Http2Connection, Pool, PoolKey, TransportError};
 use crate::apns::{
     Batch, BatchItem, BatchReport, Disconnection, FailureCause, Outcome, Progress, Reason, Refusal,
     RetryAdvice, SendEvent, Verdict,
@@ -55,15 +55,18 @@ pub struct Http2Sender {
     pool: Arc<Pool>,
     key: PoolKey,
     config: Http2Config,
-    /// Notifications in flight at once.
+    /// Notifications in flight at once, over all connections.
     pub concurrency: usize,
+    /// Connections the batch is spread over, each with its share of `concurrency`.
+    pub connections: usize,
     /// Retry rules.
     pub retry: RetryPolicy,
 }
 
 struct Shared {
     pool: Arc<Pool>,
-    key: PoolKey,
+    /// One pool key per connection the batch is spread over.
+    lanes: Vec<PoolKey>,
     config: Http2Config,
     retry: RetryPolicy,
     retried: AtomicU64,
@@ -110,6 +113,7 @@ impl Http2Sender {
             key,
             config,
             concurrency: 100,
+            connections: 1,
             retry: RetryPolicy::default(),
         }
     }
@@ -138,7 +142,9 @@ impl Http2Sender {
         let started = Instant::now();
         let shared = Arc::new(Shared {
             pool: Arc::clone(&self.pool),
-            key: self.key.clone(),
+            lanes: (0..self.connections.max(1))
+                .map(|lane| self.key.on_lane(lane))
+                .collect(),
             config: self.config.clone(),
             retry: self.retry,
             retried: AtomicU64::new(0),
@@ -167,6 +173,8 @@ impl Http2Sender {
         };
         // As many workers as notifications may be in flight, each taking the next item
         // when its last is answered: no task, allocation or channel hop per notification.
+        // Worker `slot` uses connection `slot % connections`, so each connection carries
+        // its share, and a GOAWAY on one sends only its own workers to a new connection.
         // They run in this task (h2 runs the connection in its own), so they borrow the
         // batch instead of copying it.
         let mut running: FuturesUnordered<_> = (0..workers)
@@ -251,6 +259,10 @@ impl Crew<'_, '_> {
     /// Delivers items one after another until none is left, the batch is cancelled, or
     /// `released` (when given) stops short of the next one.
     async fn work(&self, slot: usize, mut released: Option<watch::Receiver<usize>>) {
+        let mut connection = WorkerConnection {
+            lane: &self.shared.lanes[slot % self.shared.lanes.len()],
+            current: None,
+        };
         loop {
             if self.shared.cancel.is_cancelled() {
                 return;
@@ -272,10 +284,35 @@ impl Crew<'_, '_> {
             }
             let span =
                 info_span!("push", apns_id = %item.apns_id, token = %item.request.token.masked());
-            let outcome = deliver(self.shared, index, item).instrument(span).await;
+            let outcome = deliver(self.shared, &mut connection, index, item)
+                .instrument(span)
+                .await;
             lock(self.collector).record(index, outcome);
             self.current[slot].store(IDLE, Ordering::Relaxed);
         }
+    }
+}
+
+/// A worker's connection, kept from one notification to the next and asked of the
+/// pool again only once it has closed: the pool's lock and key are not on the way of
+/// every request.
+struct WorkerConnection<'a> {
+    lane: &'a PoolKey,
+    current: Option<Http2Connection>,
+}
+
+impl WorkerConnection<'_> {
+    /// The open connection of this worker's lane, connecting if it has none.
+    async fn get(&mut self, shared: &Shared) -> Result<&Http2Connection, TransportError> {
+        if self.current.as_ref().is_none_or(Http2Connection::is_closed) {
+            self.current = None;
+            let fetched = tokio::select! {
+                connection = shared.pool.get(self.lane, &shared.config) => connection?,
+                _ = shared.cancel.cancelled() => return Err(TransportError::Closed),
+            };
+            self.current = Some(fetched);
+        }
+        self.current.as_ref().ok_or(TransportError::Closed)
     }
 }
 
@@ -338,7 +375,13 @@ async fn wait_or_cancel(shared: &Shared, delay: Duration) -> bool {
 }
 
 /// Delivers one notification, retrying per the protocol's rules.
-async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
+async fn deliver(
+    shared: &Shared,
+    worker: &mut WorkerConnection<'_>,
+    index: usize,
+    item: &BatchItem,
+) -> Outcome {
+    let lane = worker.lane;
     let started = Instant::now();
     let mut outcome = Outcome::not_sent(item.request.token.clone(), item.apns_id);
     let mut renewed_token = false;
@@ -350,11 +393,7 @@ async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
             shared.retried.fetch_add(1, Ordering::Relaxed);
         }
         let attempts_left = outcome.attempts < retry.max_attempts;
-        let connection = tokio::select! {
-            connection = shared.pool.get(&shared.key, &shared.config) => connection,
-            _ = shared.cancel.cancelled() => Err(TransportError::Closed),
-        };
-        let delay = match connection {
+        let delay = match worker.get(shared).await {
             Err(_) if shared.cancel.is_cancelled() => {
                 // Cancelled before it left: whatever an earlier attempt met stands only if
                 // it was an answer; a notification never written is not sent.
@@ -391,7 +430,7 @@ async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
                         apns_unique_id: response.apns_unique_id,
                     });
                     if closing {
-                        shared.pool.discard(&shared.key, &connection).await;
+                        shared.pool.discard(lane, connection).await;
                     }
                     match advice {
                         RetryAdvice::Never => break,
@@ -420,7 +459,7 @@ async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
                     outcome.attempts -= 1;
                     shared.retried.fetch_add(1, Ordering::Relaxed);
                     shared.note_disconnection(Some(connection.id()), &error, index);
-                    shared.pool.discard(&shared.key, &connection).await;
+                    shared.pool.discard(lane, connection).await;
                     Duration::ZERO
                 }
                 Err(error) => {
@@ -428,7 +467,7 @@ async fn deliver(shared: &Shared, index: usize, item: &BatchItem) -> Outcome {
                     let retryable = error.is_connection_loss();
                     if retryable {
                         shared.note_disconnection(Some(connection.id()), &error, index);
-                        shared.pool.discard(&shared.key, &connection).await;
+                        shared.pool.discard(lane, connection).await;
                     }
                     // What an earlier attempt was told no longer describes this one.
                     outcome.verdict = Verdict::Failed(error.failure());

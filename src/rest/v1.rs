@@ -15,7 +15,7 @@ use super::error::{ApiError, ErrorBody};
 use super::message::{self, Environment, Message, Protocol, field};
 use super::sending::{self, Job, SendResult};
 use crate::apns::Transport;
-use crate::engine::{Command, CredentialChoice, Event, SendRequest};
+use crate::engine::{Command, CredentialChoice, Event, MAX_CONNECTIONS, SendRequest};
 use crate::store::history::{Cursor, Filter, View, parse_time};
 use crate::store::identity::{CredentialFiles, IdentityKind, IdentityMetadata, Level};
 
@@ -87,6 +87,11 @@ pub struct SendBody {
     #[schema(minimum = 1, maximum = 1000)]
     #[serde(default, deserialize_with = "message::whole_number")]
     pub concurrency: Option<usize>,
+    /// HTTP/2 connections the tokens are spread over, each with its share of
+    /// `concurrency`; 1 to 64, 1 by default.
+    #[schema(minimum = 1, maximum = 64)]
+    #[serde(default, deserialize_with = "message::whole_number")]
+    pub connections: Option<usize>,
     /// Record the send in the history (the default).
     pub record_history: Option<bool>,
 }
@@ -118,6 +123,14 @@ impl SendBody {
                 return Err(ApiError::input("concurrency: from 1 to 1000"));
             }
             request.concurrency = concurrency;
+        }
+        if let Some(connections) = self.connections {
+            if !(1..=MAX_CONNECTIONS).contains(&connections) {
+                return Err(ApiError::input(format!(
+                    "connections: from 1 to {MAX_CONNECTIONS}"
+                )));
+            }
+            request.connections = connections;
         }
         request.record_history = self.record_history.unwrap_or(true);
         Ok(request)

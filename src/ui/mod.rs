@@ -488,16 +488,10 @@ impl App {
         else {
             return;
         };
-        let connection = match self.state.send.connection() {
-            Ok(connection) => connection,
-            Err(problem) => {
-                self.message = Some(problem);
-                return;
-            }
-        };
-        let mut request = SendRequest::new(connection, template, tokens);
-        request.concurrency = self.state.send.concurrency;
-        self.submit(request);
+        match self.state.send.request(template, tokens) {
+            Ok(request) => self.submit(request),
+            Err(problem) => self.message = Some(problem),
+        }
     }
 
     fn submit(&mut self, mut request: SendRequest) {

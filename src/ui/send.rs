@@ -7,7 +7,7 @@ use super::theme::{self, Tone, size};
 use crate::apns::Transport;
 use crate::apns::{DeviceToken, Notification, TokenList, group_thousands};
 use crate::apns::{Outcome, Progress, Refusal, Verdict};
-use crate::engine::{Connection, CredentialChoice, Target};
+use crate::engine::{Connection, CredentialChoice, SendRequest, Target};
 
 /// A token that a new user can send to at once: the simulator accepts any 32 bytes.
 pub const SAMPLE_TOKEN: &str = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
@@ -132,8 +132,10 @@ pub struct SendForm {
     pub port_2197: bool,
     /// HTTP/2 or a legacy format.
     pub protocol: ProtocolChoice,
-    /// Notifications in flight at once.
+    /// Notifications in flight at once, over all connections.
     pub concurrency: usize,
+    /// HTTP/2 connections a batch is spread over.
+    pub connections: usize,
 }
 
 impl Default for SendForm {
@@ -147,6 +149,7 @@ impl Default for SendForm {
             port_2197: false,
             protocol: ProtocolChoice::Http2,
             concurrency: 100,
+            connections: 1,
         }
     }
 }
@@ -191,6 +194,22 @@ impl SendForm {
     /// The engine's description of this form's connection, or why it names none.
     pub fn connection(&self) -> Result<Connection, String> {
         self.connection_for(self.target, self.identity.as_deref())
+    }
+
+    /// The engine's request to send `template` to `tokens` as this form says: where, as
+    /// whom, how many in flight, over how many connections (one for the legacy protocol,
+    /// which sends in order).
+    pub fn request(
+        &self,
+        template: Notification,
+        tokens: Vec<DeviceToken>,
+    ) -> Result<SendRequest, String> {
+        let mut request = SendRequest::new(self.connection()?, template, tokens);
+        request.concurrency = self.concurrency;
+        if self.protocol.transport() == Transport::Http2 {
+            request.connections = self.connections;
+        }
+        Ok(request)
     }
 
     /// The engine's connection to `choice` with `identity` (`None`: the simulator's own),
@@ -382,13 +401,16 @@ fn shell_quote(text: &str) -> String {
 
 /// The `push-console send` command line that repeats this send, for scripts and CI: every
 /// choice the engine will act on (endpoint, identity, CA, protocol and format, headers,
-/// payload, concurrency, tokens).
-pub fn cli_command(
-    connection: &Connection,
-    notification: &Notification,
-    tokens: &[DeviceToken],
-    concurrency: usize,
-) -> String {
+/// payload, concurrency, connections, tokens).
+pub fn cli_command(request: &SendRequest) -> String {
+    let SendRequest {
+        connection,
+        template: notification,
+        tokens,
+        concurrency,
+        connections,
+        ..
+    } = request;
     let mut words: Vec<String> = vec![
         "push-console".into(),
         "send".into(),
@@ -422,10 +444,14 @@ pub fn cli_command(
         flag(name, &value);
     }
     flag("--payload", &notification.payload.to_json());
-    if concurrency != SendForm::default().concurrency {
+    let defaults = SendForm::default();
+    if *concurrency != defaults.concurrency {
         flag("--concurrency", &concurrency.to_string());
     }
-    match tokens {
+    if *connections != defaults.connections {
+        flag("--connections", &connections.to_string());
+    }
+    match tokens.as_slice() {
         [] => {}
         tokens if tokens.len() <= 5 => {
             for token in tokens {
@@ -459,11 +485,30 @@ mod tests {
         };
         let tokens = vec![SAMPLE_TOKEN.parse().unwrap()];
         assert_eq!(
-            cli_command(&form.connection().unwrap(), &notification, &tokens, 100),
+            cli_command(&form.request(notification, tokens).unwrap()),
             format!(
                 "push-console send --endpoint 127.0.0.1:2195 --identity 'My App' --ca '/tmp/ca dir/ca.pem' --protocol legacy --format enhanced --push-type alert --topic com.example.app --payload '{{\"aps\":{{\"alert\":\"it'\\''s here\"}}}}' --token {SAMPLE_TOKEN}"
             )
         );
+    }
+
+    #[test]
+    fn connections_go_with_http2_only() {
+        let notification = Notification::new(
+            SAMPLE_TOKEN.parse().unwrap(),
+            Payload::from_json(r#"{"aps":{"alert":"Hi"}}"#).unwrap(),
+        );
+        let mut form = SendForm {
+            connections: 3,
+            ..SendForm::default()
+        };
+        let request = form.request(notification.clone(), Vec::new()).unwrap();
+        assert_eq!(request.connections, 3);
+        assert!(cli_command(&request).ends_with(" --connections 3"));
+        form.protocol = ProtocolChoice::LegacyFrame;
+        let request = form.request(notification, Vec::new()).unwrap();
+        assert_eq!(request.connections, 1);
+        assert!(!cli_command(&request).contains("--connections"));
     }
 
     #[test]
@@ -479,7 +524,7 @@ mod tests {
             port_2197: true,
             ..SendForm::default()
         };
-        let command = cli_command(&form.connection().unwrap(), &notification, &[], 100);
+        let command = cli_command(&form.request(notification, Vec::new()).unwrap());
         assert!(
             command.starts_with(
                 "push-console send --endpoint production --port-2197 --identity Prod --ca /etc/proxy-ca.pem "

@@ -5,8 +5,8 @@ use super::confirm::Pending;
 use super::theme::{self, Tone};
 use super::{App, ProtocolChoice, TargetChoice, TokenList};
 use super::{compose, from_apns_file, saved, send, to_apns_file};
-use crate::apns::group_thousands;
-use crate::engine::Command;
+use crate::apns::{Transport, group_thousands};
+use crate::engine::{Command, MAX_CONNECTIONS};
 
 impl App {
     /// Templates and .apns files: save, load, delete, import, export.
@@ -228,6 +228,14 @@ impl App {
             let label = ui.label("Concurrency");
             ui.add(egui::DragValue::new(&mut form.concurrency).range(1..=1000))
                 .labelled_by(label.id);
+            if form.protocol.transport() == Transport::Http2 {
+                let label = ui.label("Connections");
+                ui.add(egui::DragValue::new(&mut form.connections).range(1..=MAX_CONNECTIONS))
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "HTTP/2 connections the tokens are spread over, each with its share of the concurrency",
+                    );
+            }
         });
     }
 
@@ -387,14 +395,10 @@ impl App {
             if ui.button("Copy as CLI command").clicked()
                 && let Some(notification) = &composed.notification
             {
-                match self.state.send.connection() {
-                    Ok(connection) => {
-                        let command = send::cli_command(
-                            &connection,
-                            notification,
-                            &self.parsed_tokens.tokens,
-                            self.state.send.concurrency,
-                        );
+                let tokens = self.parsed_tokens.tokens.clone();
+                match self.state.send.request(notification.clone(), tokens) {
+                    Ok(request) => {
+                        let command = send::cli_command(&request);
                         ui.ctx().copy_text(command.clone());
                         self.toasts.push(format!("Copied: {command}"));
                     }
