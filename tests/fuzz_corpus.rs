@@ -31,7 +31,7 @@ fn replay(name: &str, target: Target) -> usize {
 
 #[test]
 fn every_corpus_and_crash_file_replays_without_a_panic() {
-    let targets: [(&str, Target); 7] = [
+    let targets: [(&str, Target); 11] = [
         ("legacy_decoder", targets::legacy_decoder),
         ("feedback_decoder", targets::feedback_decoder),
         ("token_list", targets::token_list),
@@ -39,6 +39,10 @@ fn every_corpus_and_crash_file_replays_without_a_panic() {
         ("credential", targets::credential),
         ("rules", targets::rules),
         ("broadcast", targets::broadcast),
+        ("apns_file", targets::apns_file),
+        ("provider_token", targets::provider_token),
+        ("simulator_request", targets::simulator_request),
+        ("rest_body", targets::rest_body),
     ];
     for (name, target) in targets {
         assert!(replay(name, target) > 0, "no corpus for {name}");

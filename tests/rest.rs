@@ -505,6 +505,22 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
             .as_str()
             .is_some_and(|text| text.starts_with("tokens[0]"))
     );
+    let device = curl(&[
+        "-H",
+        &served.bearer(),
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &json!({"certificate": "/dev/zero"}).to_string(),
+        &served.url("/v1/identities"),
+    ]);
+    json_error(&device, 422);
+    assert!(
+        device.body["error"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("certificate: /dev/zero is not a regular file")),
+        "{device:?}"
+    );
     let too_many = post(
         &json!({"tokens": [GOOD], "payload": {"aps": {}}, "connections": 65}).to_string(),
         "application/json",

@@ -7,6 +7,7 @@
 //! in, and every function maps values to values, so each is tested with exact
 //! bytes.
 
+mod apns_file;
 mod batch;
 mod broadcast;
 mod certificate;
@@ -28,6 +29,7 @@ mod reason;
 mod response;
 mod token;
 
+pub use apns_file::{APNS_BUNDLE_KEY, ApnsFile, ApnsFileError};
 pub use batch::{Batch, BatchItem, BatchReport, PreparedRequest, Progress, SendEvent};
 pub use broadcast::{
     Broadcast, CHANNEL_PUSH_TYPE, ChannelAnswerError, ChannelId, ChannelIdError, ChannelOperation,

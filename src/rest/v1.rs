@@ -422,7 +422,30 @@ impl ImportBody {
                 files.key_path = Some(key.into());
             }
         }
+        if !is_pem(source) {
+            regular_file(what_field(self.p8.is_some()), &files.path)?;
+        }
+        if let Some(key) = &files.key_path {
+            regular_file("key", key)?;
+        }
         Ok(files)
+    }
+}
+
+fn what_field(p8: bool) -> &'static str {
+    if p8 { "p8" } else { "certificate" }
+}
+
+/// A path a client names must be a regular file: reading a pipe or a device
+/// (`/dev/stdin`, a FIFO) could hold the request, and a thread of the server, forever.
+/// A path that cannot be read at all is left to the reader, which says why.
+fn regular_file(field: &str, path: &std::path::Path) -> Result<(), ApiError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => Err(ApiError::invalid(format!(
+            "{field}: {} is not a regular file; give PEM text or the path of a file",
+            path.display()
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -50,8 +50,8 @@ pub use rules::{FlakyToken, RefusedChannel, Rules};
 
 use pki::Pki;
 use record::State;
-pub use request::TrustedKey;
 use request::{ConnectionAuth, TokenCheck};
+pub use request::{RequestJudge, TrustedKey};
 use tls::ClientAuth;
 
 /// A client that has not finished its TLS handshake by then is dropped.

@@ -96,6 +96,37 @@ impl TokenCheck {
     }
 }
 
+/// The simulator's provider port's judgement of one request, before its rules apply, with
+/// no socket: the same checks in APNs's order, for fuzzing and tools. Like a connection,
+/// it remembers the last provider token that verified.
+#[derive(Debug)]
+pub struct RequestJudge {
+    auth: ConnectionAuth,
+}
+
+impl RequestJudge {
+    /// As a connection made with a client certificate for `topics` (none: a certificate
+    /// that is not a push certificate) judges.
+    pub fn certificate(topics: Vec<String>) -> Self {
+        Self {
+            auth: ConnectionAuth::Certificate(topics),
+        }
+    }
+
+    /// As a connection without a certificate judges, taking provider tokens of `keys`.
+    pub fn token(keys: Vec<TrustedKey>) -> Self {
+        Self {
+            auth: ConnectionAuth::Token(TokenCheck::new(keys)),
+        }
+    }
+
+    /// The reason the simulator would refuse `parts` with a body of `body_len` bytes at
+    /// `now` (UNIX seconds), if any.
+    pub fn judge(&self, parts: &Parts, body_len: usize, now: u64) -> Result<(), Reason> {
+        check(parts, body_len, &self.auth, now).map(drop)
+    }
+}
+
 /// What an acceptable request carries, for the rules and the record.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Checked {

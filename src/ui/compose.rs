@@ -3,8 +3,8 @@
 
 use super::theme::{self, Tone};
 use crate::apns::{
-    AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType, Severity,
-    Transport, fill_live_activity_timestamp, group_thousands, lint,
+    ApnsFile, AuthKind, DeviceToken, Lint, Notification, Payload, PayloadLimit, Priority, PushType,
+    Severity, Transport, fill_live_activity_timestamp, group_thousands, lint,
 };
 use crate::engine::pick_topic;
 
@@ -117,38 +117,20 @@ pub fn starters() -> Vec<(&'static str, ComposeState)> {
     ]
 }
 
-/// The key of an `.apns` file (the iOS Simulator's drag-and-drop format) naming the app.
-const APNS_BUNDLE_KEY: &str = "Simulator Target Bundle";
-
-/// Reads an `.apns` file: the payload, with the app's bundle id moved to the topic.
+/// Reads an `.apns` file (the iOS Simulator's drag-and-drop format): the payload, with
+/// the app's bundle id moved to the topic.
 pub fn from_apns_file(text: &str) -> Result<ComposeState, String> {
-    let mut value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|error| format!("the .apns file is not JSON: {error}"))?;
-    let object = value
-        .as_object_mut()
-        .ok_or("the .apns file is not a JSON object")?;
-    let topic = object
-        .remove(APNS_BUNDLE_KEY)
-        .and_then(|bundle| bundle.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let file = ApnsFile::parse(text).map_err(|error| error.to_string())?;
     Ok(ComposeState {
-        json: serde_json::to_string_pretty(&value).unwrap_or_default(),
-        topic,
+        json: file.payload,
+        topic: file.bundle.unwrap_or_default(),
         ..ComposeState::default()
     })
 }
 
 /// Writes an `.apns` file: the payload plus the topic as the bundle to deliver to.
 pub fn to_apns_file(state: &ComposeState) -> Result<String, String> {
-    let mut value: serde_json::Value = serde_json::from_str(&state.json)
-        .map_err(|error| format!("the payload is not JSON: {error}"))?;
-    let object = value
-        .as_object_mut()
-        .ok_or("the payload is not a JSON object")?;
-    if !state.topic.trim().is_empty() {
-        object.insert(APNS_BUNDLE_KEY.to_owned(), state.topic.trim().into());
-    }
-    serde_json::to_string_pretty(&value).map_err(|error| error.to_string())
+    ApnsFile::write(&state.json, &state.topic).map_err(|error| error.to_string())
 }
 
 /// What the compose state means right now: derived each frame, never stored.
