@@ -2,8 +2,10 @@
 # HTTP/2 APNs-style sending against nginx, a server that is not the bottleneck:
 #
 #   h2load                      the limit: what one HTTP/2 connection to this nginx can carry
-#   push-console send           our binary, process start to exit, in four variants:
-#                               text or --json output, with or without --no-history
+#   push-console send           our binary, process start to exit, in five variants:
+#                               text or --json output, with or without --no-history,
+#                               and --json --no-history over two connections
+#   h2load -c 2                 the same over two connections, for what a second one gives
 #   @parse/node-apn (npm)       peer client, driver benches/peers/node-apn.js
 #   aioapns (PyPI)              peer client, driver benches/peers/aioapns_bench.py
 #
@@ -287,14 +289,18 @@ record() { # ROUND CLIENT ACCEPTED [NOTE]
   log "  round $round  $(printf '%-34s' "$client") ${wall}s  $(printf '%6s' "$rate")/s  user ${user}s sys ${sys}s  $status${note:+  ($note)}"
 }
 
+# run_h2load ROUND [CONNECTIONS]: one thread; CONNECTIONS (default 1) sharing $CONCURRENCY
+# streams, as push-console's --connections shares its --concurrency.
 run_h2load() {
-  measure "$1" h2load h2load -n "$COUNT" -c 1 -t 1 -m "$CONCURRENCY" -d "$tmp/payload.json" \
+  local connections=${2:-1} client=h2load
+  [ "$connections" = 1 ] || client="h2load -c $connections"
+  measure "$1" "$client" h2load -n "$COUNT" -c "$connections" -t 1 -m "$((CONCURRENCY / connections))" -d "$tmp/payload.json" \
     -H "apns-topic: $TOPIC" -H 'apns-push-type: alert' -H 'apns-priority: 10' \
     -H "authorization: bearer $fake_jwt" "https://127.0.0.1:$port/3/device/$first_token"
   local accepted own
   accepted=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' "$tmp/run.out")
   own=$(sed -n 's/^finished in \([^,]*\), \([0-9.]*\) req\/s.*/\2 req\/s in-run, \1/p' "$tmp/run.out")
-  record "$1" h2load "$accepted" "h2load's own: $own"
+  record "$1" "$client" "$accepted" "h2load's own: $own"
 }
 
 # run_push_console ROUND [--json] [--no-history]
@@ -358,7 +364,9 @@ peer_record() {
 # The rounds.
 
 clients=(h2load)
-[ -z "${skipped[push-console]:-}" ] && clients+=(pc pc-json pc-no-history pc-json-no-history)
+[ -z "${skipped[push-console]:-}" ] && clients+=(pc pc-json pc-no-history pc-json-no-history pc-json-no-history-2)
+# Two connections: what a second one gives on this machine, for h2load and for us.
+clients+=(h2load-2)
 [ "$node_apn_ready" = 1 ] && clients+=(node-apn)
 [ "$aioapns_ready" = 1 ] && clients+=(aioapns)
 
@@ -378,6 +386,8 @@ for round in $(seq 1 "$ROUNDS"); do
       pc-json) run_push_console "$round" --json ;;
       pc-no-history) run_push_console "$round" --no-history ;;
       pc-json-no-history) run_push_console "$round" --json --no-history ;;
+      pc-json-no-history-2) run_push_console "$round" --json --no-history --connections 2 ;;
+      h2load-2) run_h2load "$round" 2 ;;
       node-apn) run_node_apn "$round" ;;
       aioapns) run_aioapns "$round" ;;
     esac

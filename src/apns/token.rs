@@ -22,8 +22,11 @@ pub const MAX_TOKEN_LEN: usize = 100;
 /// assert_eq!(token.to_string(), "740f4707bebcf74f");
 /// assert!(token.length_warning().is_some());
 /// ```
+///
+/// Cloning shares the bytes: a token is copied into every outcome, event and history row
+/// of its notification, and a batch may hold a million.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeviceToken(Vec<u8>);
+pub struct DeviceToken(std::sync::Arc<[u8]>);
 
 /// Why a string or byte sequence is not a device token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,13 +70,13 @@ impl DeviceToken {
         match bytes.len() {
             0 => Err(TokenError::Empty),
             n if n > MAX_TOKEN_LEN => Err(TokenError::TooLong { bytes: n }),
-            _ => Ok(Self(bytes)),
+            _ => Ok(Self(bytes.into())),
         }
     }
 
     /// 32 zero bytes: a stand-in for checking a notification before its device is known.
     pub fn placeholder() -> Self {
-        Self(vec![0; STANDARD_TOKEN_LEN])
+        Self(vec![0; STANDARD_TOKEN_LEN].into())
     }
 
     /// The raw bytes, as written into legacy frames.
