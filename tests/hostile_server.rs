@@ -130,7 +130,7 @@ fn list_request() -> Http2Request {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_that_never_ends_is_cut_off_with_a_clear_error() {
     let (port, certificate) = hostile_server(Misbehaviour::EndlessBody).await;
-    let connection = connect(port, certificate).await;
+    let mut connection = connect(port, certificate).await;
     let error = connection
         .request(&list_request())
         .await
@@ -152,7 +152,7 @@ async fn an_answer_that_never_ends_is_cut_off_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_header_block_past_64_kib_is_refused_not_read() {
     let (port, certificate) = hostile_server(Misbehaviour::HugeHeader).await;
-    let connection = connect(port, certificate).await;
+    let mut connection = connect(port, certificate).await;
     let error = connection
         .request(&list_request())
         .await

@@ -463,7 +463,7 @@ async fn an_unreachable_endpoint_fails_every_token_with_a_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
-    use push_console::net::{Http2Auth, Http2Config, Pool, PoolKey};
+    use push_console::net::{Http2Auth, Http2Config, Pool, PoolKey, SharedHeaders};
     let simulator = simulator(Rules::default()).await;
     let pool = Pool::new();
     assert_eq!(
@@ -478,7 +478,7 @@ async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
     // Pings every 50 ms keep an idle connection alive and prove it still answers.
     config.keepalive_interval = std::time::Duration::from_millis(50);
     let key = PoolKey::of(&config);
-    let first = pool.get(&key, &config).await.unwrap();
+    let mut first = pool.get(&key, &config).await.unwrap();
     let again = pool.get(&key, &config).await.unwrap();
     assert_eq!(first.id(), again.id());
     let fresh = pool.fresh(&config).await.unwrap();
@@ -492,7 +492,7 @@ async fn the_pool_reuses_connects_lazily_and_outdates_idle_connections() {
     let item = batch(tokens(1), Transport::Http2).items()[0].clone();
     assert!(
         first
-            .send(&item.request)
+            .send(&item.request, &SharedHeaders::of(&item.request.headers))
             .await
             .unwrap()
             .response

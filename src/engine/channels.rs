@@ -240,7 +240,7 @@ async fn exchange(
     http: &Http2Request,
 ) -> Result<RawAnswer, TransportError> {
     let key = PoolKey::of(config);
-    let connection = pool.get(&key, config).await?;
+    let mut connection = pool.get(&key, config).await?;
     match connection.request(http).await {
         Err(error) if error.is_connection_loss() => {
             pool.discard(&key, &connection).await;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::client::SendRequest;
-use http::{HeaderValue, Method, Request, Uri};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 use tracing::{debug, trace};
 
 use super::connect::connect_tls;
@@ -92,6 +93,9 @@ pub const MAX_ANSWER_BODY: usize = 1024 * 1024;
 /// The largest header block accepted from the server (h2's default is 16 MiB).
 const MAX_ANSWER_HEADERS: u32 = 64 * 1024;
 
+/// The `apns-id` header's name.
+const APNS_ID: HeaderName = HeaderName::from_static("apns-id");
+
 /// How long a failed request waits for its connection's driver to say why it ended.
 const CAUSE_WAIT: Duration = Duration::from_millis(50);
 
@@ -124,6 +128,33 @@ impl Shared {
         let last = Duration::from_millis(self.last_used_ms.load(Ordering::Relaxed));
         self.opened.elapsed().saturating_sub(last)
     }
+
+    /// Runs one exchange within the request timeout; a lost connection is reported with
+    /// the cause its driver saw.
+    async fn bounded<T>(
+        &self,
+        exchange: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
+        let timeout = self.request_timeout;
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(Err(error)) if error.is_connection_loss() => {
+                // A stream learns of a lost connection from a symptom (a closed pipe, a
+                // closed connection); the driver, which read the socket, knows the cause,
+                // e.g. the TLS alert of a refused certificate, and records it a moment later.
+                let mut ended_by = self.ended_by.subscribe();
+                let cause = tokio::time::timeout(CAUSE_WAIT, ended_by.wait_for(Option::is_some))
+                    .await
+                    .ok()
+                    .and_then(|cause| cause.ok().and_then(|cause| cause.clone()));
+                Err(cause.map_or(error, TransportError::Shared))
+            }
+            Ok(answer) => answer,
+            Err(_) => {
+                self.closed.store(true, Ordering::Release);
+                Err(TransportError::Timeout(timeout))
+            }
+        }
+    }
 }
 
 /// APNs's answer, and which provider token the request carried.
@@ -151,6 +182,39 @@ impl RawAnswer {
     /// A header's value, when it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// The `apns-*` headers the notifications of a batch share, as HTTP/2 sends them:
+/// converted once, then taken by every request by reference count instead of written out
+/// again for each.
+pub struct SharedHeaders {
+    source: Arc<Vec<(&'static str, String)>>,
+    values: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl SharedHeaders {
+    /// `headers` converted (a name or value HTTP cannot carry is left out, as the typed
+    /// notification never makes one).
+    pub fn of(headers: &Arc<Vec<(&'static str, String)>>) -> Self {
+        let values = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    HeaderName::from_bytes(name.as_bytes()).ok()?,
+                    HeaderValue::from_str(value).ok()?,
+                ))
+            })
+            .collect();
+        Self {
+            source: Arc::clone(headers),
+            values,
+        }
+    }
+
+    /// Whether these are `headers`, converted (the same list, not an equal one).
+    pub fn are(&self, headers: &Arc<Vec<(&'static str, String)>>) -> bool {
+        Arc::ptr_eq(&self.source, headers)
     }
 }
 
@@ -289,19 +353,32 @@ impl Http2Connection {
         Ok(())
     }
 
-    /// Sends one notification and waits for APNs's answer.
-    pub async fn send(&self, request: &PreparedRequest) -> Result<Answer, TransportError> {
-        let path = format!("/3/device/{}", request.token);
-        let apns_id = request.apns_id.as_deref().map(|id| ("apns-id", id));
-        let headers = apns_id.into_iter().chain(
-            request
-                .headers
-                .iter()
-                .map(|(name, value)| (*name, value.as_str())),
-        );
-        let (raw, token_issued_at) = self
-            .bounded(self.round_trip(Method::POST, &path, headers, request.body.clone()))
-            .await?;
+    /// Sends one notification, its shared headers converted as `shared` (see
+    /// [`SharedHeaders::are`]), and waits for APNs's answer.
+    pub async fn send(
+        &mut self,
+        request: &PreparedRequest,
+        shared: &SharedHeaders,
+    ) -> Result<Answer, TransportError> {
+        // Written straight into the bytes the request keeps: no second copy.
+        let path =
+            PathAndQuery::from_maybe_shared(Bytes::from(format!("/3/device/{}", request.token)))
+                .map_err(|_| TransportError::BadHost(self.shared.authority.clone()))?;
+        let mut headers = HeaderMap::with_capacity(shared.values.len() + 2);
+        if let Some(apns_id) = &request.apns_id
+            && let Ok(mut value) = HeaderValue::from_str(apns_id)
+        {
+            // Unique per request: never indexed, so HPACK's table is not churned by it.
+            value.set_sensitive(true);
+            headers.insert(APNS_ID, value);
+        }
+        for (name, value) in &shared.values {
+            headers.insert(name.clone(), value.clone());
+        }
+        let body = request.body.clone();
+        let shared = Arc::clone(&self.shared);
+        let exchange = self.round_trip(Method::POST, path, headers, body);
+        let (raw, token_issued_at) = shared.bounded(exchange).await?;
         let response = Response::parse(
             raw.status,
             raw.header("apns-id"),
@@ -320,55 +397,34 @@ impl Http2Connection {
     }
 
     /// Sends any request (a channel operation, a broadcast) and waits for the answer.
-    pub async fn request(&self, request: &Http2Request) -> Result<RawAnswer, TransportError> {
+    pub async fn request(&mut self, request: &Http2Request) -> Result<RawAnswer, TransportError> {
         let method =
             Method::from_bytes(request.method.as_bytes()).map_err(|_| TransportError::Closed)?;
-        let headers = request
-            .headers
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()));
+        let path = request
+            .path
+            .parse()
+            .map_err(|_| TransportError::BadHost(self.shared.authority.clone()))?;
+        let mut headers = HeaderMap::with_capacity(request.headers.len() + 1);
+        for (name, value) in &request.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(*name, value);
+            }
+        }
         let body = Bytes::from(request.body.clone());
-        let (raw, _) = self
-            .bounded(self.round_trip(method, &request.path, headers, body))
-            .await?;
+        let shared = Arc::clone(&self.shared);
+        let exchange = self.round_trip(method, path, headers, body);
+        let (raw, _) = shared.bounded(exchange).await?;
         trace!(connection = self.shared.id, status = raw.status, "answer");
         Ok(raw)
     }
 
-    /// Runs one exchange within the request timeout; a lost connection is reported with
-    /// the cause its driver saw.
-    async fn bounded<T>(
-        &self,
-        exchange: impl std::future::Future<Output = Result<T, TransportError>>,
-    ) -> Result<T, TransportError> {
-        let timeout = self.shared.request_timeout;
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(Err(error)) if error.is_connection_loss() => {
-                // A stream learns of a lost connection from a symptom (a closed pipe, a
-                // closed connection); the driver, which read the socket, knows the cause,
-                // e.g. the TLS alert of a refused certificate, and records it a moment later.
-                let mut ended_by = self.shared.ended_by.subscribe();
-                let cause = tokio::time::timeout(CAUSE_WAIT, ended_by.wait_for(Option::is_some))
-                    .await
-                    .ok()
-                    .and_then(|cause| cause.ok().and_then(|cause| cause.clone()));
-                Err(cause.map_or(error, TransportError::Shared))
-            }
-            Ok(answer) => answer,
-            Err(_) => {
-                self.mark_closed();
-                Err(TransportError::Timeout(timeout))
-            }
-        }
-    }
-
     /// One request and its whole answer, with the provider token added for token auth;
     /// also returns when that token was issued.
-    async fn round_trip<'a>(
-        &self,
+    async fn round_trip(
+        &mut self,
         method: Method,
-        path: &str,
-        headers: impl Iterator<Item = (&'static str, &'a str)>,
+        path: PathAndQuery,
+        mut headers: HeaderMap,
         body: Bytes,
     ) -> Result<(RawAnswer, Option<u64>), TransportError> {
         if self.is_closed() {
@@ -379,27 +435,22 @@ impl Http2Connection {
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(http::uri::Scheme::HTTPS);
         parts.authority = Some(self.shared.uri_authority.clone().ok_or_else(bad_host)?);
-        parts.path_and_query = Some(path.parse().map_err(|_| bad_host())?);
+        parts.path_and_query = Some(path);
         let uri = Uri::from_parts(parts).map_err(|_| bad_host())?;
-        let mut http_request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(())
-            .map_err(|_| TransportError::Closed)?;
-        let request_headers = http_request.headers_mut();
         let bearer = self.bearer()?;
         let token_issued_at = bearer.as_ref().map(|(_, issued_at)| *issued_at);
         if let Some((value, _)) = bearer {
-            request_headers.insert(http::header::AUTHORIZATION, value);
+            headers.insert(http::header::AUTHORIZATION, value);
         }
-        for (name, value) in headers {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                request_headers.insert(name, value);
-            }
-        }
-        let mut sender = self.send.clone().ready().await?;
+        let mut http_request = Request::new(());
+        *http_request.method_mut() = method;
+        *http_request.uri_mut() = uri;
+        *http_request.headers_mut() = headers;
+        // This handle's own readiness: cloning it for each request would take the
+        // connection's stream lock once more per request.
+        std::future::poll_fn(|context| self.send.poll_ready(context)).await?;
         let end_of_stream = body.is_empty();
-        let (response, mut body_stream) = sender.send_request(http_request, end_of_stream)?;
+        let (response, mut body_stream) = self.send.send_request(http_request, end_of_stream)?;
         if !end_of_stream {
             body_stream.send_data(body, true)?;
         }

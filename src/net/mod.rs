@@ -16,7 +16,7 @@ pub use error::TransportError;
 pub use feedback::{FeedbackClientError, FeedbackLimits, FeedbackRead, read_feedback};
 pub use http2::{
     Answer, Clock, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, RawAnswer,
-    system_clock,
+    SharedHeaders, system_clock,
 };
 pub use legacy::{DEFAULT_ANSWER_WAIT, LegacyConfig, LegacySender};
 pub use pool::{Pool, PoolKey};

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span};
 
-use super::{Http2Config, Http2Connection, Pool, PoolKey, TransportError};
+use super::{Http2Config, Http2Connection, Pool, PoolKey, SharedHeaders, TransportError};
 use crate::apns::{
     Batch, BatchItem, BatchReport, Disconnection, FailureCause, Outcome, Progress, Reason, Refusal,
     RetryAdvice, SendEvent, Verdict,
@@ -263,6 +263,9 @@ impl Crew<'_, '_> {
             lane: &self.shared.lanes[slot % self.shared.lanes.len()],
             current: None,
         };
+        // The batch's shared headers as HTTP/2 takes them, converted again only when an
+        // item carries other ones.
+        let mut headers: Option<SharedHeaders> = None;
         loop {
             if self.shared.cancel.is_cancelled() {
                 return;
@@ -284,9 +287,14 @@ impl Crew<'_, '_> {
             }
             let span =
                 info_span!("push", apns_id = %item.apns_id, token = %item.request.token.masked());
-            let outcome = deliver(self.shared, &mut connection, index, item)
+            let item_headers = match headers.take() {
+                Some(converted) if converted.are(&item.request.headers) => converted,
+                _ => SharedHeaders::of(&item.request.headers),
+            };
+            let outcome = deliver(self.shared, &mut connection, &item_headers, index, item)
                 .instrument(span)
                 .await;
+            headers = Some(item_headers);
             lock(self.collector).record(index, outcome);
             self.current[slot].store(IDLE, Ordering::Relaxed);
         }
@@ -303,7 +311,7 @@ struct WorkerConnection<'a> {
 
 impl WorkerConnection<'_> {
     /// The open connection of this worker's lane, connecting if it has none.
-    async fn get(&mut self, shared: &Shared) -> Result<&Http2Connection, TransportError> {
+    async fn get(&mut self, shared: &Shared) -> Result<&mut Http2Connection, TransportError> {
         if self.current.as_ref().is_none_or(Http2Connection::is_closed) {
             self.current = None;
             let fetched = tokio::select! {
@@ -312,7 +320,7 @@ impl WorkerConnection<'_> {
             };
             self.current = Some(fetched);
         }
-        self.current.as_ref().ok_or(TransportError::Closed)
+        self.current.as_mut().ok_or(TransportError::Closed)
     }
 }
 
@@ -378,6 +386,7 @@ async fn wait_or_cancel(shared: &Shared, delay: Duration) -> bool {
 async fn deliver(
     shared: &Shared,
     worker: &mut WorkerConnection<'_>,
+    headers: &SharedHeaders,
     index: usize,
     item: &BatchItem,
 ) -> Outcome {
@@ -412,7 +421,7 @@ async fn deliver(
                 }
                 retry.backoff(outcome.attempts)
             }
-            Ok(connection) => match connection.send(&item.request).await {
+            Ok(connection) => match connection.send(&item.request, headers).await {
                 Ok(answer) => {
                     let response = answer.response;
                     let Some(rejection) = response.rejection else {
