@@ -234,17 +234,19 @@ async fn every_rule_gives_its_reason_and_retries_follow_the_protocol() {
     assert!(report.needs_retry());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn goaway_mid_batch_moves_the_rest_to_a_new_connection() {
+/// 2,000 notifications over `connections` connections to a simulator that sends GOAWAY
+/// after every 300 streams: each is delivered exactly once.
+async fn through_goaways_every_300(connections: usize) -> push_console::simulator::Simulator {
     let simulator = simulator(Rules {
         goaway_after_streams: Some(300),
         ..Rules::default()
     })
     .await;
-    let all = tokens(2000);
-    let report = cert_sender(&simulator)
+    let mut sender = cert_sender(&simulator);
+    sender.connections = connections;
+    let report = sender
         .send(
-            &batch(all.clone(), Transport::Http2),
+            &batch(tokens(2000), Transport::Http2),
             None,
             CancellationToken::new(),
         )
@@ -256,6 +258,12 @@ async fn goaway_mid_batch_moves_the_rest_to_a_new_connection() {
         counts.values().all(|&count| count == 1),
         "each delivered exactly once"
     );
+    simulator
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goaway_mid_batch_moves_the_rest_to_a_new_connection() {
+    let simulator = through_goaways_every_300(1).await;
     assert!(
         simulator.stats().connections >= 7,
         "{:?}",
@@ -300,28 +308,7 @@ async fn a_batch_over_two_connections_shares_it_between_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn goaways_on_two_connections_each_move_only_their_own_streams() {
-    let simulator = simulator(Rules {
-        goaway_after_streams: Some(300),
-        ..Rules::default()
-    })
-    .await;
-    let mut sender = cert_sender(&simulator);
-    sender.connections = 2;
-    let all = tokens(2000);
-    let report = sender
-        .send(
-            &batch(all.clone(), Transport::Http2),
-            None,
-            CancellationToken::new(),
-        )
-        .await;
-    assert!(report.all_accepted(), "{:?}", report.failed().next());
-    let counts = received_counts(&simulator);
-    assert_eq!(counts.len(), 2000);
-    assert!(
-        counts.values().all(|&count| count == 1),
-        "each delivered exactly once"
-    );
+    let simulator = through_goaways_every_300(2).await;
     let shares = per_connection(&simulator);
     assert!(
         shares.iter().all(|&(_, count)| count <= 300),
