@@ -386,6 +386,28 @@ fn a_v1_send_returns_every_token_s_outcome_and_lands_in_the_history() {
         "c1"
     );
     assert_eq!(served.get("/v1/history/sends").body["total"], 2);
+
+    // More sends reuse the connection: the server holds no more sockets after twenty
+    // (each send once presented a new certificate of the simulator's, on a new connection
+    // left open; found by the rest_body fuzz target when the server ran out of files).
+    let open_files = || {
+        std::fs::read_dir(format!("/proc/{}/fd", served.child.id()))
+            .map(|entries| entries.count())
+            .unwrap_or_default()
+    };
+    let before = open_files();
+    for _ in 0..20 {
+        let again = served.post(
+            "/v1/notifications",
+            &json!({"tokens": [GOOD], "payload": {"aps": {"alert": "again"}}}),
+        );
+        assert_eq!(again.body["totals"]["accepted"], 1, "{again:?}");
+    }
+    assert!(
+        open_files() <= before + 2,
+        "{before} open files before twenty sends, {} after",
+        open_files()
+    );
 }
 
 #[test]

@@ -129,6 +129,10 @@ pub struct Simulator {
     channels_port: u16,
     cancel: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
+    /// The client certificates (PEM certificate and key) handed out for sends with no
+    /// identity, by topic: one per topic for the simulator's life, so that every such
+    /// send presents the same credential and reuses its pooled connection.
+    own_identities: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
 }
 
 async fn bind(
@@ -219,6 +223,7 @@ impl Simulator {
             channels_port,
             cancel,
             listeners,
+            own_identities: std::sync::Mutex::default(),
         })
     }
 
@@ -272,9 +277,21 @@ impl Simulator {
     }
 
     /// The simulator's own client certificate for `topic`: what a send with no identity
-    /// presents.
+    /// presents. The same one each time: a new certificate per send would also be a new
+    /// pooled connection per send, each left open until it idled out.
     pub fn client_identity(&self, topic: &str) -> Result<ClientIdentity, SimulatorError> {
-        let (cert, key) = self.client_identity_pem(&[topic])?;
+        let mut issued = self
+            .own_identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (cert, key) = match issued.get(topic) {
+            Some(pair) => pair.clone(),
+            None => {
+                let pair = self.client_identity_pem(&[topic])?;
+                issued.insert(topic.to_owned(), pair.clone());
+                pair
+            }
+        };
         ClientIdentity::from_pem(cert.as_bytes(), Some(key.as_bytes()))
             .map_err(|error| SimulatorError::Tls(error.to_string()))
     }
