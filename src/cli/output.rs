@@ -101,12 +101,21 @@ impl SendProgress {
     }
 }
 
-/// One outcome as a JSON object on one line.
-pub fn outcome_json(outcome: &Outcome, http2: bool) {
-    let record = crate::engine::OutcomeRecord::new(outcome, http2);
-    match serde_json::to_string(&record) {
-        Ok(line) => println!("{line}"),
-        Err(problem) => error(&format!("cannot write the outcome as JSON: {problem}")),
+/// Every outcome as a JSON object on its own line, through one buffer: standard output
+/// alone would write (and flush) each of a batch's lines on its own.
+pub fn outcomes_json<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>, http2: bool) {
+    use std::io::Write;
+    let mut out = stdout();
+    let written = outcomes
+        .into_iter()
+        .try_for_each(|outcome| {
+            let record = crate::engine::OutcomeRecord::new(outcome, http2);
+            serde_json::to_writer(&mut out, &record)?;
+            out.write_all(b"\n").map_err(serde_json::Error::io)
+        })
+        .and_then(|()| out.flush().map_err(serde_json::Error::io));
+    if let Err(problem) = written {
+        error(&format!("cannot write the outcomes as JSON: {problem}"));
     }
 }
 

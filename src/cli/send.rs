@@ -266,9 +266,7 @@ pub(super) async fn deliver(request: SendRequest, json: bool) -> Result<ExitCode
 
 fn print_report(report: &BatchReport, json: bool, http2: bool) {
     if json {
-        for outcome in &report.outcomes {
-            output::outcome_json(outcome, http2);
-        }
+        output::outcomes_json(&report.outcomes, http2);
     } else {
         let verbose = report.outcomes.len() <= 20;
         for outcome in &report.outcomes {
