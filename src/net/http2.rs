@@ -376,9 +376,9 @@ impl Http2Connection {
             headers.insert(name.clone(), value.clone());
         }
         let body = request.body.clone();
-        let shared = Arc::clone(&self.shared);
+        let state = Arc::clone(&self.shared);
         let exchange = self.round_trip(Method::POST, path, headers, body);
-        let (raw, token_issued_at) = shared.bounded(exchange).await?;
+        let (raw, token_issued_at) = state.bounded(exchange).await?;
         let response = Response::parse(
             raw.status,
             raw.header("apns-id"),
@@ -411,9 +411,9 @@ impl Http2Connection {
             }
         }
         let body = Bytes::from(request.body.clone());
-        let shared = Arc::clone(&self.shared);
+        let state = Arc::clone(&self.shared);
         let exchange = self.round_trip(method, path, headers, body);
-        let (raw, _) = shared.bounded(exchange).await?;
+        let (raw, _) = state.bounded(exchange).await?;
         trace!(connection = self.shared.id, status = raw.status, "answer");
         Ok(raw)
     }

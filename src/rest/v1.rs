@@ -380,9 +380,9 @@ fn is_pem(text: &str) -> bool {
 impl ImportBody {
     /// The credential as the engine imports it; PEM text stays in memory.
     pub fn files(&self) -> Result<CredentialFiles, ApiError> {
-        let (source, what) = match (&self.certificate, &self.p8) {
-            (Some(certificate), None) => (certificate, "posted certificate"),
-            (None, Some(p8)) => (p8, "posted .p8 key"),
+        let (source, what, field) = match (&self.certificate, &self.p8) {
+            (Some(certificate), None) => (certificate, "posted certificate", "certificate"),
+            (None, Some(p8)) => (p8, "posted .p8 key", "p8"),
             _ => {
                 return Err(ApiError::invalid(
                     "give exactly one of certificate (PEM text or a path) and p8 (PEM text or a path, with key_id and team_id)",
@@ -423,17 +423,13 @@ impl ImportBody {
             }
         }
         if !is_pem(source) {
-            regular_file(what_field(self.p8.is_some()), &files.path)?;
+            regular_file(field, &files.path)?;
         }
         if let Some(key) = &files.key_path {
             regular_file("key", key)?;
         }
         Ok(files)
     }
-}
-
-fn what_field(p8: bool) -> &'static str {
-    if p8 { "p8" } else { "certificate" }
 }
 
 /// A path a client names must be a regular file: reading a pipe or a device

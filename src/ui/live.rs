@@ -666,19 +666,11 @@ pub fn workbench(
             EventChoice::Update => "Send update",
             EventChoice::End => "End activity",
         };
-        // The same button as Send's: Production unmistakable, never the green of "accepted".
-        let tone = if production {
-            Tone::Production
-        } else {
-            Tone::Accent
-        };
+        // The same button as Send's.
+        let tone = theme::send_tone(production);
         send = theme::primary_button(ui, label, tone, blocker.is_none() && !busy).clicked();
         if production {
-            theme::chip(
-                ui,
-                "PRODUCTION: real devices receive this",
-                Tone::Production,
-            );
+            theme::production_chip(ui);
         }
         if busy {
             ui.spinner();

@@ -374,11 +374,7 @@ impl App {
                 group_thousands(token_count),
                 if token_count == 1 { "" } else { "s" }
             );
-            let tone = if form_target_is_production {
-                Tone::Production
-            } else {
-                Tone::Accent
-            };
+            let tone = theme::send_tone(form_target_is_production);
             let clicked = theme::primary_button(ui, &label, tone, blocked.is_none()).clicked();
             ui.label(theme::quiet(format!(
                 "{:?} · {}",
@@ -386,11 +382,7 @@ impl App {
                 self.state.send.protocol.label()
             )));
             if form_target_is_production {
-                theme::chip(
-                    ui,
-                    "PRODUCTION: real devices receive this",
-                    Tone::Production,
-                );
+                theme::production_chip(ui);
             }
             if ui.button("Copy as CLI command").clicked()
                 && let Some(notification) = &composed.notification

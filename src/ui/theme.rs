@@ -347,6 +347,25 @@ pub fn chip(ui: &mut Ui, text: &str, tone: Tone) -> Response {
         .inner
 }
 
+/// The tone of a button that sends: Production's red where real devices receive it, the
+/// accent otherwise; never the green that means accepted.
+pub fn send_tone(production: bool) -> Tone {
+    if production {
+        Tone::Production
+    } else {
+        Tone::Accent
+    }
+}
+
+/// The mark beside a send to Production.
+pub fn production_chip(ui: &mut Ui) -> Response {
+    chip(
+        ui,
+        "PRODUCTION: real devices receive this",
+        Tone::Production,
+    )
+}
+
 /// The one button a view is for (Send): solid, in the accent colour, or in Production's
 /// when real devices receive what it does.
 pub fn primary_button(ui: &mut Ui, text: &str, tone: Tone, enabled: bool) -> Response {
