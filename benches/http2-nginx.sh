@@ -6,6 +6,9 @@
 #                               text or --json output, with or without --no-history,
 #                               and --json --no-history over two connections
 #   h2load -c 2                 the same over two connections, for what a second one gives
+#   h2-floor                    examples/h2_floor.rs: the same requests over the libraries
+#                               push-console sends with (h2, rustls, tokio), and nothing
+#                               else: the floor those libraries set under our client
 #   @parse/node-apn (npm)       peer client, driver benches/peers/node-apn.js
 #   aioapns (PyPI)              peer client, driver benches/peers/aioapns_bench.py
 #
@@ -24,7 +27,8 @@
 #   ROUNDS=3              rounds
 #   CONCURRENCY=1000      streams in flight, every client (nginx allows 1000)
 #   PUSH_CONSOLE=target/release/push-console   built with cargo if missing
-#   SKIP_PUSH_CONSOLE=1   leave our client out (no build)
+#   H2_FLOOR=target/release/examples/h2_floor   built with cargo if missing
+#   SKIP_PUSH_CONSOLE=1   leave our client and the floor out (no build)
 #   PEERS_DIR=benches/.peers   where npm and the Python venv install the peers (git-ignored)
 #   NODE_APN_VERSION, AIOAPNS_VERSION   pinned peer versions (defaults below)
 #   RUN_TIMEOUT=300       seconds before one client run is killed
@@ -39,6 +43,7 @@ COUNT=${COUNT:-50000}
 ROUNDS=${ROUNDS:-3}
 CONCURRENCY=${CONCURRENCY:-1000}
 PUSH_CONSOLE=${PUSH_CONSOLE:-target/release/push-console}
+H2_FLOOR=${H2_FLOOR:-target/release/examples/h2_floor}
 SKIP_PUSH_CONSOLE=${SKIP_PUSH_CONSOLE:-0}
 PEERS_DIR=${PEERS_DIR:-benches/.peers}
 AIOAPNS_VERSION=${AIOAPNS_VERSION:-4.0}
@@ -102,6 +107,12 @@ else
   fi
   [ -x "$PUSH_CONSOLE" ] || die "PUSH_CONSOLE=$PUSH_CONSOLE does not exist (after cargo build --release)"
   PUSH_CONSOLE=$(realpath "$PUSH_CONSOLE")
+  if [ ! -x "$H2_FLOOR" ]; then
+    log "$H2_FLOOR is missing: cargo build --release --locked --example h2_floor"
+    cargo build --release --locked --example h2_floor
+  fi
+  [ -x "$H2_FLOOR" ] || die "H2_FLOOR=$H2_FLOOR does not exist (after cargo build --example h2_floor)"
+  H2_FLOOR=$(realpath "$H2_FLOOR")
 fi
 
 # @parse/node-apn: 8.x needs Node 20+, 7.x Node 18+ (Debian 12's nodejs is 18).
@@ -303,6 +314,12 @@ run_h2load() {
   record "$1" "$client" "$accepted" "h2load's own: $own"
 }
 
+run_h2_floor() {
+  measure "$1" h2-floor "$H2_FLOOR" "127.0.0.1:$port" "$tmp/ca.pem" "$tmp/payload.json" \
+    "$COUNT" "$CONCURRENCY" "$fake_jwt"
+  record "$1" h2-floor "$(sed -n 's/^\([0-9]*\) accepted of.*/\1/p' "$tmp/run.err")"
+}
+
 # run_push_console ROUND [--json] [--no-history]
 run_push_console() {
   local round=$1
@@ -364,7 +381,7 @@ peer_record() {
 # The rounds.
 
 clients=(h2load)
-[ -z "${skipped[push-console]:-}" ] && clients+=(pc pc-json pc-no-history pc-json-no-history pc-json-no-history-2)
+[ -z "${skipped[push-console]:-}" ] && clients+=(h2-floor pc pc-json pc-no-history pc-json-no-history pc-json-no-history-2)
 # Two connections: what a second one gives on this machine, for h2load and for us.
 clients+=(h2load-2)
 [ "$node_apn_ready" = 1 ] && clients+=(node-apn)
@@ -388,6 +405,7 @@ for round in $(seq 1 "$ROUNDS"); do
       pc-json-no-history) run_push_console "$round" --json --no-history ;;
       pc-json-no-history-2) run_push_console "$round" --json --no-history --connections 2 ;;
       h2load-2) run_h2load "$round" 2 ;;
+      h2-floor) run_h2_floor "$round" ;;
       node-apn) run_node_apn "$round" ;;
       aioapns) run_aioapns "$round" ;;
     esac
@@ -424,16 +442,18 @@ awk -F '\t' -v count="$COUNT" '
     for (r in rounds) for (i = 1; i <= clients; i++) {
       c = order[i]
       if (((r, c) in rates) && ((r, "h2load") in rates)) add(c " vsh2", rates[r, c] / rates[r, "h2load"])
+      if (((r, c) in rates) && ((r, "h2-floor") in rates)) add(c " vsfloor", rates[r, c] / rates[r, "h2-floor"])
       for (p = 1; p <= 2; p++)
         if (c ~ /^push-console/ && ((r, c) in rates) && ((r, peers[p]) in rates))
           add(c " vs" peers[p], rates[r, c] / rates[r, peers[p]])
     }
-    print "| client | rate (/s) | wall (s) | client CPU / notification (µs) | client CPU (% of a core) | of h2load | × node-apn | × aioapns |"
-    print "|---|---:|---:|---:|---:|---:|---:|---:|"
+    print "| client | rate (/s) | wall (s) | client CPU / notification (µs) | client CPU (% of a core) | of h2load | of h2-floor | × node-apn | × aioapns |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= clients; i++) {
       c = order[i]
       line = sprintf("| %s | %.0f | %.2f | %.1f | %.0f %% |", c, median(values[c " rate"]), median(values[c " wall"]), median(values[c " cpu"]), median(values[c " pct"]))
       v = median(values[c " vsh2"]); line = line (v == "" ? " |" : sprintf(" %.0f %% |", v * 100))
+      v = median(values[c " vsfloor"]); line = line (v == "" ? " |" : sprintf(" %.0f %% |", v * 100))
       for (p = 1; p <= 2; p++) { v = median(values[c " vs" peers[p]]); line = line (v == "" ? " |" : sprintf(" %.2f |", v)) }
       print line
     }
@@ -442,8 +462,8 @@ awk -F '\t' -v count="$COUNT" '
 ' "$results"
 echo
 echo "Rate is COUNT over wall time from process start to exit (h2load included; its own in-run"
-echo "figure is in the log above). CPU is user+sys of the client process. \"of h2load\" and"
-echo "\"× peer\" are medians of the ratios within each round."
+echo "figure is in the log above). CPU is user+sys of the client process. \"of h2load\","
+echo "\"of h2-floor\" and \"× peer\" are medians of the ratios within each round."
 if [ "${#skipped[@]}" -gt 0 ]; then
   echo
   for client in "${!skipped[@]}"; do echo "- skipped $client: ${skipped[$client]}"; done

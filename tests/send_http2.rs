@@ -322,6 +322,56 @@ async fn goaways_on_two_connections_each_move_only_their_own_streams() {
     );
 }
 
+/// A server that sends GOAWAY as each connection opens (a GOAWAY flood): the batch ends,
+/// every notification failed with the GOAWAY or refusal named, nothing is called sent,
+/// and the connections chased are bounded by the refusals and attempts allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_going_away_on_every_connection_is_not_chased_forever() {
+    let simulator = simulator(Rules {
+        goaway_after_streams: Some(0),
+        ..Rules::default()
+    })
+    .await;
+    let sender = cert_sender(&simulator);
+    let count = 10;
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        sender.send(
+            &batch(tokens(count), Transport::Http2),
+            None,
+            CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("the batch ends");
+    assert!(simulator.received().is_empty());
+    assert_eq!(
+        report.count(OutcomeKind::Failed),
+        count,
+        "{:?}",
+        report.outcomes
+    );
+    for outcome in &report.outcomes {
+        let Verdict::Failed(cause) = &outcome.verdict else {
+            panic!("{outcome:?}");
+        };
+        let words = cause.to_string();
+        assert!(
+            words.contains("GOAWAY") || words.contains("refused"),
+            "names what the server did: {words}"
+        );
+    }
+    // Per notification at most 16 refusals that do not count, then its attempts; the
+    // notifications in flight share each connection the server turns away.
+    let bound = count as u64 * (16 + u64::from(sender.retry.max_attempts));
+    let connections = simulator.stats().connections;
+    assert!(
+        (2..=bound).contains(&connections),
+        "{connections} connections, bound {bound}"
+    );
+    assert!(report.disconnections.len() as u64 <= connections);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_one_stream_start_of_token_auth_is_honoured() {
     let simulator = simulator(Rules {

@@ -132,6 +132,9 @@ where
     });
     let mut streams = JoinSet::new();
     let mut accepted: u32 = 0;
+    if goaway_after == Some(0) {
+        conn.graceful_shutdown();
+    }
     while let Some(next) = conn.accept().await {
         let (request, mut respond) = match next {
             Ok(stream) => stream,

@@ -56,7 +56,9 @@ pub struct Rules {
     /// nothing, against which every outcome must stay unconfirmed.
     pub legacy_never_answers: bool,
     /// HTTP/2: after this many streams on a connection, send GOAWAY; streams
-    /// already accepted are answered, the client must reconnect for the rest.
+    /// already accepted are answered, the client must reconnect for the rest. `0`:
+    /// GOAWAY as each connection opens, refusing every stream (a server going away
+    /// for good, which a client must not chase forever).
     pub goaway_after_streams: Option<u32>,
     /// Legacy: after this many accepted notifications, drop the connection
     /// without an error-response. HTTP/2: after this many streams are answered,
