@@ -243,6 +243,18 @@ fn doctor_explains_a_bad_file_and_import_refuses_it() {
         text(&output.stderr),
         "error: the .p12 password is wrong (an empty password is tried when none is given)\n"
     );
+    // A file past any credential's size is refused by its size, not read whole.
+    let big = home.root.join("big.p12");
+    std::fs::write(&big, vec![0u8; 1_048_577]).expect("write");
+    let output = home.run(&["identities", "import", big.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: {} is larger than 1,048,576 bytes, too large for a .p12, .pem or .p8 credential; check that this is the file meant\n",
+            big.display()
+        )
+    );
     let output = home.run(&["identities", "list"]);
     assert_eq!(
         text(&output.stdout),

@@ -101,6 +101,27 @@ fn bad_token_lists_and_missing_credentials_exit_2() {
 }
 
 #[test]
+fn endless_token_and_rules_files_are_refused_at_their_limits() {
+    // /dev/zero never ends: each read stops one byte past its kind's limit and says so,
+    // before anything is sent or any port is bound.
+    let output = push_console(&["send", "--tokens", "/dev/zero", "--alert", "x"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: /dev/zero is larger than 268,435,456 bytes, too large for a token list; split it into several sends\n"
+    );
+    let output = push_console(&["simulate", "--rules", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).starts_with(
+            "error: /dev/zero is larger than 67,108,864 bytes, too large for a rules file"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
 fn connections_spread_a_send_and_a_count_that_cannot_be_kept_exits_2() {
     let second = "750f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad";
     let output = push_console(&[

@@ -4,10 +4,13 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use push_console::apns::{ClientIdentity, Http2Request, SigningKey, TokenIssuer};
+use push_console::apns::{
+    Batch, ClientIdentity, DeviceToken, Http2Request, Notification, Payload, SigningKey,
+    TokenIssuer, Transport, Verdict,
+};
 use push_console::net::{
     Endpoint, FeedbackClientError, FeedbackLimits, Http2Auth, Http2Config, Http2Connection,
-    MAX_ANSWER_BODY, TransportError, read_feedback, system_clock,
+    Http2Sender, MAX_ANSWER_BODY, Pool, TransportError, read_feedback, system_clock,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -58,46 +61,59 @@ async fn tls_listener(
 async fn hostile_server(how: Misbehaviour) -> (u16, CertificateDer<'static>) {
     let (acceptor, listener, port, der) = tls_listener(&[b"h2"]).await;
     tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.expect("accept");
-        let tls = acceptor.accept(tcp).await.expect("handshake");
-        let mut connection = h2::server::handshake(tls).await.expect("h2");
-        while let Some(Ok((_request, mut respond))) = connection.accept().await {
-            let how = how;
-            tokio::spawn(async move {
-                if let Misbehaviour::HugeHeader = how {
-                    let response = http::Response::builder()
-                        .status(400)
-                        .header("x-padding", "p".repeat(256 * 1024))
-                        .body(())
-                        .expect("head");
-                    let _ = respond.send_response(response, true);
-                    return;
-                }
-                let response = http::Response::builder()
-                    .status(400)
-                    .body(())
-                    .expect("head");
-                let mut stream = respond.send_response(response, false).expect("response");
-                let chunk = Bytes::from(vec![b'x'; 16 * 1024]);
-                // Until the client gives up on the stream.
-                loop {
-                    stream.reserve_capacity(chunk.len());
-                    if std::future::poll_fn(|cx| stream.poll_capacity(cx))
-                        .await
-                        .is_none()
-                        || stream.send_data(chunk.clone(), false).is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve_connection(acceptor.clone(), tcp, how));
         }
     });
     (port, der)
 }
 
-/// A token-auth connection to the server on `port`.
-async fn connect(port: u16, certificate: CertificateDer<'static>) -> Http2Connection {
+/// One connection of [`hostile_server`].
+async fn serve_connection(
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    how: Misbehaviour,
+) {
+    let Ok(tls) = acceptor.accept(tcp).await else {
+        return;
+    };
+    let Ok(mut connection) = h2::server::handshake(tls).await else {
+        return;
+    };
+    while let Some(Ok((_request, mut respond))) = connection.accept().await {
+        tokio::spawn(async move {
+            if let Misbehaviour::HugeHeader = how {
+                let response = http::Response::builder()
+                    .status(400)
+                    .header("x-padding", "p".repeat(256 * 1024))
+                    .body(())
+                    .expect("head");
+                let _ = respond.send_response(response, true);
+                return;
+            }
+            let response = http::Response::builder()
+                .status(400)
+                .body(())
+                .expect("head");
+            let mut stream = respond.send_response(response, false).expect("response");
+            let chunk = Bytes::from(vec![b'x'; 16 * 1024]);
+            // Until the client gives up on the stream.
+            loop {
+                stream.reserve_capacity(chunk.len());
+                if std::future::poll_fn(|cx| stream.poll_capacity(cx))
+                    .await
+                    .is_none()
+                    || stream.send_data(chunk.clone(), false).is_err()
+                {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// Token auth to the server on `port`.
+fn config(port: u16, certificate: CertificateDer<'static>) -> Http2Config {
     let mut endpoint = Endpoint::custom("127.0.0.1", port, vec![certificate]);
     endpoint.public_roots = false;
     let pem = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
@@ -108,14 +124,20 @@ async fn connect(port: u16, certificate: CertificateDer<'static>) -> Http2Connec
         "KEY0000001".parse().expect("key id"),
         "TEAM000001".parse().expect("team id"),
     );
-    let config = Http2Config::new(
+    Http2Config::new(
         endpoint,
         Http2Auth::Token {
             issuer: Arc::new(Mutex::new(issuer)),
             clock: system_clock(),
         },
-    );
-    Http2Connection::connect(&config).await.expect("connects")
+    )
+}
+
+/// A connection to the server on `port`.
+async fn connect(port: u16, certificate: CertificateDer<'static>) -> Http2Connection {
+    Http2Connection::connect(&config(port, certificate))
+        .await
+        .expect("connects")
 }
 
 fn list_request() -> Http2Request {
@@ -158,9 +180,50 @@ async fn a_header_block_past_64_kib_is_refused_not_read() {
         .await
         .expect_err("refused");
     assert!(
-        matches!(error.root(), TransportError::Http2(_)),
+        matches!(&error, TransportError::BrokeHttp2 { reason } if reason == "ENHANCE_YOUR_CALM"),
         "{error:?}"
     );
+    assert_eq!(
+        error.to_string(),
+        "the server broke HTTP/2's rules (ENHANCE_YOUR_CALM), e.g. with answer headers over 65,536 bytes, and what it sent was refused; the request is not sent again: check that the endpoint is an APNs server"
+    );
+    assert!(
+        !error.is_connection_loss(),
+        "not resent: the server answered, and would break the rules again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_met_with_oversized_headers_fail_once_and_are_not_resent() {
+    let (port, certificate) = hostile_server(Misbehaviour::HugeHeader).await;
+    let sender = Http2Sender::new(Arc::new(Pool::new()), config(port, certificate));
+    let tokens = (1..=3u8)
+        .map(|first| DeviceToken::from_bytes(&[first; 32]).expect("token"))
+        .collect();
+    let notification = Notification::new(
+        DeviceToken::from_bytes(&[9; 32]).expect("token"),
+        Payload::builder()
+            .alert_text("hi")
+            .build()
+            .expect("payload"),
+    );
+    let batch = Batch::same_payload(&notification, tokens, Transport::Http2).expect("batch");
+    let report = sender
+        .send(&batch, None, tokio_util::sync::CancellationToken::new())
+        .await;
+    assert_eq!(report.outcomes.len(), 3);
+    for outcome in &report.outcomes {
+        assert_eq!(outcome.attempts, 1, "{outcome:?}");
+        let Verdict::Failed(cause) = &outcome.verdict else {
+            panic!("{outcome:?}");
+        };
+        assert!(
+            cause
+                .to_string()
+                .contains("the server broke HTTP/2's rules"),
+            "{cause}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

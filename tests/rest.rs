@@ -456,15 +456,14 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
     let home = Home::new();
     let served = serve(&home, &[]);
     let url = served.url("/v1/identities");
-    let json_error = |answer: &Answer, status: u16| {
+    // Checks the error's shape and returns its words.
+    let json_error = |answer: &Answer, status: u16| -> String {
         assert_eq!(answer.status, status, "{answer:?}");
         assert_eq!(answer.content_type, "application/json", "{answer:?}");
         assert_eq!(answer.body["type"], "error", "{answer:?}");
-        assert!(
-            answer.body["error"]
-                .as_str()
-                .is_some_and(|text| !text.is_empty())
-        );
+        let words = answer.body["error"].as_str().unwrap_or_default();
+        assert!(!words.is_empty(), "{answer:?}");
+        words.to_owned()
     };
 
     json_error(&curl(&[&url]), 401);
@@ -516,7 +515,21 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
             .is_some_and(|text| text.contains("line 1 column")),
         "{malformed:?}"
     );
-    json_error(&post("tokens=1", "application/x-www-form-urlencoded"), 415);
+    assert_eq!(
+        json_error(&post("tokens=1", "application/x-www-form-urlencoded"), 415),
+        "the body must be JSON: send `Content-Type: application/json`"
+    );
+    let wrong_type = json_error(
+        &post(
+            &json!({"tokens": "abc", "payload": {"aps": {}}}).to_string(),
+            "application/json",
+        ),
+        400,
+    );
+    assert!(
+        wrong_type.starts_with("the body is not what this route takes: invalid type"),
+        "{wrong_type}"
+    );
     let bad_token = post(
         &json!({"tokens": ["abc"], "payload": {"aps": {}}}).to_string(),
         "application/json",
@@ -566,11 +579,19 @@ fn bad_requests_get_a_json_error_that_says_what_to_fix() {
         &format!("@{}", oversized.display()),
         &served.url("/v1/notifications"),
     ]);
-    json_error(&too_large, 413);
-    json_error(&served.get("/v1/nowhere"), 404);
-    json_error(&served.send("PUT", "/v1/health", &json!({})), 405);
+    assert_eq!(
+        json_error(&too_large, 413),
+        "the body is over 16,777,216 bytes, more than any request to this API takes; send fewer tokens per request"
+    );
+    let nowhere = json_error(&served.get("/v1/nowhere"), 404);
+    assert!(nowhere.starts_with("no route /v1/nowhere"), "{nowhere}");
+    let method = json_error(&served.send("PUT", "/v1/health", &json!({})), 405);
+    assert!(method.contains("does not take this method"), "{method}");
     json_error(&served.get("/v1/history/sends?limit=0"), 400);
-    json_error(&served.get("/v1/history/nothing"), 404);
+    let list = json_error(&served.get("/v1/history/nothing"), 404);
+    assert!(list.starts_with("no history list \"nothing\""), "{list}");
+    let job = json_error(&served.get("/v1/jobs/abc"), 400);
+    assert!(job.contains("abc"), "{job}");
     json_error(&served.get("/v1/history/feedback?state=accepted"), 422);
 }
 

@@ -159,6 +159,10 @@ mod tests {
         decoder.feed(&bytes[..bytes.len() - 3]);
         assert_eq!(decoder.drain().unwrap().len(), 49);
         assert_eq!(decoder.finish(), Err(FeedbackError::Truncated(35)));
+        assert_eq!(
+            FeedbackError::Truncated(35).to_string(),
+            "the feedback stream ended in the middle of an entry (35 stray bytes)"
+        );
     }
 
     #[test]

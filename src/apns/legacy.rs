@@ -480,5 +480,13 @@ mod tests {
             ErrorResponse::decode(&[7, 1, 0, 0, 0, 1]),
             Err(ErrorResponseError::WrongCommand(7))
         );
+        assert_eq!(
+            ErrorResponseError::WrongLength(5).to_string(),
+            "an error-response is 6 bytes; the gateway sent 5"
+        );
+        assert_eq!(
+            ErrorResponseError::WrongCommand(7).to_string(),
+            "an error-response starts with 8; the gateway sent command 7"
+        );
     }
 }

@@ -274,6 +274,20 @@ mod tests {
             Err(TokenError::TooLong { bytes: 101 })
         );
         assert!("ab".repeat(100).parse::<DeviceToken>().is_ok());
+        // The words a user reads for each.
+        let words = |text: &str| text.parse::<DeviceToken>().unwrap_err().to_string();
+        assert_eq!(
+            words(""),
+            "the device token is empty; paste the hex string the app logged"
+        );
+        assert_eq!(
+            words("abc"),
+            "the device token has 3 hex digits, an odd number; a digit is missing or extra (a 32-byte token has 64)"
+        );
+        assert_eq!(
+            words(&long),
+            "the device token is 101 bytes long; the longest accepted is 100"
+        );
     }
 
     #[test]

@@ -60,6 +60,17 @@ pub enum TransportError {
         /// The most body bytes read.
         limit: usize,
     },
+    /// The server broke HTTP/2's rules and our HTTP/2 layer refused what it sent (a
+    /// header block past [`super::MAX_ANSWER_HEADERS`], a malformed frame). The server
+    /// may have acted on the request and would break the rules again: it is not resent.
+    #[error(
+        "the server broke HTTP/2's rules ({reason}), e.g. with answer headers over {} bytes, and what it sent was refused; the request is not sent again: check that the endpoint is an APNs server",
+        crate::apns::group_thousands(super::MAX_ANSWER_HEADERS as usize)
+    )]
+    BrokeHttp2 {
+        /// h2's name for what was wrong (`ENHANCE_YOUR_CALM`, `PROTOCOL_ERROR`...).
+        reason: String,
+    },
     /// A read or write failed after connecting.
     #[error("connection to {endpoint} failed: {source}")]
     Io {
@@ -76,6 +87,20 @@ impl TransportError {
         match self {
             TransportError::Shared(shared) => shared.root(),
             other => other,
+        }
+    }
+
+    /// A failure our own HTTP/2 layer declared on what the server sent becomes
+    /// [`TransportError::BrokeHttp2`]; any other error stays as it is.
+    pub(super) fn blamed_on_server(self) -> Self {
+        match self.root() {
+            TransportError::Http2(error) if error.is_library() => TransportError::BrokeHttp2 {
+                reason: error.reason().map_or_else(
+                    || "no reason given".to_owned(),
+                    |reason| format!("{reason:?}"),
+                ),
+            },
+            _ => self,
         }
     }
 
@@ -143,6 +168,7 @@ impl TransportError {
             TransportError::Timeout(after) => DisconnectCause::IdleTimeout { after: *after },
             TransportError::BadHost(_)
             | TransportError::AnswerTooLarge { .. }
+            | TransportError::BrokeHttp2 { .. }
             | TransportError::Response(_)
             | TransportError::TlsSetup(_)
             | TransportError::ProviderToken(_) => return None,
@@ -155,7 +181,9 @@ impl TransportError {
             (Some(cause), _) => FailureCause::Disconnected(cause),
             (
                 None,
-                error @ (TransportError::Response(_) | TransportError::AnswerTooLarge { .. }),
+                error @ (TransportError::Response(_)
+                | TransportError::AnswerTooLarge { .. }
+                | TransportError::BrokeHttp2 { .. }),
             ) => FailureCause::BadAnswer(error.to_string()),
             (None, other) => FailureCause::Setup(other.to_string()),
         }

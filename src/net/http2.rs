@@ -91,7 +91,7 @@ static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 pub const MAX_ANSWER_BODY: usize = 1024 * 1024;
 
 /// The largest header block accepted from the server (h2's default is 16 MiB).
-const MAX_ANSWER_HEADERS: u32 = 64 * 1024;
+pub const MAX_ANSWER_HEADERS: u32 = 64 * 1024;
 
 /// The `apns-id` header's name.
 const APNS_ID: HeaderName = HeaderName::from_static("apns-id");
@@ -146,7 +146,9 @@ impl Shared {
                     .await
                     .ok()
                     .and_then(|cause| cause.ok().and_then(|cause| cause.clone()));
-                Err(cause.map_or(error, TransportError::Shared))
+                Err(cause
+                    .map_or(error, TransportError::Shared)
+                    .blamed_on_server())
             }
             Ok(answer) => answer,
             Err(_) => {

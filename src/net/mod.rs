@@ -15,8 +15,8 @@ pub use endpoint::{Endpoint, Service};
 pub use error::TransportError;
 pub use feedback::{FeedbackClientError, FeedbackLimits, FeedbackRead, read_feedback};
 pub use http2::{
-    Answer, Clock, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, RawAnswer,
-    SharedHeaders, system_clock,
+    Answer, Clock, Http2Auth, Http2Config, Http2Connection, MAX_ANSWER_BODY, MAX_ANSWER_HEADERS,
+    RawAnswer, SharedHeaders, system_clock,
 };
 pub use legacy::{DEFAULT_ANSWER_WAIT, LegacyConfig, LegacySender};
 pub use pool::{Pool, PoolKey};

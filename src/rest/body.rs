@@ -3,14 +3,19 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
 /// A JSON body of type `T`.
 pub struct JsonBody<T>(pub T);
+
+/// The most bytes a body may have (the server's `DefaultBodyLimit`), for the words of a
+/// refusal.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -27,10 +32,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "the body must be JSON: send `Content-Type: application/json`",
             ));
         }
+        let limit = request.extensions().get::<BodyLimit>().copied();
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|rejection| {
-                ApiError::with_status(rejection.status(), rejection.body_text())
+            .map_err(|rejection| match limit {
+                Some(BodyLimit(limit)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::with_status(
+                        rejection.status(),
+                        format!(
+                            "the body is over {} bytes, more than any request to this API takes; send fewer tokens per request",
+                            crate::apns::group_thousands(limit)
+                        ),
+                    )
+                }
+                _ => ApiError::with_status(rejection.status(), rejection.body_text()),
             })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)

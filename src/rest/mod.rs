@@ -111,6 +111,7 @@ fn app(api: Arc<Api>, guard: auth::Guard, body_limit: usize) -> axum::Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(api)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::Extension(body::BodyLimit(body_limit)))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(guard),
             auth::guard,

@@ -212,6 +212,15 @@ mod tests {
         assert!(message.contains("bad_tokenz"), "{message}");
         assert!(message.contains("bad_tokens"), "{message}");
         assert!(error.to_string().contains("line 2"), "{error}");
+        // Broken JSON, not just an unknown key, says where it breaks.
+        let broken = Rules::from_json("{\n  \"throttled\": [")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            broken.starts_with("the simulator rules are not valid at line 2, column")
+                && broken.contains("EOF while parsing"),
+            "{broken}"
+        );
     }
 
     #[test]

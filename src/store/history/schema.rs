@@ -299,5 +299,24 @@ mod tests {
         std::fs::write(dir.db(), vec![b'x'; 4096]).unwrap();
         let error = History::open(&dir.db()).unwrap_err();
         assert!(matches!(error, HistoryError::Corrupt { .. }), "{error:?}");
+        let words = error.to_string();
+        assert!(
+            words.contains("is damaged or is not a Push Console history")
+                && words.ends_with("move it away to start a new one"),
+            "{words}"
+        );
+    }
+
+    #[test]
+    fn an_older_file_opened_to_read_says_how_to_upgrade_it() {
+        let dir = TempDir::new("old-read-only");
+        migrate(&mut Connection::open(dir.db()).unwrap(), 1).unwrap();
+        let words = History::open_read_only(&dir.db()).unwrap_err().to_string();
+        assert!(
+            words.contains("has an older schema (version 1); run any `push-console send`"),
+            "{words}"
+        );
+        // Reading did not upgrade it behind the user's back.
+        assert_eq!(version(&Connection::open(dir.db()).unwrap()).unwrap(), 1);
     }
 }
