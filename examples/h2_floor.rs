@@ -74,14 +74,15 @@ async fn connect(target: &Target) -> Result<h2::client::SendRequest<Bytes>, Erro
     Ok(send.ready().await?)
 }
 
-/// One request: the headers push-console sends for a token-auth alert, the payload as
-/// the body, the answer's body read to its end.
+/// One request: the headers push-console sends for a token-auth alert (a fresh `apns-id`
+/// included, which the bench's nginx echoes as APNs does), the payload as the body, the
+/// answer's body read to its end.
 async fn post(
     send: &mut h2::client::SendRequest<Bytes>,
     target: &Target,
     index: usize,
 ) -> Result<bool, Error> {
-    let request = http::Request::post(format!(
+    let mut request = http::Request::post(format!(
         "https://{}/3/device/{index:064x}",
         target.authority
     ))
@@ -90,6 +91,10 @@ async fn post(
     .header("apns-priority", "10")
     .header("authorization", target.bearer.as_str())
     .body(())?;
+    // Unique per request, as push-console sends it: never indexed by HPACK.
+    let mut apns_id = http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())?;
+    apns_id.set_sensitive(true);
+    request.headers_mut().insert("apns-id", apns_id);
     std::future::poll_fn(|cx| send.poll_ready(cx)).await?;
     let (response, mut body) = send.send_request(request, false)?;
     body.send_data(target.payload.clone(), true)?;
