@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use push_console::apns::{BatchReport, DeviceToken, OutcomeKind};
+use push_console::apns::{BatchReport, DeviceToken, FailureCause, OutcomeKind, SendEvent, Verdict};
 use push_console::apns::{LegacyFormat, Transport};
 use push_console::net::{FeedbackLimits, LegacyConfig, LegacySender, read_feedback};
 use push_console::simulator::{ReceivedVia, Rules};
@@ -242,6 +242,123 @@ async fn a_gateway_that_answers_nothing_confirms_nothing() {
         20,
         "the gateway dropped the rest"
     );
+}
+
+/// A gateway that closes silently after every notification, so nothing is ever confirmed:
+/// each notification left alone in flight is given up after `max_attempts` such closes,
+/// and after three times `max_attempts` of them in a row the batch stops, the rest failed
+/// with the gateway named as refusing everything. Progress counts the whole batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_closes_after_every_notification_is_given_up_in_counted_steps() {
+    let simulator = simulator(Rules {
+        close_after_notifications: Some(1),
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Enhanced;
+    let sender = legacy_sender(&simulator, format, |config| {
+        config.max_attempts = 2;
+        short_wait(config);
+    });
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let report = sender
+        .send(
+            &batch(tokens(8), Transport::Legacy(format)),
+            Some(events),
+            CancellationToken::new(),
+        )
+        .await;
+    // 3 x 2 = 6 solo closes in a row: two for each of the first three notifications.
+    for outcome in &report.outcomes[..3] {
+        assert!(
+            matches!(
+                outcome.verdict,
+                Verdict::Failed(FailureCause::GaveUp { closes: 2 })
+            ),
+            "{outcome:?}"
+        );
+    }
+    for outcome in &report.outcomes[3..] {
+        assert!(
+            matches!(
+                outcome.verdict,
+                Verdict::Failed(FailureCause::GatewayRefusedAll(_))
+            ),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(report.outcomes.len(), 8);
+    // Not hammered: from the first solo close on, each new connection waits 0.5 s, 1 s,
+    // 2 s, then 4 s; here nine waits, 21.5 s in all.
+    assert!(
+        report.elapsed >= Duration::from_secs(10),
+        "{:?}",
+        report.elapsed
+    );
+    let mut progress = Vec::new();
+    while let Ok(event) = received.try_recv() {
+        if let SendEvent::Progress(told) = event {
+            progress.push(told);
+        }
+    }
+    assert!(
+        progress.len() >= 2,
+        "told as it went, not only at the end: {progress:?}"
+    );
+    let last = progress.last().expect("progress was told");
+    assert_eq!((last.total, last.done, last.failed), (8, 8, 8), "{last:?}");
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|error| error.contains("times without an error-response")),
+        "{:?}",
+        report.errors
+    );
+}
+
+/// A gateway that cannot be reached (here one that closes each connection before TLS):
+/// connecting is tried `max_attempts` times, 0.5 s and then 1 s apart, and then every
+/// notification fails with the reason, recorded as the batch's one disconnection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_gateway_is_tried_max_attempts_times_then_every_notification_fails() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let simulator = simulator(Rules::default()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let connects = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&connects);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(tcp);
+        }
+    });
+    let format = LegacyFormat::Enhanced;
+    let sender = legacy_sender(&simulator, format, |config| config.endpoint.port = port);
+    let report = send(&sender, tokens(4), format).await;
+    assert_eq!(connects.load(Ordering::SeqCst), 3, "max_attempts connects");
+    assert!(
+        report.elapsed >= Duration::from_millis(1_400),
+        "0.5 s and then 1 s between them: {:?}",
+        report.elapsed
+    );
+    assert_eq!(
+        report.count(OutcomeKind::Failed),
+        4,
+        "{:?}",
+        report.outcomes
+    );
+    assert_eq!(
+        report.disconnections.len(),
+        1,
+        "{:?}",
+        report.disconnections
+    );
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
