@@ -8,7 +8,7 @@ use common::*;
 use push_console::apns::{BatchReport, DeviceToken, FailureCause, OutcomeKind, SendEvent, Verdict};
 use push_console::apns::{LegacyFormat, Transport};
 use push_console::net::{FeedbackLimits, LegacyConfig, LegacySender, read_feedback};
-use push_console::simulator::{ReceivedVia, Rules};
+use push_console::simulator::{LegacyAnswer, ReceivedVia, Rules};
 use tokio_util::sync::CancellationToken;
 
 fn legacy_sender(
@@ -91,6 +91,11 @@ async fn each_format_delivers_a_clean_batch_and_only_confirmable_ones_count_as_a
                 .iter()
                 .all(|r| r.service == ReceivedVia::Legacy(format))
         );
+        assert!(
+            report.outcomes.iter().all(|outcome| outcome.attempts == 1),
+            "{format:?}: each written once: {:?}",
+            report.outcomes.iter().map(|o| o.attempts).max()
+        );
         assert_eq!(report.possible_duplicates, 0);
         assert!(
             report.disconnections.is_empty(),
@@ -141,6 +146,11 @@ async fn the_first_of_a_thousand_is_bad(delay_ms: u64) {
     assert_eq!(
         error_response.resent, 999,
         "what the gateway discarded went again"
+    );
+    assert_eq!(report.resent, 999);
+    assert!(
+        report.outcomes.iter().all(|outcome| outcome.attempts == 1),
+        "a resend of what the gateway discarded unread is not another attempt"
     );
 }
 
@@ -199,6 +209,15 @@ async fn silent_closes_every_n_deliver_everything_and_never_undercount_duplicate
         report.possible_duplicates,
         "each close says what it caused to be sent again"
     );
+    assert_eq!(report.resent, report.possible_duplicates);
+    // Rounds halve after each close and stay there: 1,000 and 500 are cut short at 300,
+    // then four rounds of 250 go through.
+    assert_eq!(
+        simulator.stats().connections,
+        6,
+        "{:?}",
+        report.disconnections
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,6 +237,130 @@ async fn confirming_every_n_keeps_a_silently_closing_gateway_from_duplicating_an
     assert_eq!(duplicates(&simulator), 0);
     assert_eq!(report.possible_duplicates, 0);
     assert_eq!(simulator.stats().connections, 4, "one connection per round");
+}
+
+/// A round holds `confirm_every` notifications even when they take several writes: with
+/// 1.5 KB payloads, 128 KiB holds about 80 of them, so each round of 250 is four writes,
+/// and 600 notifications take three rounds (a round that overran would take two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_longer_than_one_write_still_ends_at_its_confirmation() {
+    let simulator = simulator(Rules::default()).await;
+    let format = LegacyFormat::Frame;
+    let sender = legacy_sender(&simulator, format, |config| {
+        config.confirm_every = Some(250);
+    });
+    let long_alert = alert(&"a".repeat(1500));
+    let batch = push_console::apns::Batch::same_payload(
+        &long_alert,
+        tokens(600),
+        Transport::Legacy(format),
+    )
+    .expect("batch");
+    let report = sender.send(&batch, None, CancellationToken::new()).await;
+    assert_eq!(report.count(OutcomeKind::Accepted), 600);
+    assert_eq!(
+        simulator.stats().connections,
+        3,
+        "600 notifications in rounds of 250"
+    );
+    assert_eq!(duplicates(&simulator), 0);
+}
+
+/// A gateway going down for maintenance answers "shutdown" (10) naming the last notification
+/// it delivered: that one and those before it are accepted, the rest go again once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_accepts_what_it_names_and_resends_the_rest_once() {
+    let all = tokens(100);
+    let simulator = simulator(Rules {
+        legacy_answers: vec![LegacyAnswer {
+            token: all[40].clone(),
+            status: 10,
+        }],
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Frame;
+    let report = send(&legacy_sender(&simulator, format, defaults), all, format).await;
+    assert_eq!(
+        report.count(OutcomeKind::Accepted),
+        100,
+        "{:?}",
+        report.outcomes[40]
+    );
+    let counts = received_counts(&simulator);
+    assert_eq!(counts.len(), 100);
+    assert!(counts.values().all(|&count| count == 1), "exactly once");
+    assert_eq!(report.possible_duplicates, 0);
+    let [shutdown] = &report.disconnections[..] else {
+        panic!("one shutdown: {:?}", report.disconnections);
+    };
+    assert_eq!(shutdown.index, Some(40));
+    assert_eq!(shutdown.resent, 59);
+    assert_eq!(report.resent, 59);
+}
+
+/// A status that would fail every notification after it the same way (here 7, invalid
+/// payload size: they share the payload) ends the batch there, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_that_would_fail_the_rest_stops_them_and_says_how_many() {
+    let all = tokens(50);
+    let simulator = simulator(Rules {
+        legacy_answers: vec![LegacyAnswer {
+            token: all[10].clone(),
+            status: 7,
+        }],
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Enhanced;
+    let report = send(&legacy_sender(&simulator, format, defaults), all, format).await;
+    assert_eq!(report.count(OutcomeKind::Accepted), 10);
+    assert_eq!(
+        report.outcomes[10]
+            .legacy_status()
+            .map(|status| status.code()),
+        Some(7)
+    );
+    assert_eq!(report.count(OutcomeKind::Failed), 39);
+    assert!(
+        report.outcomes[11..].iter().all(|outcome| outcome.verdict
+            == Verdict::Failed(FailureCause::StoppedEarlier(
+                push_console::apns::legacy::LegacyStatus::InvalidPayloadSize
+            ))),
+        "{:?}",
+        report.outcomes[11]
+    );
+    assert_eq!(
+        report.errors,
+        vec![
+            "39 notifications were not delivered: the gateway stopped at an earlier one with \"invalid payload size (7)\", which would fail them too"
+                .to_string()
+        ]
+    );
+    assert_eq!(simulator.received().len(), 10);
+    assert_eq!(report.resent, 0);
+}
+
+/// When the refused notification is the last one, nothing else is named as stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_last_notification_stops_nothing_else() {
+    let all = tokens(5);
+    let simulator = simulator(Rules {
+        legacy_answers: vec![LegacyAnswer {
+            token: all[4].clone(),
+            status: 3,
+        }],
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    })
+    .await;
+    let format = LegacyFormat::Frame;
+    let report = send(&legacy_sender(&simulator, format, defaults), all, format).await;
+    assert_eq!(report.count(OutcomeKind::Accepted), 4);
+    assert_eq!(report.count(OutcomeKind::Rejected), 1);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,10 +55,6 @@ pub struct FeedbackDecoder {
 impl FeedbackDecoder {
     /// Adds bytes read from the connection.
     pub fn feed(&mut self, bytes: &[u8]) {
-        if self.start > 0 && self.start == self.buffer.len() {
-            self.buffer.clear();
-            self.start = 0;
-        }
         self.buffer.extend_from_slice(bytes);
     }
 
@@ -174,6 +170,45 @@ mod tests {
             Err(FeedbackError::BadToken(TokenError::Empty))
         );
         assert_eq!(decoder.next_tuple().unwrap().unwrap().time, 2);
+    }
+
+    #[test]
+    fn an_empty_token_at_the_very_end_is_reported_not_left_stray() {
+        let mut decoder = FeedbackDecoder::default();
+        decoder.feed(&[0, 0, 0, 1, 0, 0]);
+        assert_eq!(
+            decoder.next_tuple(),
+            Err(FeedbackError::BadToken(TokenError::Empty))
+        );
+        assert_eq!(decoder.finish(), Ok(()));
+    }
+
+    #[test]
+    fn an_endless_stream_is_held_in_bounded_memory() {
+        let (bytes, expected) = sample_stream();
+        let mut decoder = FeedbackDecoder::default();
+        let mut decoded = 0;
+        let mut most_held = 0;
+        // 1,000 times 50 tuples, in chunks that end mid-tuple, so something is always
+        // pending and only compaction frees what was read.
+        let endless: Vec<u8> = bytes
+            .iter()
+            .copied()
+            .cycle()
+            .take(bytes.len() * 1000)
+            .collect();
+        for chunk in endless.chunks(57) {
+            decoder.feed(chunk);
+            decoded += decoder.drain().unwrap().len();
+            most_held = most_held.max(decoder.buffer.len());
+        }
+        decoder.finish().unwrap();
+        assert_eq!(decoded, expected.len() * 1000);
+        assert!(
+            most_held <= 2 * 4096 + 2 * 57,
+            "{most_held} bytes held for a {} byte stream",
+            endless.len()
+        );
     }
 
     proptest! {

@@ -134,6 +134,32 @@ mod tests {
     }
 
     #[test]
+    fn an_ellipsis_alone_when_only_it_fits_and_nothing_when_it_does_not() {
+        let base = Payload::from_json(r#"{"aps":{"alert":""},"pad":""}"#)
+            .unwrap()
+            .size();
+        for (room, expected_body) in [(4, "l…"), (3, "…"), (2, ""), (0, "")] {
+            // Pad the rest of the payload so that exactly `room` bytes are left for the body.
+            let pad = "p".repeat(256 - room - base);
+            let payload = Payload::from_json(&format!(
+                r#"{{"aps":{{"alert":"long body"}},"pad":"{pad}"}}"#
+            ))
+            .unwrap();
+            let fitted = payload.fit_alert_body(&simple_limit()).unwrap();
+            assert_eq!(
+                fitted.payload.alert_body(),
+                Some(expected_body),
+                "{room} bytes"
+            );
+            assert!(fitted.payload.size() <= 256);
+            assert_eq!(
+                fitted.removed_chars,
+                "long body".len() - expected_body.trim_end_matches('…').len()
+            );
+        }
+    }
+
+    #[test]
     fn counts_escapes_as_written() {
         // Each '"' costs two bytes once escaped: 116 of them and '…' fill 235 of the 236 bytes.
         let fitted = alert_payload(&"\"".repeat(300))

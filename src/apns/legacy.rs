@@ -466,8 +466,38 @@ mod tests {
             assert_eq!(status.code(), code);
             assert_eq!(status.token_is_bad(), bad_token, "{status}");
             assert_eq!(status.retry_rest(), retry, "{status}");
+            assert_eq!(
+                status.named_was_processed(),
+                status == LegacyStatus::Shutdown,
+                "{status}"
+            );
             assert_eq!(response.encode(), [8, code, 0xff, 0xff, 0xff, 0xfe]);
         }
+    }
+
+    #[test]
+    fn statuses_read_as_apple_words_them_with_their_code() {
+        assert_eq!(LegacyStatus::InvalidToken.to_string(), "invalid token (8)");
+        assert_eq!(LegacyStatus::Shutdown.to_string(), "shutdown (10)");
+        assert_eq!(
+            LegacyStatus::Unlisted(42).to_string(),
+            "a status code outside Apple's table (42)"
+        );
+    }
+
+    #[test]
+    fn a_confirmation_is_a_tokenless_notification_under_its_own_identifier() {
+        let mut enhanced = Vec::new();
+        encode_confirmation(LegacyFormat::Enhanced, &mut enhanced);
+        // 01 | ffffffff | 00000000 | 0000 (no token) | 0002 | {}
+        assert_eq!(hex(&enhanced), "01ffffffff00000000000000027b7d");
+        let mut frame = Vec::new();
+        encode_confirmation(LegacyFormat::Frame, &mut frame);
+        // Items: token 3+0, payload 3+2, identifier 3+4, expiry 3+4 = 22 = 0x16.
+        assert_eq!(
+            hex(&frame),
+            "02000000160100000200027b7d030004ffffffff04000400000000"
+        );
     }
 
     #[test]

@@ -291,12 +291,25 @@ mod tests {
     }
 
     #[test]
+    fn a_token_list_skips_comments_and_blanks_takes_first_columns_and_counts_the_rest() {
+        let list = TokenList::parse(
+            "# exported\n\nabcd,iPhone 15\n  \nABCD;again\nxyz\nabcd\n0011 2233\n# end\nzz\n",
+        );
+        let expected: Vec<DeviceToken> = vec!["abcd".parse().unwrap(), "00112233".parse().unwrap()];
+        assert_eq!(list.tokens, expected);
+        assert_eq!(list.duplicates, 2);
+        let reject_lines: Vec<usize> = list.rejects.iter().map(|(line, _)| *line).collect();
+        assert_eq!(reject_lines, [6, 10]);
+    }
+
+    #[test]
     fn hex_round_trips_at_every_length_the_display_writes_in_pieces() {
         for len in [1, 31, 32, 63, 64, 65, 80, 99, MAX_TOKEN_LEN] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
             let token = DeviceToken::from_bytes(&bytes).expect("a valid length");
             let hex = token.to_string();
             assert_eq!(hex.len(), len * 2);
+            assert_eq!((token.len(), token.is_empty()), (len, false));
             let expected: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
             assert_eq!(hex, expected);
             assert_eq!(hex.parse::<DeviceToken>(), Ok(token));

@@ -100,11 +100,10 @@ struct Run<'a> {
     events: Option<mpsc::UnboundedSender<SendEvent>>,
     /// After a silent close, how many notifications a round may hold; `None` is
     /// unlimited. Halving it on each silent close guarantees progress against a gateway
-    /// that closes after every N notifications, since nothing says how many it read.
+    /// that closes after every N notifications, since nothing says how many it read. It
+    /// does not grow back after rounds go through: a round as large as the one that was
+    /// cut short would be cut short again, so half of it is as large as it can safely be.
     window: Option<usize>,
-    /// The smallest round a silent close cut short: rounds grow back towards half of it,
-    /// never to it, so one such gateway costs few duplicate rounds.
-    ceiling: Option<usize>,
     /// Per item: silent closes while it was the only notification in flight.
     solo_closes: Vec<u32>,
     silent_closes: usize,
@@ -145,7 +144,6 @@ impl LegacySender {
             },
             events,
             window: None,
-            ceiling: None,
             solo_closes: vec![0; items.len()],
             silent_closes: 0,
             last_close_cause: None,
@@ -336,7 +334,6 @@ impl Run<'_> {
                         }
                         // The simple format has no confirmation: after a quiet wait, go on
                         // writing on the same connection.
-                        self.grow_window();
                         continue;
                     }
                 }
@@ -399,19 +396,6 @@ impl Run<'_> {
         }
     }
 
-    /// A round went through: let the next be larger, though never as large as one a
-    /// silent close cut short.
-    fn grow_window(&mut self) {
-        let cap = self.ceiling.map(|ceiling| (ceiling / 2).max(1));
-        self.window = self.window.map(|window| match cap {
-            Some(cap) => (window * 2).min(cap),
-            None => window * 2,
-        });
-        if self.ceiling.is_none() && self.window.is_some_and(|window| window >= self.items.len()) {
-            self.window = None;
-        }
-    }
-
     /// Decides what an ended connection delivered, and requeues the rest.
     fn settle(&mut self, written: Vec<usize>, end: ConnectionEnd) {
         if let ConnectionEnd::ErrorResponse(response) = &end
@@ -422,7 +406,6 @@ impl Run<'_> {
             for index in written {
                 self.finish(index, ACCEPTED);
             }
-            self.grow_window();
             return;
         }
         let failed_at = match &end {
@@ -497,20 +480,18 @@ impl Run<'_> {
                 // Nothing says which of these the gateway read: send them all again, in
                 // smaller rounds. A notification that was alone in flight when the
                 // connection closed is the likely cause; after max_attempts such closes
-                // it is given up, and rounds may grow again.
+                // it is given up, and rounds are unlimited again.
                 if let [index] = written[..] {
                     self.solo_streak += 1;
                     self.solo_closes[index] += 1;
                     if self.solo_closes[index] >= self.config.max_attempts {
                         let closes = self.solo_closes[index];
                         self.finish(index, Verdict::Failed(FailureCause::GaveUp { closes }));
-                        self.ceiling = None;
                         self.window = None;
                         self.report.disconnections.push(disconnection);
                         return;
                     }
                 }
-                self.ceiling = Some(self.ceiling.map_or(written.len(), |c| c.min(written.len())));
                 self.window = Some((written.len() / 2).max(1));
                 disconnection.resent = written.len();
                 self.report.disconnections.push(disconnection);

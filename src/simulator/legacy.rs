@@ -105,17 +105,23 @@ impl Session {
             let mut status = notification.check();
             let token = DeviceToken::from_bytes(&notification.token);
             if status == LegacyStatus::NoErrors
-                && token.as_ref().is_ok_and(|token| rules.is_bad(token))
+                && let Ok(token) = &token
             {
-                status = LegacyStatus::InvalidToken;
+                if rules.is_bad(token) {
+                    status = LegacyStatus::InvalidToken;
+                } else if let Some(answer) = rules.legacy_answer(token) {
+                    status = answer;
+                }
             }
+            let response = ErrorResponse {
+                status,
+                identifier: notification.identifier,
+            };
             let token = match token {
-                Ok(token) if status == LegacyStatus::NoErrors => token,
+                Ok(token) if status == LegacyStatus::NoErrors || status.named_was_processed() => {
+                    token
+                }
                 _ => {
-                    let response = ErrorResponse {
-                        status,
-                        identifier: notification.identifier,
-                    };
                     self.fail(state, response, notification.format);
                     continue;
                 }
@@ -131,6 +137,14 @@ impl Session {
                 payload: notification.payload,
                 connection: self.connection,
             });
+            if status.named_was_processed() {
+                // A shutdown names the last notification delivered: not a rejection.
+                self.failure = Some(Failure {
+                    response,
+                    format: notification.format,
+                });
+                continue;
+            }
             self.accepted += 1;
             if rules.rules.close_after_notifications == Some(self.accepted) {
                 return Flow::CloseSilently;
@@ -297,6 +311,36 @@ mod tests {
         let failure = session.failure().unwrap();
         assert_eq!(failure.response.status, LegacyStatus::ProcessingError);
         assert_eq!(failure.response.identifier, 0);
+    }
+
+    #[test]
+    fn a_scripted_answer_fails_its_notification_and_a_shutdown_delivers_it() {
+        for (status, delivered, rejected) in
+            [(7, vec![Some(1)], 1), (10, vec![Some(1), Some(2)], 0)]
+        {
+            let mut bytes = Vec::new();
+            for identifier in 1..=3 {
+                frame(identifier as u8, identifier, &mut bytes);
+            }
+            let rules = Rules {
+                legacy_answers: vec![crate::simulator::LegacyAnswer {
+                    token: DeviceToken::from_bytes(&[2; 32]).unwrap(),
+                    status,
+                }],
+                ..Rules::default()
+            };
+            let (session, out, state, _) = run(rules, &bytes);
+            let failure = session.failure().unwrap();
+            assert_eq!(failure.response.status.code(), status);
+            assert_eq!(failure.response.identifier, 2);
+            assert_eq!(
+                out.iter().map(|r| r.identifier).collect::<Vec<_>>(),
+                delivered,
+                "status {status}"
+            );
+            let stats = state.stats();
+            assert_eq!((stats.legacy_discarded, stats.rejected), (1, rejected));
+        }
     }
 
     #[test]

@@ -46,7 +46,7 @@ use crate::net::Endpoint;
 pub use error::SimulatorError;
 pub use pki::{SIMULATOR_KEY_ID, SIMULATOR_TEAM_ID, SIMULATOR_TOPIC, TokenKey};
 pub use record::{Broadcasted, Received, ReceivedVia, Stats};
-pub use rules::{FlakyToken, RefusedChannel, Rules};
+pub use rules::{FlakyToken, LegacyAnswer, RefusedChannel, Rules};
 
 use pki::Pki;
 use record::State;

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::apns::DeviceToken;
+use crate::apns::legacy::LegacyStatus;
 
 use super::SimulatorError;
 
@@ -29,6 +30,18 @@ pub struct FlakyToken {
     pub failures: u32,
 }
 
+/// A notification the legacy gateway answers with a chosen error-response: to rehearse how
+/// a provider handles each of Apple's statuses.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyAnswer {
+    /// The device token.
+    pub token: DeviceToken,
+    /// The status code of the error-response (Apple's table: 1 to 8, 10 shutdown, 255
+    /// unknown); 0 is taken as no answer at all.
+    pub status: u8,
+}
+
 /// The simulator's scripted behaviour. Loadable from JSON; every field is optional.
 ///
 /// ```
@@ -49,6 +62,11 @@ pub struct Rules {
     pub throttled: Vec<DeviceToken>,
     /// HTTP/2: 503 `ServiceUnavailable` for the first `failures` requests to the token.
     pub flaky: Vec<FlakyToken>,
+    /// Legacy: notifications to these tokens are answered with an error-response of the
+    /// given status, after which the gateway discards the rest and closes, as for a bad
+    /// token. With 10 (shutdown) the named notification was delivered: Apple's gateway
+    /// named the last notification it processed before going down for maintenance.
+    pub legacy_answers: Vec<LegacyAnswer>,
     /// Legacy: how long after a failed notification the error-response is sent.
     pub error_response_delay_ms: u64,
     /// Legacy: never answer. A failed notification and everything after it are dropped
@@ -90,6 +108,7 @@ impl Default for Rules {
             unregistered: Vec::new(),
             throttled: Vec::new(),
             flaky: Vec::new(),
+            legacy_answers: Vec::new(),
             // Apple's gateway answered 0.1-0.8 s after the bad notification.
             error_response_delay_ms: 500,
             legacy_never_answers: false,
@@ -131,6 +150,7 @@ pub(crate) struct ActiveRules {
     unregistered: HashSet<DeviceToken>,
     throttled: HashSet<DeviceToken>,
     flaky: HashMap<DeviceToken, AtomicU32>,
+    legacy_answers: HashMap<DeviceToken, LegacyStatus>,
 }
 
 impl ActiveRules {
@@ -143,6 +163,12 @@ impl ActiveRules {
                 .flaky
                 .iter()
                 .map(|flaky| (flaky.token.clone(), AtomicU32::new(flaky.failures)))
+                .collect(),
+            legacy_answers: rules
+                .legacy_answers
+                .iter()
+                .filter(|answer| answer.status != 0)
+                .map(|answer| (answer.token.clone(), LegacyStatus::from_code(answer.status)))
                 .collect(),
             rules,
         }
@@ -159,6 +185,11 @@ impl ActiveRules {
 
     pub(crate) fn is_bad(&self, token: &DeviceToken) -> bool {
         self.bad.contains(token)
+    }
+
+    /// The legacy error-response status a notification to `token` is answered with, if any.
+    pub(crate) fn legacy_answer(&self, token: &DeviceToken) -> Option<LegacyStatus> {
+        self.legacy_answers.get(token).copied()
     }
 
     /// The HTTP/2 verdict; counts down the token's flaky failures as a side effect.
