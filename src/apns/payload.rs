@@ -584,6 +584,13 @@ mod tests {
             payload.to_json(),
             r#"{"z":1,"aps":{"sound":"a","alert":"b"},"a":[1,2]}"#
         );
+        assert_eq!(payload.to_string(), payload.to_json());
+        let pretty = payload.to_pretty_json();
+        assert!(
+            pretty.starts_with("{\n  \"z\": 1,\n  \"aps\": {"),
+            "{pretty}"
+        );
+        assert_eq!(Payload::from_json(&pretty), Ok(payload));
     }
 
     #[test]
@@ -599,6 +606,11 @@ mod tests {
     #[test]
     fn invalid_json_reports_line_and_column() {
         let err = Payload::from_json("{\n  \"aps\": {\"alert\": \"x\",}\n}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the payload is not valid JSON: trailing comma at line 2, column 24",
+            "the position is said once"
+        );
         match err {
             PayloadError::InvalidJson { line, column, .. } => {
                 assert_eq!((line, column), (2, 24));
@@ -613,6 +625,16 @@ mod tests {
             Payload::from_json(r#"{"aps":"hi"}"#).unwrap_err(),
             PayloadError::ApsNotAnObject { found: "a string" }
         );
+    }
+
+    #[test]
+    fn an_aps_key_newer_than_this_version_is_kept_where_it_was_set() {
+        let payload = Payload::builder()
+            .alert_text("a")
+            .aps_key("future-key", json!(1))
+            .build()
+            .unwrap();
+        assert_eq!(payload.to_json(), r#"{"aps":{"alert":"a","future-key":1}}"#);
     }
 
     #[test]
@@ -644,6 +666,14 @@ mod tests {
         assert_eq!(text.to_json(), r#"{"aps":{"alert":"yo"}}"#);
         let dict = Payload::from_json(r#"{"aps":{"alert":{"title":"t","body":"b"}}}"#).unwrap();
         assert_eq!(dict.alert_body(), Some("b"));
+        for without_text_body in [
+            r#"{"aps":{"alert":{"title":"t"}}}"#,
+            r#"{"aps":{"alert":{"title":"t","body":5}}}"#,
+        ] {
+            let mut payload = Payload::from_json(without_text_body).unwrap();
+            assert!(!payload.set_alert_body("x".into()), "{without_text_body}");
+            assert_eq!(payload.to_json(), without_text_body, "unchanged");
+        }
         let mut none = Payload::from_json(r#"{"aps":{"badge":1}}"#).unwrap();
         assert_eq!(none.alert_body(), None);
         assert!(!none.set_alert_body("x".into()));
