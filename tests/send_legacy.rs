@@ -44,6 +44,19 @@ async fn send(
         .await
 }
 
+/// A gateway that answers the notification to `token` with the error-response `status`,
+/// quickly.
+fn answering(token: &DeviceToken, status: u8) -> Rules {
+    Rules {
+        legacy_answers: vec![LegacyAnswer {
+            token: token.clone(),
+            status,
+        }],
+        error_response_delay_ms: 20,
+        ..Rules::default()
+    }
+}
+
 fn duplicates(simulator: &push_console::simulator::Simulator) -> usize {
     received_counts(simulator)
         .values()
@@ -274,15 +287,7 @@ async fn a_round_longer_than_one_write_still_ends_at_its_confirmation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_accepts_what_it_names_and_resends_the_rest_once() {
     let all = tokens(100);
-    let simulator = simulator(Rules {
-        legacy_answers: vec![LegacyAnswer {
-            token: all[40].clone(),
-            status: 10,
-        }],
-        error_response_delay_ms: 20,
-        ..Rules::default()
-    })
-    .await;
+    let simulator = simulator(answering(&all[40], 10)).await;
     let format = LegacyFormat::Frame;
     let report = send(&legacy_sender(&simulator, format, defaults), all, format).await;
     assert_eq!(
@@ -308,15 +313,7 @@ async fn a_shutdown_accepts_what_it_names_and_resends_the_rest_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_that_would_fail_the_rest_stops_them_and_says_how_many() {
     let all = tokens(50);
-    let simulator = simulator(Rules {
-        legacy_answers: vec![LegacyAnswer {
-            token: all[10].clone(),
-            status: 7,
-        }],
-        error_response_delay_ms: 20,
-        ..Rules::default()
-    })
-    .await;
+    let simulator = simulator(answering(&all[10], 7)).await;
     let format = LegacyFormat::Enhanced;
     let report = send(&legacy_sender(&simulator, format, defaults), all, format).await;
     assert_eq!(report.count(OutcomeKind::Accepted), 10);
@@ -350,15 +347,7 @@ async fn a_status_that_would_fail_the_rest_stops_them_and_says_how_many() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_last_notification_stops_nothing_else() {
     let all = tokens(5);
-    let simulator = simulator(Rules {
-        legacy_answers: vec![LegacyAnswer {
-            token: all[4].clone(),
-            status: 3,
-        }],
-        error_response_delay_ms: 20,
-        ..Rules::default()
-    })
-    .await;
+    let simulator = simulator(answering(&all[4], 3)).await;
     let format = LegacyFormat::Frame;
     let report = send(&legacy_sender(&simulator, format, defaults), all, format).await;
     assert_eq!(report.count(OutcomeKind::Accepted), 4);

@@ -38,7 +38,7 @@ pub struct LegacyAnswer {
     /// The device token.
     pub token: DeviceToken,
     /// The status code of the error-response (Apple's table: 1 to 8, 10 shutdown, 255
-    /// unknown); 0 is taken as no answer at all.
+    /// unknown); 0 (no errors) lets the notification through.
     pub status: u8,
 }
 
@@ -167,7 +167,6 @@ impl ActiveRules {
             legacy_answers: rules
                 .legacy_answers
                 .iter()
-                .filter(|answer| answer.status != 0)
                 .map(|answer| (answer.token.clone(), LegacyStatus::from_code(answer.status)))
                 .collect(),
             rules,
