@@ -62,10 +62,17 @@ fn with_the_legacy_p12_imported() -> (Harness<'static, App>, Home) {
     let mut harness = harness(app);
     harness.run();
     harness.get_by_label("Import").click();
-    run_until(&mut harness, "the import", |h| {
-        h.query_by_label("Imported com.example.legacy").is_some()
-    });
+    run_until_imported(&mut harness, "com.example.legacy");
     (harness, home)
+}
+
+/// Waits for the import's report and for the identity in the list: the engine
+/// answers the import before it lists identities again, and a frame can fall between.
+fn run_until_imported(harness: &mut Harness<'_, App>, name: &str) {
+    let imported = format!("Imported {name}");
+    run_until(harness, "the import", |h| {
+        h.query_by_label(&imported).is_some() && h.state().identity_names().contains(&name)
+    });
 }
 
 #[test]
@@ -798,14 +805,12 @@ fn app_sharing_with_the_cli(state: UiState) -> (Harness<'static, App>, SharedHom
 
 /// Fills the Identities view's import form, clicks Import and waits for the doctor.
 fn import_through_the_form(harness: &mut Harness<'_, App>, form: push_console::ui::ImportForm) {
-    let imported = format!("Imported {}", form.name);
+    let name = form.name.clone();
     harness.state_mut().state.view = View::Identities;
     harness.state_mut().state.import = form;
     harness.run();
     harness.get_by_label("Import").click();
-    run_until(harness, "the import", |h| {
-        h.query_by_label(&imported).is_some()
-    });
+    run_until_imported(harness, &name);
 }
 
 fn send_and_expect_accepted(harness: &mut Harness<'_, App>, label: &str) {
