@@ -92,6 +92,23 @@ mod tests {
     }
 
     #[test]
+    fn a_blank_bundle_is_left_out_and_a_padded_one_trimmed() {
+        let payload = r#"{"aps":{"alert":"Hi"}}"#;
+        let blank = ApnsFile::write(payload, "  ").unwrap();
+        assert!(!blank.contains(APNS_BUNDLE_KEY), "{blank}");
+        assert_eq!(ApnsFile::parse(&blank).unwrap().bundle, None);
+        let padded = ApnsFile::write(payload, " com.example.app\n").unwrap();
+        assert_eq!(
+            ApnsFile::parse(&padded).unwrap().bundle.as_deref(),
+            Some("com.example.app")
+        );
+        assert_eq!(
+            padded,
+            "{\n  \"aps\": {\n    \"alert\": \"Hi\"\n  },\n  \"Simulator Target Bundle\": \"com.example.app\"\n}"
+        );
+    }
+
+    #[test]
     fn numbers_come_back_exactly_as_written() {
         // Found by the apns_file fuzz target: without serde_json's float_roundtrip, this
         // read back as -6.666666666666667e41 after one write.

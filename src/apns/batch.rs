@@ -266,3 +266,395 @@ impl BatchReport {
             .all(|o| o.kind() == OutcomeKind::Accepted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::apns::{Expiration, Payload, Priority, Reason, Refusal, Verdict};
+
+    const TEMPLATE_ID: &str = "123e4567-e89b-12d3-a456-426614174000";
+
+    fn token(digits: &str) -> DeviceToken {
+        digits.repeat(32).parse().unwrap()
+    }
+
+    fn template() -> Notification {
+        let mut notification = Notification::new(
+            token("00"),
+            Payload::from_json(r#"{"aps":{"alert":"Hi"}}"#).unwrap(),
+        );
+        notification.topic = Some("com.example.app".parse().unwrap());
+        notification.priority = Some(Priority::Normal);
+        notification.expiration = Some(Expiration(1_700_000_000));
+        notification.apns_id = Some(TEMPLATE_ID.parse().unwrap());
+        notification
+    }
+
+    fn oversized() -> Notification {
+        let pad = "x".repeat(4200);
+        Notification::new(
+            token("ff"),
+            Payload::from_json(&format!(r#"{{"pad":"{pad}"}}"#)).unwrap(),
+        )
+    }
+
+    fn template_headers() -> Vec<(&'static str, String)> {
+        [
+            ("apns-push-type", "alert"),
+            ("apns-topic", "com.example.app"),
+            ("apns-priority", "5"),
+            ("apns-expiration", "1700000000"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name, value.to_string()))
+        .collect()
+    }
+
+    fn too_large() -> NotificationError {
+        NotificationError::PayloadTooLarge {
+            size: 4210,
+            limit: "the limit for alert over HTTP/2 is 4,096".into(),
+        }
+    }
+
+    fn with(verdict: Verdict, item: &BatchItem) -> Outcome {
+        Outcome {
+            verdict,
+            ..Outcome::not_sent(item.request.token.clone(), item.apns_id)
+        }
+    }
+
+    fn rejected(reason: Reason) -> Verdict {
+        Verdict::Rejected(Refusal::Http2 {
+            status: reason.status().unwrap(),
+            reason,
+            timestamp_ms: None,
+            apns_unique_id: None,
+        })
+    }
+
+    fn accepted() -> Verdict {
+        Verdict::Accepted {
+            apns_unique_id: None,
+        }
+    }
+
+    fn report(verdicts: Vec<Verdict>, batch: &Batch) -> BatchReport {
+        BatchReport {
+            outcomes: verdicts
+                .into_iter()
+                .zip(batch.items())
+                .map(|(verdict, item)| with(verdict, item))
+                .collect(),
+            ..BatchReport::default()
+        }
+    }
+
+    fn five() -> Batch {
+        let tokens = ["01", "02", "03", "04", "05"].map(token).to_vec();
+        Batch::same_payload(&template(), tokens, Transport::Http2).unwrap()
+    }
+
+    #[test]
+    fn a_single_token_keeps_the_templates_id_and_every_header_but_the_id() {
+        let batch = Batch::same_payload(&template(), vec![token("ab")], Transport::Http2).unwrap();
+        assert_eq!(batch.len(), 1);
+        assert!(!batch.is_empty());
+        let [item] = batch.items() else {
+            panic!("one item expected, got {:?}", batch.items());
+        };
+        let id: ApnsId = TEMPLATE_ID.parse().unwrap();
+        assert_eq!(item.apns_id, id);
+        assert_eq!(item.request.apns_id.as_deref(), Some(TEMPLATE_ID));
+        assert_eq!(item.request.token, token("ab"));
+        assert_eq!(*item.request.headers, template_headers());
+        assert_eq!(item.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
+        assert_eq!(item.expiry, 1_700_000_000);
+        assert_eq!(item.priority, Some(Priority::Normal));
+    }
+
+    #[test]
+    fn several_tokens_get_distinct_fresh_ids_and_share_the_rest() {
+        let tokens = vec![token("01"), token("02"), token("03")];
+        let batch = Batch::same_payload(&template(), tokens.clone(), Transport::Http2).unwrap();
+        assert_eq!(batch.len(), 3);
+        assert!(!batch.is_empty());
+        let template_id: ApnsId = TEMPLATE_ID.parse().unwrap();
+        let ids: HashSet<ApnsId> = batch.items().iter().map(|item| item.apns_id).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(!ids.contains(&template_id));
+        for (item, token) in batch.items().iter().zip(&tokens) {
+            assert_eq!(&item.request.token, token);
+            assert_eq!(item.request.apns_id, Some(item.apns_id.to_string()));
+            assert_eq!(*item.request.headers, template_headers());
+            assert_eq!(item.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
+            assert_eq!(item.expiry, 1_700_000_000);
+            assert_eq!(item.priority, Some(Priority::Normal));
+        }
+    }
+
+    #[test]
+    fn without_an_expiration_or_an_id_the_expiry_is_zero_and_an_id_is_made() {
+        let mut plain = template();
+        plain.expiration = None;
+        plain.priority = None;
+        plain.apns_id = None;
+        let batch = Batch::same_payload(&plain, vec![token("ab")], Transport::Http2).unwrap();
+        let item = &batch.items()[0];
+        assert_eq!(item.expiry, 0);
+        assert_eq!(item.priority, None);
+        assert_ne!(item.apns_id, ApnsId::from_uuid(uuid::Uuid::nil()));
+        assert_eq!(item.request.apns_id, Some(item.apns_id.to_string()));
+        let expected: Vec<(&'static str, String)> = vec![
+            ("apns-push-type", "alert".to_string()),
+            ("apns-topic", "com.example.app".to_string()),
+        ];
+        assert_eq!(*item.request.headers, expected);
+    }
+
+    #[test]
+    fn an_oversized_payload_makes_no_batch() {
+        let error =
+            Batch::same_payload(&oversized(), vec![token("ab")], Transport::Http2).unwrap_err();
+        assert_eq!(error, too_large());
+    }
+
+    #[test]
+    fn no_tokens_make_an_empty_batch() {
+        let batch = Batch::same_payload(&template(), Vec::new(), Transport::Http2).unwrap();
+        assert_eq!(batch.len(), 0);
+        assert!(batch.is_empty());
+        assert!(batch.items().is_empty());
+        assert!(Batch::default().is_empty());
+    }
+
+    #[test]
+    fn distinct_notifications_keep_their_ids_or_get_new_ones() {
+        let first = template();
+        let mut second = Notification::new(
+            token("02"),
+            Payload::from_json(r#"{"aps":{"badge":3}}"#).unwrap(),
+        );
+        second.priority = Some(Priority::Low);
+        let batch = Batch::from_notifications(&[first, second], Transport::Http2).unwrap();
+        assert_eq!(batch.len(), 2);
+        assert!(!batch.is_empty());
+        let [kept, made] = batch.items() else {
+            panic!("two items expected, got {:?}", batch.items());
+        };
+
+        let template_id: ApnsId = TEMPLATE_ID.parse().unwrap();
+        assert_eq!(kept.apns_id, template_id);
+        assert_eq!(kept.request.apns_id.as_deref(), Some(TEMPLATE_ID));
+        assert_eq!(kept.request.token, token("00"));
+        assert_eq!(*kept.request.headers, template_headers());
+        assert_eq!(kept.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
+        assert_eq!(kept.expiry, 1_700_000_000);
+        assert_eq!(kept.priority, Some(Priority::Normal));
+
+        assert_ne!(made.apns_id, template_id);
+        assert_ne!(made.apns_id, ApnsId::from_uuid(uuid::Uuid::nil()));
+        assert_eq!(made.request.apns_id, Some(made.apns_id.to_string()));
+        assert_eq!(made.request.token, token("02"));
+        let expected: Vec<(&'static str, String)> = vec![
+            ("apns-push-type", "alert".to_string()),
+            ("apns-priority", "1".to_string()),
+        ];
+        assert_eq!(*made.request.headers, expected);
+        assert_eq!(made.request.body.to_vec(), br#"{"aps":{"badge":3}}"#);
+        assert_eq!(made.expiry, 0);
+        assert_eq!(made.priority, Some(Priority::Low));
+    }
+
+    #[test]
+    fn the_first_notification_that_cannot_be_sent_is_named_by_its_index() {
+        let notifications = [template(), oversized(), template(), oversized()];
+        let error = Batch::from_notifications(&notifications, Transport::Http2).unwrap_err();
+        assert_eq!(error, (1, too_large()));
+        let error = Batch::from_notifications(&[oversized()], Transport::Http2).unwrap_err();
+        assert_eq!(error, (0, too_large()));
+        assert!(
+            Batch::from_notifications(&[], Transport::Http2)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn progress_counts_every_kind_and_all_of_them_as_done() {
+        let mut progress = Progress {
+            total: 10,
+            ..Progress::default()
+        };
+        for kind in [
+            OutcomeKind::Accepted,
+            OutcomeKind::Accepted,
+            OutcomeKind::Accepted,
+            OutcomeKind::Rejected,
+            OutcomeKind::Rejected,
+            OutcomeKind::Failed,
+            OutcomeKind::Unconfirmed,
+            OutcomeKind::Unconfirmed,
+            OutcomeKind::NotSent,
+        ] {
+            progress.count(kind);
+        }
+        assert_eq!(
+            progress,
+            Progress {
+                total: 10,
+                done: 9,
+                accepted: 3,
+                rejected: 2,
+                failed: 1,
+                unconfirmed: 2,
+                retried: 0,
+                elapsed: Duration::ZERO,
+            }
+        );
+    }
+
+    #[test]
+    fn not_sent_counts_only_as_done() {
+        let mut progress = Progress::default();
+        progress.count(OutcomeKind::NotSent);
+        progress.count(OutcomeKind::NotSent);
+        assert_eq!(
+            progress,
+            Progress {
+                done: 2,
+                ..Progress::default()
+            }
+        );
+    }
+
+    #[test]
+    fn the_rate_is_notifications_done_per_second() {
+        let at_start = Progress {
+            total: 100,
+            done: 25,
+            ..Progress::default()
+        };
+        assert_eq!(at_start.rate(), 0.0);
+        let running = Progress {
+            elapsed: Duration::from_secs(5),
+            ..at_start
+        };
+        assert_eq!(running.rate(), 5.0);
+        let fast = Progress {
+            elapsed: Duration::from_millis(500),
+            ..at_start
+        };
+        assert_eq!(fast.rate(), 50.0);
+    }
+
+    #[test]
+    fn the_eta_is_what_is_left_at_the_current_rate() {
+        let running = Progress {
+            total: 100,
+            done: 25,
+            elapsed: Duration::from_secs(5),
+            ..Progress::default()
+        };
+        assert_eq!(running.eta(), Some(Duration::from_secs(15)));
+        let finished = Progress {
+            done: 100,
+            elapsed: Duration::from_secs(4),
+            ..running
+        };
+        assert_eq!(finished.eta(), Some(Duration::ZERO));
+        let at_start = Progress {
+            elapsed: Duration::ZERO,
+            ..running
+        };
+        assert_eq!(at_start.eta(), None);
+        let nothing_done = Progress { done: 0, ..running };
+        assert_eq!(nothing_done.eta(), None);
+    }
+
+    #[test]
+    fn a_report_counts_its_outcomes_by_kind_and_lists_those_not_accepted() {
+        let batch = five();
+        let report = report(
+            vec![
+                accepted(),
+                rejected(Reason::BadDeviceToken),
+                accepted(),
+                Verdict::NotSent,
+                Verdict::Unconfirmed,
+            ],
+            &batch,
+        );
+        assert_eq!(report.count(OutcomeKind::Accepted), 2);
+        assert_eq!(report.count(OutcomeKind::Rejected), 1);
+        assert_eq!(report.count(OutcomeKind::Failed), 0);
+        assert_eq!(report.count(OutcomeKind::NotSent), 1);
+        assert_eq!(report.count(OutcomeKind::Unconfirmed), 1);
+        let failed: Vec<ApnsId> = report.failed().map(|outcome| outcome.apns_id).collect();
+        let items = batch.items();
+        assert_eq!(
+            failed,
+            [items[1].apns_id, items[3].apns_id, items[4].apns_id]
+        );
+        assert!(!report.all_accepted());
+    }
+
+    #[test]
+    fn only_retryable_outcomes_make_a_report_need_a_retry() {
+        let batch = five();
+        let settled = report(
+            vec![
+                accepted(),
+                rejected(Reason::Unregistered),
+                Verdict::Unconfirmed,
+            ],
+            &batch,
+        );
+        assert!(!settled.needs_retry());
+        assert!(settled.retry_batch(&batch).is_empty());
+        let unsettled = report(
+            vec![accepted(), rejected(Reason::TooManyRequests), accepted()],
+            &batch,
+        );
+        assert!(unsettled.needs_retry());
+        assert!(!BatchReport::default().needs_retry());
+    }
+
+    #[test]
+    fn the_retry_batch_keeps_exactly_the_retryable_items_in_order() {
+        let batch = five();
+        // Four outcomes for five items: the fifth has none and is left out.
+        let report = report(
+            vec![
+                Verdict::NotSent,
+                accepted(),
+                rejected(Reason::ServiceUnavailable),
+                rejected(Reason::BadDeviceToken),
+            ],
+            &batch,
+        );
+        let retry = report.retry_batch(&batch);
+        let ids: Vec<ApnsId> = retry.items().iter().map(|item| item.apns_id).collect();
+        let items = batch.items();
+        assert_eq!(ids, [items[0].apns_id, items[2].apns_id]);
+        assert_eq!(retry.len(), 2);
+        assert_eq!(retry.items()[1].request.token, token("03"));
+    }
+
+    #[test]
+    fn a_report_is_all_accepted_only_when_every_outcome_is() {
+        let batch = five();
+        let all = report(vec![accepted(); 5], &batch);
+        assert!(all.all_accepted());
+        assert_eq!(all.failed().count(), 0);
+        assert!(!all.needs_retry());
+        let mut one_other = vec![accepted(); 5];
+        one_other[4] = Verdict::Unconfirmed;
+        assert!(!report(one_other, &batch).all_accepted());
+        let mut one_refused = vec![accepted(); 5];
+        one_refused[0] = rejected(Reason::BadDeviceToken);
+        assert!(!report(one_refused, &batch).all_accepted());
+    }
+}

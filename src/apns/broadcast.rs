@@ -463,6 +463,20 @@ mod tests {
         CHANNEL.parse().unwrap()
     }
 
+    fn update_broadcast() -> Broadcast {
+        Broadcast {
+            bundle: bundle(),
+            channel: channel(),
+            priority: Priority::Normal,
+            expiration: Expiration::IMMEDIATELY,
+            request_id: None,
+            payload: Payload::from_json(
+                r#"{"aps":{"event":"update","timestamp":1,"content-state":{}}}"#,
+            )
+            .unwrap(),
+        }
+    }
+
     #[test]
     fn channel_ids_are_base64_text() {
         assert_eq!(channel().as_str(), CHANNEL);
@@ -595,6 +609,444 @@ mod tests {
         assert_eq!(
             broadcast.to_http2_request().unwrap_err().to_string(),
             "payload is 5,210 bytes; the limit for a broadcast is 5,120"
+        );
+    }
+
+    #[test]
+    fn a_channel_id_may_be_256_characters_but_not_257() {
+        assert_eq!(MAX_CHANNEL_ID_LEN, 256);
+        let longest = "A".repeat(256);
+        assert_eq!(longest.parse::<ChannelId>().unwrap().as_str(), longest);
+        assert_eq!(
+            format!("  {longest}\n")
+                .parse::<ChannelId>()
+                .unwrap()
+                .as_str(),
+            longest
+        );
+        assert_eq!(
+            "A".repeat(257).parse::<ChannelId>(),
+            Err(ChannelIdError::TooLong(257))
+        );
+    }
+
+    #[test]
+    fn a_channel_id_is_trimmed_and_takes_every_base64_character() {
+        assert_eq!(format!(" {CHANNEL}\n").parse::<ChannelId>(), Ok(channel()));
+        let every = "AZaz09+/=-_";
+        assert_eq!(every.parse::<ChannelId>().unwrap().as_str(), every);
+        assert_eq!(
+            "Y2g.".parse::<ChannelId>(),
+            Err(ChannelIdError::BadCharacter('.'))
+        );
+        assert_eq!(
+            "Y2gé".parse::<ChannelId>(),
+            Err(ChannelIdError::BadCharacter('é'))
+        );
+        assert_eq!("".parse::<ChannelId>(), Err(ChannelIdError::Empty));
+    }
+
+    #[test]
+    fn each_channel_id_error_says_what_to_check() {
+        assert_eq!(
+            ChannelIdError::Empty.to_string(),
+            "the channel id is empty; copy it from `channels list` or the Channels view"
+        );
+        assert_eq!(
+            ChannelIdError::TooLong(257).to_string(),
+            "the channel id is 257 characters; channel ids are about 24, check what was pasted"
+        );
+        assert_eq!(
+            ChannelIdError::BadCharacter(' ').to_string(),
+            "the channel id has ' ' in it; channel ids are base64 (letters, digits, '+', '/', '=')"
+        );
+    }
+
+    #[test]
+    fn a_channel_id_converts_to_text_json_and_debug_form() {
+        let id = channel();
+        assert_eq!(id.to_string(), CHANNEL);
+        assert_eq!(format!("{id:?}"), format!("ChannelId({CHANNEL})"));
+        assert_eq!(String::from(id.clone()), CHANNEL);
+        assert_eq!(ChannelId::try_from(format!(" {CHANNEL} ")), Ok(id.clone()));
+        assert_eq!(
+            ChannelId::try_from(String::new()),
+            Err(ChannelIdError::Empty)
+        );
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{CHANNEL}\""));
+        assert_eq!(serde_json::from_str::<ChannelId>(&json).unwrap(), id);
+        let refused = serde_json::from_str::<ChannelId>(r#""a b""#).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains(&ChannelIdError::BadCharacter(' ').to_string()),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn storage_policies_are_numbered_0_and_1_and_described_in_words() {
+        for (policy, value, words) in [
+            (StoragePolicy::NoStorage, 0_u8, "no storage"),
+            (StoragePolicy::MostRecent, 1, "most recent stored"),
+        ] {
+            assert_eq!(policy.value(), value);
+            assert_eq!(StoragePolicy::from_value(u64::from(value)), Some(policy));
+            assert_eq!(policy.describe(), words);
+        }
+        assert_eq!(StoragePolicy::from_value(2), None);
+        assert_eq!(StoragePolicy::from_value(u64::MAX), None);
+        assert_eq!(StoragePolicy::default(), StoragePolicy::NoStorage);
+    }
+
+    #[test]
+    fn each_operation_has_its_name_and_channel() {
+        let cases = [
+            (
+                ChannelOperation::Create(StoragePolicy::MostRecent),
+                "create",
+                None,
+            ),
+            (ChannelOperation::Read(channel()), "read", Some(channel())),
+            (ChannelOperation::List, "list", None),
+            (
+                ChannelOperation::Delete(channel()),
+                "delete",
+                Some(channel()),
+            ),
+        ];
+        for (operation, name, id) in cases {
+            assert_eq!(operation.name(), name);
+            assert_eq!(operation.channel(), id.as_ref(), "{name}");
+        }
+    }
+
+    #[test]
+    fn create_posts_its_policy_and_list_gets_all_channels() {
+        let request_id: ApnsId = "123e4567-e89b-12d3-a456-426614174000".parse().unwrap();
+        let create = ChannelOperation::Create(StoragePolicy::MostRecent).request(
+            &"com.example.app.push-type.liveactivity".parse().unwrap(),
+            Some(&request_id),
+        );
+        assert_eq!(create.method, "POST");
+        assert_eq!(create.path, "/1/apps/com.example.app/channels");
+        assert_eq!(
+            create.headers,
+            [("apns-request-id", request_id.to_string())]
+        );
+        assert_eq!(
+            create.body,
+            br#"{"message-storage-policy":1,"push-type":"LiveActivity"}"#
+        );
+        assert_eq!(CHANNEL_PUSH_TYPE, "LiveActivity");
+        let list = ChannelOperation::List.request(&bundle(), None);
+        assert_eq!(list.method, "GET");
+        assert_eq!(list.path, "/1/apps/com.example.app/all-channels");
+        assert!(list.headers.is_empty());
+        assert!(list.body.is_empty());
+        let delete = ChannelOperation::Delete(channel()).request(&bundle(), None);
+        assert_eq!(delete.headers, [("apns-channel-id", CHANNEL.to_string())]);
+        assert!(delete.body.is_empty());
+    }
+
+    #[test]
+    fn only_a_2xx_status_is_a_success() {
+        let delete = ChannelOperation::Delete(channel());
+        for status in [200, 204, 299] {
+            assert_eq!(
+                delete.parse_answer(status, None, b""),
+                Ok(ChannelReply::Deleted(channel())),
+                "{status}"
+            );
+        }
+        for status in [199, 300, 404] {
+            assert_eq!(
+                delete.parse_answer(status, None, br#"{"reason":"ChannelNotRegistered"}"#),
+                Err(ChannelAnswerError::Refused(ChannelRefusal {
+                    status,
+                    rejection: Rejection {
+                        reason: Reason::ChannelNotRegistered,
+                        timestamp_ms: None,
+                    },
+                })),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_create_answer_without_a_usable_channel_id_is_unexpected() {
+        let create = ChannelOperation::Create(StoragePolicy::NoStorage);
+        assert_eq!(
+            create.parse_answer(200, Some(CHANNEL), b""),
+            Ok(ChannelReply::Created {
+                id: channel(),
+                policy: StoragePolicy::NoStorage
+            })
+        );
+        let missing = create.parse_answer(201, None, b"").unwrap_err();
+        assert_eq!(
+            missing,
+            ChannelAnswerError::Unexpected {
+                status: 201,
+                detail: "no apns-channel-id header in the answer".into()
+            }
+        );
+        assert_eq!(
+            missing.to_string(),
+            "APNs answered 201, but no apns-channel-id header in the answer"
+        );
+        assert_eq!(
+            create.parse_answer(200, Some("a b"), b""),
+            Err(ChannelAnswerError::Unexpected {
+                status: 200,
+                detail: ChannelIdError::BadCharacter(' ').to_string()
+            })
+        );
+    }
+
+    #[test]
+    fn a_read_answer_keeps_only_a_known_policy_and_a_text_push_type() {
+        let read = ChannelOperation::Read(channel());
+        assert_eq!(
+            read.parse_answer(
+                200,
+                None,
+                br#"{"message-storage-policy":0,"push-type":"LiveActivity"}"#
+            ),
+            Ok(ChannelReply::Channel {
+                id: channel(),
+                policy: Some(StoragePolicy::NoStorage),
+                push_type: Some("LiveActivity".into())
+            })
+        );
+        assert_eq!(
+            read.parse_answer(200, None, br#"{"message-storage-policy":7,"push-type":1}"#),
+            Ok(ChannelReply::Channel {
+                id: channel(),
+                policy: None,
+                push_type: None
+            })
+        );
+        assert_eq!(
+            read.parse_answer(200, None, b"<html>"),
+            Err(ChannelAnswerError::Unexpected {
+                status: 200,
+                detail: "<html>".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_list_answer_is_every_channel_or_unexpected() {
+        let list = ChannelOperation::List;
+        assert_eq!(
+            list.parse_answer(200, None, br#"{"channels":[]}"#),
+            Ok(ChannelReply::Channels(vec![]))
+        );
+        assert_eq!(
+            list.parse_answer(200, None, br#"{"channels":["Y2g=",""]}"#),
+            Err(ChannelAnswerError::Unexpected {
+                status: 200,
+                detail: ChannelIdError::Empty.to_string()
+            })
+        );
+        assert_eq!(
+            list.parse_answer(200, None, br#"{"ids":[]}"#),
+            Err(ChannelAnswerError::Unexpected {
+                status: 200,
+                detail: r#"{"ids":[]}"#.into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_quoted_up_to_200_bytes() {
+        let body = "x".repeat(250);
+        assert_eq!(
+            ChannelOperation::List.parse_answer(500, None, body.as_bytes()),
+            Err(ChannelAnswerError::MalformedBody {
+                status: 500,
+                excerpt: "x".repeat(200)
+            })
+        );
+        assert_eq!(
+            ChannelOperation::Read(channel()).parse_answer(200, None, body.as_bytes()),
+            Err(ChannelAnswerError::Unexpected {
+                status: 200,
+                detail: "x".repeat(200)
+            })
+        );
+        assert_eq!(
+            ChannelOperation::List
+                .parse_answer(503, None, b"<html>")
+                .unwrap_err()
+                .to_string(),
+            r#"APNs answered 503 with a body that is not an APNs error: "<html>""#
+        );
+    }
+
+    #[test]
+    fn a_refusal_with_an_unknown_reason_keeps_it_as_written() {
+        let error = ChannelOperation::List
+            .parse_answer(403, None, br#"{"reason":"Nope"}"#)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            ChannelAnswerError::Refused(ChannelRefusal {
+                status: 403,
+                rejection: Rejection {
+                    reason: Reason::Unknown("Nope".into()),
+                    timestamp_ms: None,
+                },
+            })
+        );
+        assert_eq!(
+            error.to_string(),
+            "403 Nope: APNs gave a reason this version of Push Console does not know; see Apple's documentation"
+        );
+    }
+
+    #[test]
+    fn each_reply_is_described_in_words() {
+        let cases = [
+            (
+                ChannelReply::Created {
+                    id: channel(),
+                    policy: StoragePolicy::MostRecent,
+                },
+                format!("created channel {CHANNEL} (most recent stored)"),
+            ),
+            (
+                ChannelReply::Created {
+                    id: channel(),
+                    policy: StoragePolicy::NoStorage,
+                },
+                format!("created channel {CHANNEL} (no storage)"),
+            ),
+            (
+                ChannelReply::Channel {
+                    id: channel(),
+                    policy: Some(StoragePolicy::NoStorage),
+                    push_type: None,
+                },
+                format!("channel {CHANNEL}: no storage"),
+            ),
+            (
+                ChannelReply::Channel {
+                    id: channel(),
+                    policy: Some(StoragePolicy::MostRecent),
+                    push_type: Some("LiveActivity".into()),
+                },
+                format!("channel {CHANNEL}: most recent stored"),
+            ),
+            (
+                ChannelReply::Channel {
+                    id: channel(),
+                    policy: None,
+                    push_type: Some("LiveActivity".into()),
+                },
+                format!("channel {CHANNEL}: unknown storage policy"),
+            ),
+            (ChannelReply::Channels(vec![]), "0 channels".to_owned()),
+            (
+                ChannelReply::Channels(vec![channel(), channel()]),
+                "2 channels".to_owned(),
+            ),
+            (
+                ChannelReply::Channels(vec![channel(); 1234]),
+                "1,234 channels".to_owned(),
+            ),
+            (
+                ChannelReply::Deleted(channel()),
+                format!("deleted channel {CHANNEL}"),
+            ),
+            (
+                ChannelReply::Broadcast(channel()),
+                format!("broadcast accepted on channel {CHANNEL}"),
+            ),
+        ];
+        for (reply, words) in cases {
+            assert_eq!(reply.to_string(), words);
+        }
+    }
+
+    #[test]
+    fn a_broadcast_posts_to_the_apps_path_with_its_request_id_first() {
+        let request_id: ApnsId = "123e4567-e89b-12d3-a456-426614174000".parse().unwrap();
+        let mut broadcast = update_broadcast();
+        broadcast.bundle = "com.example.app.push-type.liveactivity".parse().unwrap();
+        broadcast.priority = Priority::Immediate;
+        broadcast.expiration = Expiration(1_800_000_000);
+        broadcast.request_id = Some(request_id);
+        assert_eq!(broadcast.path(), "/4/broadcasts/apps/com.example.app");
+        assert_eq!(
+            broadcast.to_http2_request(),
+            Ok(Http2Request {
+                method: "POST",
+                path: "/4/broadcasts/apps/com.example.app".into(),
+                headers: vec![
+                    ("apns-request-id", request_id.to_string()),
+                    ("apns-channel-id", CHANNEL.to_string()),
+                    ("apns-push-type", "liveactivity".to_string()),
+                    ("apns-priority", "10".to_string()),
+                    ("apns-expiration", "1800000000".to_string()),
+                ],
+                body: broadcast.payload.to_bytes(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_broadcast_is_accepted_only_on_200() {
+        let broadcast = update_broadcast();
+        assert_eq!(
+            broadcast.parse_answer(200, b""),
+            Ok(ChannelReply::Broadcast(channel()))
+        );
+        assert_eq!(
+            broadcast.parse_answer(400, br#"{"reason":"BadRequestPayload"}"#),
+            Err(ChannelAnswerError::Refused(ChannelRefusal {
+                status: 400,
+                rejection: Rejection {
+                    reason: Reason::BadRequestPayload,
+                    timestamp_ms: None,
+                },
+            }))
+        );
+        assert_eq!(
+            broadcast.parse_answer(201, b""),
+            Err(ChannelAnswerError::MalformedBody {
+                status: 201,
+                excerpt: String::new()
+            })
+        );
+    }
+
+    #[test]
+    fn a_broadcast_of_exactly_5120_bytes_is_sent_and_one_more_is_refused() {
+        let mut broadcast = update_broadcast();
+        // {"pad":""} is 10 bytes.
+        broadcast.payload = Payload::builder()
+            .custom("pad", serde_json::json!("x".repeat(5110)))
+            .build()
+            .unwrap();
+        assert_eq!(broadcast.payload.size(), 5120);
+        assert_eq!(
+            broadcast.to_http2_request().unwrap().body,
+            broadcast.payload.to_bytes()
+        );
+        broadcast.payload = Payload::builder()
+            .custom("pad", serde_json::json!("x".repeat(5111)))
+            .build()
+            .unwrap();
+        assert_eq!(
+            broadcast.to_http2_request(),
+            Err(NotificationError::PayloadTooLarge {
+                size: 5121,
+                limit: "the limit for a broadcast is 5,120".into()
+            })
         );
     }
 }

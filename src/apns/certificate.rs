@@ -169,9 +169,9 @@ pub fn format_date(unix_seconds: i64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn topics_extension_in_apples_shape() {
-        let value: Vec<u8> = [
+    /// Apple's topics extension for "com.example" and its VoIP topic.
+    fn apple_topics() -> Vec<u8> {
+        [
             &[0x30, 0x2e][..],
             &[0x0c, 11],
             b"com.example",
@@ -182,13 +182,135 @@ mod tests {
             &[0x30, 0x06, 0x0c, 0x04],
             b"voip",
         ]
-        .concat();
+        .concat()
+    }
+
+    #[test]
+    fn topics_extension_in_apples_shape() {
         assert_eq!(
-            parse_topics_extension(&value).unwrap(),
+            parse_topics_extension(&apple_topics()).unwrap(),
             ["com.example", "com.example.voip"]
         );
         assert_eq!(parse_topics_extension(&[0x30, 0x05, 0x0c]), None);
         assert_eq!(parse_topics_extension(&[0x04, 0x00]), None);
+    }
+
+    /// A SEQUENCE of `topics` UTF8Strings whose lengths take the long form.
+    fn long_form_sequence(topics: &[String]) -> Vec<u8> {
+        let mut items = Vec::new();
+        for topic in topics {
+            items.extend([0x0c, 0x81, u8::try_from(topic.len()).unwrap()]);
+            items.extend(topic.as_bytes());
+        }
+        let length = u16::try_from(items.len()).unwrap().to_be_bytes();
+        [&[0x30, 0x82][..], &length, &items].concat()
+    }
+
+    #[test]
+    fn long_form_lengths_are_read_and_impossible_ones_refused() {
+        let topics = ["a".repeat(130), "b".repeat(200)];
+        assert_eq!(
+            parse_topics_extension(&long_form_sequence(&topics)).unwrap(),
+            topics
+        );
+        // 0x80 (indefinite), more length bytes than a usize, fewer than announced,
+        // and a length past the end.
+        for value in [
+            &[0x30, 0x80, 0x00][..],
+            &[0x30, 0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[0x30, 0x82, 0x01],
+            &[0x30, 0x81, 0x05, 0x0c, 0x00],
+        ] {
+            assert_eq!(parse_topics_extension(value), None, "{value:02x?}");
+        }
+        // Eight length bytes fit a usize; one length byte may announce an empty SEQUENCE.
+        assert_eq!(
+            parse_topics_extension(&[0x30, 0x88, 0, 0, 0, 0, 0, 0, 0, 3, 0x0c, 0x01, b'x'])
+                .unwrap(),
+            ["x"]
+        );
+        assert_eq!(
+            parse_topics_extension(&[0x30, 0x81, 0x00]),
+            Some(Vec::new())
+        );
+        // Items that are not UTF8Strings (the kind's SEQUENCE) are skipped.
+        assert_eq!(
+            parse_topics_extension(&[0x30, 0x05, 0x30, 0x00, 0x0c, 0x01, b'x']).unwrap(),
+            ["x"]
+        );
+        assert_eq!(
+            parse_topics_extension(&[0x30, 0x02, 0x0c, 0x00]).unwrap(),
+            [""]
+        );
+    }
+
+    /// A self-signed certificate with Apple's subject and the given extensions.
+    fn certificate(development: bool, production: bool) -> (Vec<u8>, Vec<u8>) {
+        use rcgen::{CertificateParams, CustomExtension, DnType, KeyPair, PublicKeyData};
+        let null = vec![0x05, 0x00];
+        let oid =
+            |text: &str| -> Vec<u64> { text.split('.').map(|n| n.parse().unwrap()).collect() };
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CustomDnType(oid(OID_USER_ID)), "com.example");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Apple Push Services: com.example");
+        params.not_before = rcgen::date_time_ymd(2025, 11, 25);
+        params.not_after = rcgen::date_time_ymd(2026, 11, 25);
+        params.custom_extensions = [
+            development
+                .then(|| CustomExtension::from_oid_content(&oid(OID_DEVELOPMENT), null.clone())),
+            production
+                .then(|| CustomExtension::from_oid_content(&oid(OID_PRODUCTION), null.clone())),
+            Some(CustomExtension::from_oid_content(
+                &oid(OID_TOPICS),
+                apple_topics(),
+            )),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        (der, key.subject_public_key_info())
+    }
+
+    #[test]
+    fn an_apple_shaped_certificate_says_what_it_is_for() {
+        let (der, public_key_info) = certificate(true, false);
+        let parsed = PushCertificate::parse(&der).unwrap();
+        let not_before = 1_764_028_800;
+        let not_after = 1_795_564_800;
+        assert_eq!(
+            parsed,
+            PushCertificate {
+                common_name: Some("Apple Push Services: com.example".into()),
+                // Self-signed: the issuer is the subject.
+                issuer: "Apple Push Services: com.example".into(),
+                // The subject's UID once, though the extension repeats it.
+                topics: vec!["com.example".into(), "com.example.voip".into()],
+                development: true,
+                production: false,
+                not_before,
+                not_after,
+                public_key_info,
+            }
+        );
+        assert_eq!(parsed.base_topic(), Some("com.example"));
+        assert!(parsed.is_push_certificate());
+        assert!(!parsed.is_expired(not_after));
+        assert!(parsed.is_expired(not_after + 1));
+        assert_eq!(parsed.days_left(not_after - 86_400), 1);
+        assert_eq!(parsed.days_left(not_after - 1), 0);
+        assert_eq!(parsed.days_left(not_after + 1), -1);
+        let production = PushCertificate::parse(&certificate(false, true).0).unwrap();
+        assert!(production.production && !production.development);
+        assert!(production.is_push_certificate());
+        let neither = PushCertificate::parse(&certificate(false, false).0).unwrap();
+        assert!(!neither.is_push_certificate());
     }
 
     #[test]

@@ -139,3 +139,86 @@ impl fmt::Debug for ClientIdentity {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P12: &[u8] = include_bytes!("../../tests/fixtures/keychain-legacy-rc2-3des.p12");
+
+    /// A self-signed certificate and its key, both PEM.
+    fn pem_pair() -> (String, String) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let certificate = rcgen::CertificateParams::new(vec!["push.example".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        (certificate.pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn a_keychain_p12_opens_with_its_password_only() {
+        let identity = ClientIdentity::from_p12(P12, "fixture").unwrap();
+        assert!(!identity.chain().is_empty());
+        assert_eq!(identity.leaf(), &identity.chain()[0]);
+        assert!(matches!(
+            ClientIdentity::from_p12(P12, "wrong"),
+            Err(IdentityError::WrongP12Password)
+        ));
+        assert!(matches!(
+            ClientIdentity::from_p12(b"not a p12", "fixture"),
+            Err(IdentityError::BadP12(_))
+        ));
+    }
+
+    #[test]
+    fn pem_reads_a_certificate_with_its_key_in_one_file_or_two() {
+        let (certificate, key) = pem_pair();
+        let apart = ClientIdentity::from_pem(certificate.as_bytes(), Some(key.as_bytes())).unwrap();
+        let together = format!("{certificate}{key}");
+        let one_file = ClientIdentity::from_pem(together.as_bytes(), None).unwrap();
+        assert_eq!(apart.chain(), one_file.chain());
+        assert_eq!(apart.fingerprint(), one_file.fingerprint());
+        assert_eq!(apart.key().secret_der(), one_file.key().secret_der());
+        assert_eq!(
+            format!("{apart:?}"),
+            "ClientIdentity(1 certificates, key hidden)"
+        );
+        assert!(!format!("{apart:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn pem_without_a_certificate_or_a_key_says_which_is_missing() {
+        let (certificate, key) = pem_pair();
+        assert!(matches!(
+            ClientIdentity::from_pem(key.as_bytes(), None),
+            Err(IdentityError::NoCertificate)
+        ));
+        assert!(matches!(
+            ClientIdentity::from_pem(certificate.as_bytes(), None),
+            Err(IdentityError::NoPrivateKey)
+        ));
+        let damaged = certificate.replacen('M', "*", 1);
+        assert!(matches!(
+            ClientIdentity::from_pem(damaged.as_bytes(), Some(key.as_bytes())),
+            Err(IdentityError::BadPem(_))
+        ));
+    }
+
+    #[test]
+    fn the_fingerprint_covers_the_chain_and_the_key() {
+        let (certificate, key) = pem_pair();
+        let identity =
+            ClientIdentity::from_pem(certificate.as_bytes(), Some(key.as_bytes())).unwrap();
+        assert_eq!(identity.clone().fingerprint(), identity.fingerprint());
+        assert_ne!(identity.fingerprint(), [0; 32]);
+        let (other_certificate, other_key) = pem_pair();
+        let other_key_same_chain =
+            ClientIdentity::from_pem(certificate.as_bytes(), Some(other_key.as_bytes())).unwrap();
+        assert_ne!(other_key_same_chain.fingerprint(), identity.fingerprint());
+        let longer_chain = format!("{certificate}{other_certificate}");
+        let two = ClientIdentity::from_pem(longer_chain.as_bytes(), Some(key.as_bytes())).unwrap();
+        assert_eq!(two.chain().len(), 2);
+        assert_ne!(two.fingerprint(), identity.fingerprint());
+    }
+}

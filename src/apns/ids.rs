@@ -357,4 +357,241 @@ mod tests {
         let err = "ABC123DEF!".parse::<KeyId>().unwrap_err();
         assert!(err.to_string().contains("key id"));
     }
+
+    #[test]
+    fn a_topic_takes_letters_digits_dots_hyphens_and_underscores_only() {
+        let topic: Topic = "com.Example-app_2".parse().unwrap();
+        assert_eq!(topic.as_str(), "com.Example-app_2");
+        assert_eq!(
+            "com.example/app".parse::<Topic>(),
+            Err(IdError::BadTopicCharacter {
+                topic: "com.example/app".into(),
+                character: '/',
+            })
+        );
+        assert_eq!(
+            "com.exämple.app".parse::<Topic>(),
+            Err(IdError::BadTopicCharacter {
+                topic: "com.exämple.app".into(),
+                character: 'ä',
+            })
+        );
+    }
+
+    #[test]
+    fn a_topic_is_shown_as_written_and_converts_to_text_and_json() {
+        let topic: Topic = "com.example.app.voip".parse().unwrap();
+        assert_eq!(topic.to_string(), "com.example.app.voip");
+        assert_eq!(format!("{topic:?}"), "Topic(com.example.app.voip)");
+        assert_eq!(String::from(topic.clone()), "com.example.app.voip");
+        assert_eq!(
+            Topic::try_from("com.example.app.voip".to_owned()),
+            Ok(topic.clone())
+        );
+        assert_eq!(Topic::try_from(String::new()), Err(IdError::EmptyTopic));
+        let json = serde_json::to_string(&topic).unwrap();
+        assert_eq!(json, r#""com.example.app.voip""#);
+        assert_eq!(serde_json::from_str::<Topic>(&json).unwrap(), topic);
+        let refused = serde_json::from_str::<Topic>(r#""""#).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains(&IdError::EmptyTopic.to_string()),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_topic_moves_between_push_types_through_its_bundle_id() {
+        let plain: Topic = "com.example.app".parse().unwrap();
+        assert_eq!(plain.bundle_id(), "com.example.app");
+        assert!(plain.suits(&PushType::Background));
+        assert!(plain.suits(&PushType::Mdm));
+        assert!(plain.suits(&PushType::Unknown("hologram".into())));
+        assert!(!plain.suits(&PushType::LiveActivity));
+        let voip: Topic = "com.example.app.voip".parse().unwrap();
+        assert!(!voip.suits(&PushType::Background));
+        assert_eq!(
+            voip.for_push_type(&PushType::Alert).as_str(),
+            "com.example.app"
+        );
+        let widgets = voip.for_push_type(&PushType::Widgets);
+        assert_eq!(widgets.as_str(), "com.example.app.push-type.widgets");
+        assert!(widgets.suits(&PushType::Widgets));
+        assert_eq!(widgets.bundle_id(), "com.example.app");
+        let ptt: Topic = "com.example.app.voip-ptt".parse().unwrap();
+        assert_eq!(ptt.bundle_id(), "com.example.app");
+        assert!(ptt.suits(&PushType::PushToTalk));
+    }
+
+    #[test]
+    fn an_apns_id_wraps_its_uuid_and_shows_it_hyphenated() {
+        let uuid = uuid::Uuid::from_u128(0x123e_4567_e89b_12d3_a456_4266_1417_4000);
+        let id = ApnsId::from_uuid(uuid);
+        assert_eq!(id.as_uuid(), uuid);
+        assert_eq!(
+            "123e4567-e89b-12d3-a456-426614174000".parse::<ApnsId>(),
+            Ok(id)
+        );
+        assert_eq!(id.to_string(), "123e4567-e89b-12d3-a456-426614174000");
+        assert_eq!(
+            format!("{id:?}"),
+            "ApnsId(123e4567-e89b-12d3-a456-426614174000)"
+        );
+    }
+
+    #[test]
+    fn an_apns_id_is_only_the_36_character_hyphenated_form() {
+        for text in [
+            "{123e4567-e89b-12d3-a456-426614174000}",
+            "urn:uuid:123e4567-e89b-12d3-a456-426614174000",
+            "123e4567-e89b-12d3-a456-42661417400g",
+            "123e4567e89b12d3a456426614174000",
+            "",
+        ] {
+            assert_eq!(
+                text.parse::<ApnsId>(),
+                Err(IdError::BadApnsId(text.into())),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            IdError::BadApnsId("not-a-uuid".into()).to_string(),
+            "the apns-id \"not-a-uuid\" is not a UUID; use the form 123e4567-e89b-12d3-a456-426614174000 or leave it out"
+        );
+    }
+
+    #[test]
+    fn an_apns_id_is_a_json_string() {
+        let id: ApnsId = "123e4567-e89b-12d3-a456-426614174000".parse().unwrap();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, r#""123e4567-e89b-12d3-a456-426614174000""#);
+        assert_eq!(serde_json::from_str::<ApnsId>(&json).unwrap(), id);
+        assert_eq!(
+            serde_json::from_str::<ApnsId>(r#""123E4567-E89B-12D3-A456-426614174000""#).unwrap(),
+            id
+        );
+        let refused = serde_json::from_str::<ApnsId>(r#""nope""#).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains(&IdError::BadApnsId("nope".into()).to_string()),
+            "{refused}"
+        );
+        assert!(serde_json::from_str::<ApnsId>("7").is_err());
+    }
+
+    #[test]
+    fn a_collapse_id_of_one_to_64_bytes_is_kept_as_written() {
+        assert_eq!(CollapseId::MAX_BYTES, 64);
+        let one: CollapseId = "a".parse().unwrap();
+        assert_eq!(one.as_str(), "a");
+        let longest = "b".repeat(64);
+        let id: CollapseId = longest.parse().unwrap();
+        assert_eq!(id.as_str(), longest);
+        assert_eq!(id.to_string(), longest);
+        assert_eq!(String::from(id.clone()), longest);
+        assert_eq!(CollapseId::try_from(longest.clone()), Ok(id.clone()));
+        assert_eq!(
+            CollapseId::try_from(String::new()),
+            Err(IdError::EmptyCollapseId)
+        );
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{longest}\""));
+        assert_eq!(serde_json::from_str::<CollapseId>(&json).unwrap(), id);
+        assert!(
+            serde_json::from_str::<CollapseId>(&format!("\"{}\"", "b".repeat(65)))
+                .unwrap_err()
+                .to_string()
+                .contains(&IdError::CollapseIdTooLong(65).to_string())
+        );
+    }
+
+    #[test]
+    fn each_id_error_says_what_to_do() {
+        assert_eq!(
+            IdError::EmptyTopic.to_string(),
+            "the topic is empty; use the app's bundle id, e.g. com.example.app"
+        );
+        assert_eq!(
+            IdError::BadTopicCharacter {
+                topic: "com.example app".into(),
+                character: ' ',
+            }
+            .to_string(),
+            "the topic \"com.example app\" has ' ' in it; a bundle id has only letters, digits, '-' and '.'"
+        );
+        assert_eq!(
+            IdError::EmptyCollapseId.to_string(),
+            "the collapse id is empty; leave it out instead"
+        );
+        assert_eq!(
+            IdError::CollapseIdTooLong(65).to_string(),
+            "the collapse id is 65 bytes; APNs accepts at most 64"
+        );
+        assert_eq!(
+            "ABC123DEF".parse::<TeamId>().unwrap_err().to_string(),
+            "the team id \"ABC123DEF\" is not 10 letters and digits; copy it from the Apple Developer account (Keys / Membership)"
+        );
+    }
+
+    #[test]
+    fn key_and_team_ids_are_exactly_ten_ascii_letters_and_digits() {
+        let key: KeyId = "ABC123DEFG".parse().unwrap();
+        assert_eq!(key.as_str(), "ABC123DEFG");
+        let team: TeamId = "abc123defg".parse().unwrap();
+        assert_eq!(team.as_str(), "abc123defg");
+        assert_eq!(
+            "ABC123DEFGH".parse::<KeyId>(),
+            Err(IdError::BadTenCharacterId {
+                what: "key id",
+                value: "ABC123DEFGH".into(),
+            })
+        );
+        assert_eq!(
+            "ABC123DEF!".parse::<TeamId>(),
+            Err(IdError::BadTenCharacterId {
+                what: "team id",
+                value: "ABC123DEF!".into(),
+            })
+        );
+        // Nine characters, ten bytes: 'é' is neither ASCII nor one byte.
+        assert_eq!(
+            "ABCDEFGHé".parse::<KeyId>(),
+            Err(IdError::BadTenCharacterId {
+                what: "key id",
+                value: "ABCDEFGHé".into(),
+            })
+        );
+        assert_eq!(
+            "".parse::<TeamId>(),
+            Err(IdError::BadTenCharacterId {
+                what: "team id",
+                value: String::new(),
+            })
+        );
+    }
+
+    #[test]
+    fn key_and_team_ids_convert_to_text_and_json() {
+        let key: KeyId = "ABC123DEFG".parse().unwrap();
+        assert_eq!(key.to_string(), "ABC123DEFG");
+        assert_eq!(String::from(key.clone()), "ABC123DEFG");
+        assert_eq!(KeyId::try_from("ABC123DEFG".to_owned()), Ok(key.clone()));
+        assert_eq!(serde_json::to_string(&key).unwrap(), r#""ABC123DEFG""#);
+        assert_eq!(
+            serde_json::from_str::<KeyId>(r#""ABC123DEFG""#).unwrap(),
+            key
+        );
+        let team: TeamId = "TEAM123456".parse().unwrap();
+        assert_eq!(team.to_string(), "TEAM123456");
+        assert_eq!(String::from(team.clone()), "TEAM123456");
+        assert_eq!(TeamId::try_from("TEAM123456".to_owned()), Ok(team.clone()));
+        assert_eq!(serde_json::to_string(&team).unwrap(), r#""TEAM123456""#);
+        assert_eq!(
+            serde_json::from_str::<TeamId>(r#""TEAM123456""#).unwrap(),
+            team
+        );
+        assert!(serde_json::from_str::<TeamId>(r#""TEAM""#).is_err());
+    }
 }

@@ -247,7 +247,7 @@ mod tests {
         assert_eq!((decoded[0].identifier, decoded[0].expiry), (0, 0));
         assert_eq!((decoded[1].identifier, decoded[1].expiry), (11, 99));
         assert_eq!(decoded[2].priority, Some(5));
-        assert_eq!(decoded[2].identifier, 12);
+        assert_eq!((decoded[2].identifier, decoded[2].expiry), (12, 99));
         for notification in &decoded {
             assert_eq!(notification.token, TOKEN);
             assert_eq!(notification.payload, br#"{"aps":{}}"#);
@@ -276,6 +276,74 @@ mod tests {
     }
 
     #[test]
+    fn each_formats_limit_is_inclusive_and_a_priority_is_10_or_5() {
+        let mut notification = DecodedNotification {
+            format: LegacyFormat::Enhanced,
+            identifier: 1,
+            expiry: 0,
+            token: TOKEN.to_vec(),
+            payload: vec![b'x'; 256],
+            priority: None,
+        };
+        assert_eq!(notification.check(), LegacyStatus::NoErrors);
+        notification.format = LegacyFormat::Simple;
+        assert_eq!(notification.check(), LegacyStatus::NoErrors);
+        notification.payload.push(b'x');
+        assert_eq!(notification.check(), LegacyStatus::InvalidPayloadSize);
+        notification.format = LegacyFormat::Frame;
+        notification.payload = vec![b'x'; 2048];
+        assert_eq!(notification.check(), LegacyStatus::NoErrors);
+        notification.payload.push(b'x');
+        assert_eq!(notification.check(), LegacyStatus::InvalidPayloadSize);
+        notification.payload.truncate(2048);
+        for (priority, status) in [
+            (10, LegacyStatus::NoErrors),
+            (5, LegacyStatus::NoErrors),
+            (1, LegacyStatus::ProcessingError),
+            (7, LegacyStatus::ProcessingError),
+        ] {
+            notification.priority = Some(priority);
+            assert_eq!(notification.check(), status, "priority {priority}");
+        }
+    }
+
+    #[test]
+    fn a_long_stream_in_chunks_that_cut_notifications_is_compacted_and_loses_nothing() {
+        let stream = stream().repeat(1_000);
+        let mut decoder = LegacyDecoder::default();
+        let mut decoded = Vec::new();
+        let mut most_held = 0;
+        // Chunks end mid-notification, so decoded bytes are never all of the buffer:
+        // well past 64 KiB of them must be let go of, keeping the unfinished rest.
+        for chunk in stream.chunks(1_000) {
+            decoder.feed(chunk);
+            most_held = most_held.max(decoder.buffer.len());
+            while let Some(notification) = decoder.next_notification().unwrap() {
+                decoded.push(notification.identifier);
+            }
+        }
+        assert_eq!(decoder.pending(), 0);
+        assert_eq!(decoded.len(), 3_000);
+        assert!(decoded.chunks(3).all(|three| three == [0, 11, 12]));
+        assert!(most_held <= 64 * 1024 + 2 * 1_000, "held {most_held} bytes");
+    }
+
+    #[test]
+    fn bytes_left_in_the_buffer_are_kept_while_more_arrive() {
+        let bytes = stream();
+        let mut decoder = LegacyDecoder::default();
+        // One whole notification and the start of the next, then the rest.
+        let simple = 3 + 32 + 2 + br#"{"aps":{}}"#.len();
+        decoder.feed(&bytes[..simple + 4]);
+        assert!(decoder.next_notification().unwrap().is_some());
+        assert_eq!(decoder.pending(), 4);
+        decoder.feed(&bytes[simple + 4..]);
+        assert_eq!(decoder.pending(), bytes.len() - simple);
+        let second = decoder.next_notification().unwrap().unwrap();
+        assert_eq!(second.identifier, 11);
+    }
+
+    #[test]
     fn malformed_streams_are_errors() {
         let mut decoder = LegacyDecoder::default();
         decoder.feed(&[9, 1, 2]);
@@ -286,9 +354,38 @@ mod tests {
         let mut decoder = LegacyDecoder::default();
         // A 5-byte frame whose only item claims 4 bytes of data but has 2.
         decoder.feed(&[2, 0, 0, 0, 5, 3, 0, 4, 1, 2]);
-        assert!(matches!(
+        assert_eq!(
             decoder.next_notification(),
-            Err(LegacyDecodeError::MalformedFrame(_))
-        ));
+            Err(LegacyDecodeError::MalformedFrame(
+                "an item runs past the frame"
+            ))
+        );
+        for (frame, problem) in [
+            (&[2, 0, 0, 0, 2, 1, 0][..], "an item header is cut short"),
+            (
+                &[2, 0, 0, 0, 5, 3, 0, 2, 0, 1],
+                "an item has the wrong size",
+            ),
+            (&[2, 0, 0, 0, 4, 4, 0, 1, 0], "an item has the wrong size"),
+            (
+                &[2, 0, 0, 0, 5, 5, 0, 2, 10, 10],
+                "an item has the wrong size",
+            ),
+            (&[2, 0, 0, 0, 4, 6, 0, 1, 0], "unknown item id"),
+        ] {
+            let mut decoder = LegacyDecoder::default();
+            decoder.feed(frame);
+            assert_eq!(
+                decoder.next_notification(),
+                Err(LegacyDecodeError::MalformedFrame(problem)),
+                "{frame:?}"
+            );
+        }
+        // A frame still arriving is not an error.
+        let mut decoder = LegacyDecoder::default();
+        decoder.feed(&[2, 0, 0, 0, 9, 1, 0]);
+        assert_eq!(decoder.next_notification(), Ok(None));
+        decoder.feed(&[2]);
+        assert_eq!(decoder.next_notification(), Ok(None));
     }
 }

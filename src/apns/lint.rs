@@ -477,6 +477,192 @@ mod tests {
     }
 
     #[test]
+    fn each_lint_has_its_severity_field_and_message() {
+        use Severity::{Error, Warning};
+        let cases = [
+            (
+                Lint::BackgroundWithImmediatePriority,
+                Warning,
+                "priority",
+                "must have priority 5",
+            ),
+            (
+                Lint::BackgroundWithoutContentAvailable,
+                Warning,
+                "payload",
+                "\"content-available\": 1",
+            ),
+            (
+                Lint::NeedsTokenAuth(PushType::Location),
+                Error,
+                "identity",
+                "location pushes need token auth",
+            ),
+            (
+                Lint::PushToTalkNotImmediate,
+                Warning,
+                "priority",
+                "priority 10 and expiration 0",
+            ),
+            (
+                Lint::LiveActivity(LiveActivityProblem::MissingEvent),
+                Error,
+                "payload",
+                "event",
+            ),
+            (
+                Lint::WidgetsWithoutContentChanged,
+                Warning,
+                "payload",
+                "\"content-changed\":true",
+            ),
+            (
+                Lint::BroadcastCannotStart,
+                Error,
+                "payload",
+                "cannot start a Live Activity",
+            ),
+            (
+                Lint::ExpirationOnNoStorageChannel,
+                Error,
+                "expiration",
+                "needs expiration 0",
+            ),
+            (
+                Lint::UnusualTokenLength("2 bytes".into()),
+                Warning,
+                "token",
+                "2 bytes",
+            ),
+            (
+                Lint::PayloadNearLimit {
+                    size: 3_700,
+                    limit: 4_096,
+                },
+                Warning,
+                "payload",
+                "the payload is 3,700 of 4,096 bytes, close to the limit",
+            ),
+            (
+                Lint::PayloadOverLimit {
+                    size: 5_000,
+                    limit: "the limit is 4,096".into(),
+                },
+                Error,
+                "payload",
+                "payload is 5,000 bytes; the limit is 4,096",
+            ),
+            (
+                Lint::MissingTopicWithToken,
+                Error,
+                "topic",
+                "token auth needs a topic",
+            ),
+            (
+                Lint::AlertWithNothingToShow,
+                Warning,
+                "payload",
+                "shows nothing",
+            ),
+            (
+                Lint::TopicSuffixMismatch {
+                    topic: "a.b".into(),
+                    expected: "a.b.voip".into(),
+                    push_type: PushType::Voip,
+                },
+                Warning,
+                "topic",
+                "APNs expects a.b.voip",
+            ),
+        ];
+        for (lint, severity, field, message) in cases {
+            assert_eq!(lint.severity(), severity, "{lint:?}");
+            assert_eq!(lint.field(), field, "{lint:?}");
+            assert!(lint.to_string().contains(message), "{lint}");
+        }
+        assert_eq!(AuthKind::Certificate.as_str(), "certificate");
+        assert_eq!(AuthKind::Token.as_str(), "token");
+    }
+
+    #[test]
+    fn a_missing_topic_matters_only_to_token_auth_over_http2() {
+        let mut alert = notification(PushType::Alert, "com.example.app", r#"{"aps":{"badge":1}}"#);
+        alert.topic = None;
+        assert_eq!(
+            lint(&alert, Transport::Http2, AuthKind::Certificate, NOW),
+            []
+        );
+        let legacy = Transport::Legacy(LegacyFormat::Frame);
+        assert_eq!(lint(&alert, legacy, AuthKind::Token, NOW), []);
+        assert_eq!(
+            lint(&alert, Transport::Http2, AuthKind::Token, NOW),
+            [Lint::MissingTopicWithToken]
+        );
+    }
+
+    #[test]
+    fn an_alert_with_only_a_badge_or_a_sound_shows_something() {
+        for payload in [r#"{"aps":{"badge":1}}"#, r#"{"aps":{"sound":"default"}}"#] {
+            let alert = notification(PushType::Alert, "com.example.app", payload);
+            assert_eq!(
+                lint(&alert, Transport::Http2, AuthKind::Token, NOW),
+                [],
+                "{payload}"
+            );
+        }
+    }
+
+    #[test]
+    fn push_to_talk_needs_both_priority_10_and_expiration_0() {
+        let mut talk = notification(
+            PushType::PushToTalk,
+            "com.example.app.voip-ptt",
+            r#"{"activeSpeaker":"Ann"}"#,
+        );
+        talk.expiration = Some(Expiration::IMMEDIATELY);
+        talk.priority = Some(Priority::Normal);
+        assert_eq!(
+            lint(&talk, Transport::Http2, AuthKind::Token, NOW),
+            [Lint::PushToTalkNotImmediate]
+        );
+        talk.priority = Some(Priority::Immediate);
+        assert_eq!(lint(&talk, Transport::Http2, AuthKind::Token, NOW), []);
+    }
+
+    #[test]
+    fn near_the_limit_starts_at_90_percent() {
+        // 256 bytes: 231 is 90.2 %, 230 is 89.8 %.
+        let alert = |size: usize| {
+            let body = "x".repeat(size - r#"{"aps":{"alert":""}}"#.len());
+            notification(
+                PushType::Alert,
+                "com.example.app",
+                &format!(r#"{{"aps":{{"alert":"{body}"}}}}"#),
+            )
+        };
+        let simple = Transport::Legacy(LegacyFormat::Simple);
+        assert_eq!(lint(&alert(230), simple, AuthKind::Certificate, NOW), []);
+        assert_eq!(
+            lint(&alert(231), simple, AuthKind::Certificate, NOW),
+            [Lint::PayloadNearLimit {
+                size: 231,
+                limit: 256
+            }]
+        );
+        assert_eq!(
+            lint(&alert(256), simple, AuthKind::Certificate, NOW),
+            [Lint::PayloadNearLimit {
+                size: 256,
+                limit: 256
+            }]
+        );
+        assert!(matches!(
+            lint(&alert(257), simple, AuthKind::Certificate, NOW)[..],
+            [Lint::PayloadOverLimit { size: 257, .. }]
+        ));
+    }
+
+    #[test]
     fn odd_tokens_missing_topics_and_empty_alerts() {
         let mut odd = notification(PushType::Alert, "com.example.app", r#"{"aps":{}}"#);
         odd.token = "abcd".parse().unwrap();

@@ -477,4 +477,297 @@ mod tests {
         assert!(fill_live_activity_timestamp(&mut no_aps, NOW));
         assert!(no_aps.has_aps_key("timestamp"));
     }
+
+    #[test]
+    fn what_cannot_work_is_an_error_and_what_may_is_a_warning() {
+        let errors = [
+            LiveActivityProblem::MissingEvent,
+            LiveActivityProblem::UnknownEvent("pause".into()),
+            LiveActivityProblem::MissingTimestamp,
+            LiveActivityProblem::NotSeconds("timestamp"),
+            LiveActivityProblem::MissingContentState(LiveActivityEvent::Start),
+            LiveActivityProblem::MissingContentState(LiveActivityEvent::Update),
+            LiveActivityProblem::StartWithout("alert"),
+            LiveActivityProblem::BothInputs,
+        ];
+        for problem in errors {
+            assert_eq!(problem.severity(), Severity::Error, "{problem}");
+        }
+        let warnings = [
+            LiveActivityProblem::TimestampInMilliseconds,
+            LiveActivityProblem::StaleTimestamp { age_secs: 61 },
+            LiveActivityProblem::MissingContentState(LiveActivityEvent::End),
+            LiveActivityProblem::InputOutsideStart("input-push-token"),
+            LiveActivityProblem::DismissalWithoutEnd,
+            LiveActivityProblem::DateInThePast("stale-date"),
+        ];
+        for problem in warnings {
+            assert_eq!(problem.severity(), Severity::Warning, "{problem}");
+        }
+    }
+
+    #[test]
+    fn each_problem_says_what_to_change() {
+        let cases = [
+            (
+                LiveActivityProblem::MissingEvent,
+                r#"a Live Activity push needs "event" in aps: "start", "update" or "end""#,
+            ),
+            (
+                LiveActivityProblem::UnknownEvent("pause".into()),
+                r#"the event "pause" is not one ActivityKit knows; use "start", "update" or "end""#,
+            ),
+            (
+                LiveActivityProblem::MissingTimestamp,
+                r#"a Live Activity push needs "timestamp" (UNIX seconds); the device ignores one without it"#,
+            ),
+            (
+                LiveActivityProblem::NotSeconds("stale-date"),
+                r#""stale-date" must be a whole number of UNIX seconds"#,
+            ),
+            (
+                LiveActivityProblem::TimestampInMilliseconds,
+                r#""timestamp" looks like milliseconds; ActivityKit reads UNIX seconds"#,
+            ),
+            (
+                LiveActivityProblem::StaleTimestamp { age_secs: 61 },
+                r#""timestamp" is 61 s old; a device drops an update older than the state it shows. Leave it out and it is set to the send time"#,
+            ),
+            (
+                LiveActivityProblem::MissingContentState(LiveActivityEvent::Start),
+                r#"a start event without "content-state" is dropped by the device; send the activity's ContentState as JSON"#,
+            ),
+            (
+                LiveActivityProblem::MissingContentState(LiveActivityEvent::Update),
+                r#"an update event without "content-state" is dropped by the device; send the activity's ContentState as JSON"#,
+            ),
+            (
+                LiveActivityProblem::MissingContentState(LiveActivityEvent::End),
+                r#"an end event without "content-state" ends the activity showing its last state; send the final state to show that instead"#,
+            ),
+            (
+                LiveActivityProblem::StartWithout("alert"),
+                r#"a remote start needs "alert" (Apple requires an alert to start an activity)"#,
+            ),
+            (
+                LiveActivityProblem::StartWithout("attributes-type"),
+                r#"a remote start needs "attributes-type" (the name of the activity's ActivityAttributes type)"#,
+            ),
+            (
+                LiveActivityProblem::StartWithout("attributes"),
+                r#"a remote start needs "attributes" (the activity's static attributes as JSON)"#,
+            ),
+            (
+                LiveActivityProblem::BothInputs,
+                r#""input-push-token" and "input-push-channel" exclude each other: ask for an update token or subscribe to a channel"#,
+            ),
+            (
+                LiveActivityProblem::InputOutsideStart("input-push-channel"),
+                r#""input-push-channel" only means something on a start event"#,
+            ),
+            (
+                LiveActivityProblem::DismissalWithoutEnd,
+                r#""dismissal-date" only applies to an end event"#,
+            ),
+            (
+                LiveActivityProblem::DateInThePast("stale-date"),
+                r#""stale-date" is already in the past"#,
+            ),
+        ];
+        for (problem, words) in cases {
+            assert_eq!(problem.to_string(), words);
+        }
+    }
+
+    #[test]
+    fn the_event_is_read_only_when_it_is_a_known_string_in_aps() {
+        let event = |json: &str| live_activity_event(&Payload::from_json(json).unwrap());
+        assert_eq!(
+            event(r#"{"aps":{"event":"start"}}"#),
+            Some(LiveActivityEvent::Start)
+        );
+        assert_eq!(
+            event(r#"{"aps":{"event":"update"}}"#),
+            Some(LiveActivityEvent::Update)
+        );
+        assert_eq!(
+            event(r#"{"aps":{"event":"end"}}"#),
+            Some(LiveActivityEvent::End)
+        );
+        assert_eq!(event(r#"{"aps":{"event":"Start"}}"#), None);
+        assert_eq!(event(r#"{"aps":{"event":1}}"#), None);
+        assert_eq!(event(r#"{"aps":{}}"#), None);
+        assert_eq!(event(r#"{"event":"start"}"#), None);
+    }
+
+    #[test]
+    fn an_event_that_is_not_a_string_is_named_as_json() {
+        assert_eq!(
+            problems(&format!(r#"{{"aps":{{"event":1,"timestamp":{NOW}}}}}"#)),
+            [LiveActivityProblem::UnknownEvent("1".into())]
+        );
+        assert_eq!(
+            problems(&format!(r#"{{"aps":{{"event":null,"timestamp":{NOW}}}}}"#)),
+            [LiveActivityProblem::UnknownEvent("null".into())]
+        );
+        assert_eq!(
+            problems(r#"{"custom":1}"#),
+            [
+                LiveActivityProblem::MissingEvent,
+                LiveActivityProblem::MissingTimestamp
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_are_checked_even_without_a_known_event() {
+        assert_eq!(
+            problems(r#"{"aps":{"event":"pause","stale-date":1,"dismissal-date":"x"}}"#),
+            [
+                LiveActivityProblem::UnknownEvent("pause".into()),
+                LiveActivityProblem::MissingTimestamp,
+                LiveActivityProblem::DateInThePast("stale-date"),
+                LiveActivityProblem::NotSeconds("dismissal-date"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_timestamp_from_100_billion_up_is_read_as_milliseconds() {
+        let at = |timestamp: &str| {
+            problems(&format!(
+                r#"{{"aps":{{"event":"update","timestamp":{timestamp},"content-state":{{}}}}}}"#
+            ))
+        };
+        assert_eq!(
+            at("100000000000"),
+            [LiveActivityProblem::TimestampInMilliseconds]
+        );
+        assert_eq!(at("99999999999"), []);
+        assert_eq!(
+            at(&(NOW + 3600).to_string()),
+            [],
+            "a later time is not stale"
+        );
+        assert_eq!(at("1.5"), [LiveActivityProblem::NotSeconds("timestamp")]);
+        assert_eq!(at("-1"), [LiveActivityProblem::NotSeconds("timestamp")]);
+    }
+
+    #[test]
+    fn a_stale_date_is_past_only_before_now() {
+        let with_stale_date = |date: &str| {
+            problems(&format!(
+                r#"{{"aps":{{"event":"update","timestamp":{NOW},"content-state":{{}},"stale-date":{date}}}}}"#
+            ))
+        };
+        assert_eq!(with_stale_date(&NOW.to_string()), []);
+        assert_eq!(
+            with_stale_date(&(NOW - 1).to_string()),
+            [LiveActivityProblem::DateInThePast("stale-date")]
+        );
+        assert_eq!(
+            with_stale_date(r#""soon""#),
+            [LiveActivityProblem::NotSeconds("stale-date")]
+        );
+    }
+
+    #[test]
+    fn a_past_dismissal_date_ends_at_once_but_must_be_seconds() {
+        let end = |date: &str| {
+            problems(&format!(
+                r#"{{"aps":{{"event":"end","timestamp":{NOW},"content-state":{{}},"dismissal-date":{date}}}}}"#
+            ))
+        };
+        assert_eq!(end("1"), []);
+        assert_eq!(
+            end(r#""now""#),
+            [LiveActivityProblem::NotSeconds("dismissal-date")]
+        );
+        let start = problems(&format!(
+            r#"{{"aps":{{"event":"start","timestamp":{NOW},"attributes-type":"A","attributes":{{}},"content-state":{{}},"alert":"Go","dismissal-date":{NOW}}}}}"#
+        ));
+        assert_eq!(start, [LiveActivityProblem::DismissalWithoutEnd]);
+    }
+
+    #[test]
+    fn an_end_may_ask_for_neither_input() {
+        let end = problems(&format!(
+            r#"{{"aps":{{"event":"end","timestamp":{NOW},"content-state":{{}},"input-push-token":1,"input-push-channel":"Y2g="}}}}"#
+        ));
+        assert_eq!(
+            end,
+            [
+                LiveActivityProblem::InputOutsideStart("input-push-token"),
+                LiveActivityProblem::InputOutsideStart("input-push-channel"),
+            ]
+        );
+        let update = problems(&format!(
+            r#"{{"aps":{{"event":"update","timestamp":{NOW},"input-push-channel":"Y2g="}}}}"#
+        ));
+        assert_eq!(
+            update,
+            [
+                LiveActivityProblem::MissingContentState(LiveActivityEvent::Update),
+                LiveActivityProblem::InputOutsideStart("input-push-channel"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_described_update_writes_every_key_it_has() {
+        assert_eq!(
+            LiveActivityPush::new(LiveActivityEvent::End)
+                .payload()
+                .unwrap()
+                .to_json(),
+            r#"{"aps":{"event":"end"}}"#
+        );
+        let mut update = LiveActivityPush::new(LiveActivityEvent::Update);
+        update.timestamp = Some(NOW);
+        update.content_state = Some(serde_json::json!({"score": 2}));
+        update.alert = Some(Alert {
+            body: Some("Goal".into()),
+            ..Alert::default()
+        });
+        update.sound = Some("goal.caf".into());
+        update.stale_date = Some(NOW + 600);
+        update.dismissal_date = Some(NOW + 900);
+        update.relevance_score = Some(0.5);
+        assert_eq!(
+            update.payload().unwrap().to_json(),
+            concat!(
+                r#"{"aps":{"event":"update","timestamp":1800000000,"content-state":{"score":2},"#,
+                r#""alert":{"body":"Goal"},"sound":"goal.caf","stale-date":1800000600,"#,
+                r#""dismissal-date":1800000900,"relevance-score":0.5}}"#
+            )
+        );
+        update.relevance_score = Some(1.5);
+        assert_eq!(
+            update.payload(),
+            Err(PayloadError::RelevanceScoreOutOfRange(1.5))
+        );
+    }
+
+    #[test]
+    fn a_described_start_asks_for_a_push_token_or_nothing() {
+        let mut start = LiveActivityPush::new(LiveActivityEvent::Start);
+        start.start = Some(StartKeys {
+            attributes_type: "Match".into(),
+            attributes: serde_json::json!({}),
+            input: Some(ActivityInput::PushToken),
+        });
+        assert_eq!(
+            start.payload().unwrap().to_json(),
+            r#"{"aps":{"event":"start","attributes-type":"Match","attributes":{},"input-push-token":1}}"#
+        );
+        start.start = Some(StartKeys {
+            attributes_type: "Match".into(),
+            attributes: serde_json::json!({}),
+            input: None,
+        });
+        assert_eq!(
+            start.payload().unwrap().to_json(),
+            r#"{"aps":{"event":"start","attributes-type":"Match","attributes":{}}}"#
+        );
+    }
 }

@@ -453,4 +453,423 @@ mod tests {
             .needs_retry()
         );
     }
+
+    fn outcome(verdict: Verdict) -> Outcome {
+        Outcome {
+            verdict,
+            ..Outcome::not_sent(
+                "00".repeat(32).parse().unwrap(),
+                ApnsId::from_uuid(uuid::Uuid::nil()),
+            )
+        }
+    }
+
+    fn accepted(apns_unique_id: Option<&str>) -> Verdict {
+        Verdict::Accepted {
+            apns_unique_id: apns_unique_id.map(str::to_owned),
+        }
+    }
+
+    fn unregistered() -> Verdict {
+        Verdict::Rejected(Refusal::Http2 {
+            status: 410,
+            reason: Reason::Unregistered,
+            timestamp_ms: Some(1_700_000_000_123),
+            apns_unique_id: Some("unique-410".into()),
+        })
+    }
+
+    fn legacy(status: LegacyStatus) -> Verdict {
+        Verdict::Rejected(Refusal::Legacy(status))
+    }
+
+    fn silent_close() -> Verdict {
+        Verdict::Failed(FailureCause::Disconnected(DisconnectCause::SilentClose))
+    }
+
+    #[test]
+    fn every_outcome_kind_has_its_own_name() {
+        assert_eq!(OutcomeKind::Accepted.as_str(), "accepted");
+        assert_eq!(OutcomeKind::Rejected.as_str(), "rejected");
+        assert_eq!(OutcomeKind::Failed.as_str(), "failed");
+        assert_eq!(OutcomeKind::NotSent.as_str(), "not-sent");
+        assert_eq!(OutcomeKind::Unconfirmed.as_str(), "unconfirmed");
+    }
+
+    #[test]
+    fn a_refusal_says_the_status_the_reason_and_what_it_means() {
+        let http2 = Refusal::Http2 {
+            status: 410,
+            reason: Reason::Unregistered,
+            timestamp_ms: Some(1),
+            apns_unique_id: None,
+        };
+        assert_eq!(
+            http2.to_string(),
+            "410 Unregistered: the device token is no longer registered (app removed or token replaced); stop sending to it"
+        );
+        assert_eq!(
+            Refusal::Legacy(LegacyStatus::InvalidToken).to_string(),
+            "the gateway answered: invalid token (8)"
+        );
+    }
+
+    #[test]
+    fn every_disconnect_cause_has_its_own_name() {
+        let names = [
+            (
+                DisconnectCause::GoAway {
+                    code: 0,
+                    name: "NO_ERROR".into(),
+                },
+                "goaway",
+            ),
+            (
+                DisconnectCause::ErrorResponse {
+                    status: LegacyStatus::Shutdown,
+                    identifier: 3,
+                },
+                "error-response",
+            ),
+            (
+                DisconnectCause::TlsAlert {
+                    alert: "BadCertificate".into(),
+                },
+                "tls-alert",
+            ),
+            (DisconnectCause::SilentClose, "silent-close"),
+            (
+                DisconnectCause::IdleTimeout {
+                    after: Duration::from_secs(30),
+                },
+                "idle-timeout",
+            ),
+            (
+                DisconnectCause::ConnectFailed {
+                    endpoint: "api.push.apple.com:443".into(),
+                    detail: "refused".into(),
+                },
+                "connect",
+            ),
+            (
+                DisconnectCause::Io {
+                    detail: "broken pipe".into(),
+                },
+                "io",
+            ),
+        ];
+        for (cause, name) in names {
+            assert_eq!(cause.as_str(), name, "{cause:?}");
+        }
+    }
+
+    #[test]
+    fn every_certificate_alert_and_no_other_cause_means_the_certificate_was_refused() {
+        for alert in CERTIFICATE_ALERTS {
+            let cause = DisconnectCause::TlsAlert {
+                alert: alert.into(),
+            };
+            assert!(cause.refused_certificate(), "{alert}");
+            assert_eq!(
+                cause.to_string(),
+                format!(
+                    "the server refused the client certificate (TLS alert {alert}): issued by someone else, for the other environment, expired or revoked"
+                )
+            );
+        }
+        assert!(
+            !DisconnectCause::TlsAlert {
+                alert: "HandshakeFailure".into()
+            }
+            .refused_certificate()
+        );
+        assert!(!DisconnectCause::SilentClose.refused_certificate());
+        assert!(
+            !DisconnectCause::Io {
+                detail: "CertificateUnknown".into()
+            }
+            .refused_certificate()
+        );
+        assert!(
+            !DisconnectCause::ConnectFailed {
+                endpoint: "BadCertificate".into(),
+                detail: "CertificateExpired".into(),
+            }
+            .refused_certificate()
+        );
+    }
+
+    #[test]
+    fn every_disconnect_cause_is_said_in_full() {
+        let said = [
+            (
+                DisconnectCause::GoAway {
+                    code: 0,
+                    name: "NO_ERROR".into(),
+                },
+                "the server closed the connection (GOAWAY) before answering",
+            ),
+            (
+                DisconnectCause::GoAway {
+                    code: 11,
+                    name: "ENHANCE_YOUR_CALM".into(),
+                },
+                "the server closed the connection (GOAWAY ENHANCE_YOUR_CALM) before answering",
+            ),
+            (
+                DisconnectCause::ErrorResponse {
+                    status: LegacyStatus::InvalidToken,
+                    identifier: 42,
+                },
+                "the gateway sent an error-response (invalid token (8)) for identifier 42 and closed the connection",
+            ),
+            (
+                DisconnectCause::TlsAlert {
+                    alert: "UnknownCA".into(),
+                },
+                "the server refused the client certificate (TLS alert UnknownCA): issued by someone else, for the other environment, expired or revoked",
+            ),
+            (
+                DisconnectCause::TlsAlert {
+                    alert: "DecodeError".into(),
+                },
+                "the server ended TLS with the alert DecodeError",
+            ),
+            (
+                DisconnectCause::SilentClose,
+                "the server closed the connection without a word (right after connecting, that usually means it refused the client certificate)",
+            ),
+            (
+                DisconnectCause::IdleTimeout {
+                    after: Duration::from_millis(2500),
+                },
+                "the connection stopped answering (nothing within 2.5 s); it was replaced",
+            ),
+            (
+                DisconnectCause::IdleTimeout {
+                    after: Duration::from_secs(30),
+                },
+                "the connection stopped answering (nothing within 30 s); it was replaced",
+            ),
+            (
+                DisconnectCause::ConnectFailed {
+                    endpoint: "api.push.apple.com:443".into(),
+                    detail: "connection refused".into(),
+                },
+                "cannot connect to api.push.apple.com:443: connection refused",
+            ),
+            (
+                DisconnectCause::Io {
+                    detail: "broken pipe".into(),
+                },
+                "the connection failed: broken pipe",
+            ),
+        ];
+        for (cause, words) in said {
+            assert_eq!(cause.to_string(), words);
+        }
+    }
+
+    #[test]
+    fn every_failure_cause_is_said_in_full() {
+        let said = [
+            (
+                FailureCause::Disconnected(DisconnectCause::Io {
+                    detail: "reset by peer".into(),
+                }),
+                "the connection failed: reset by peer".to_owned(),
+            ),
+            (
+                FailureCause::Setup("the .p8 key cannot sign".into()),
+                "the .p8 key cannot sign".to_owned(),
+            ),
+            (
+                FailureCause::BadAnswer("status 200 with a body".into()),
+                "status 200 with a body".to_owned(),
+            ),
+            (
+                FailureCause::StoppedEarlier(LegacyStatus::MissingTopic),
+                "not delivered: the gateway stopped at an earlier notification with \"missing topic (3)\", which would fail this too".to_owned(),
+            ),
+            (
+                FailureCause::GaveUp { closes: 3 },
+                "gave up: the gateway closed the connection 3 times when this was the only notification in flight".to_owned(),
+            ),
+            (
+                FailureCause::GatewayRefusedAll(DisconnectCause::Io {
+                    detail: "broken pipe".into(),
+                }),
+                "not sent: the gateway closed every connection without accepting anything (last: the connection failed: broken pipe); check that the certificate is for this gateway and environment".to_owned(),
+            ),
+            (
+                FailureCause::Unencodable("the token is not 32 bytes".into()),
+                "cannot be encoded: the token is not 32 bytes".to_owned(),
+            ),
+            (
+                FailureCause::Internal("the task panicked".into()),
+                "internal error while sending, outcome unknown: the task panicked".to_owned(),
+            ),
+        ];
+        for (cause, words) in said {
+            assert_eq!(cause.to_string(), words);
+        }
+    }
+
+    #[test]
+    fn a_notification_not_yet_sent_has_no_attempts() {
+        let token: DeviceToken = "ab".repeat(32).parse().unwrap();
+        let id = ApnsId::from_uuid(uuid::Uuid::from_u128(7));
+        let outcome = Outcome::not_sent(token.clone(), id);
+        assert_eq!(outcome.token, token);
+        assert_eq!(outcome.apns_id, id);
+        assert_eq!(outcome.verdict, Verdict::NotSent);
+        assert_eq!(outcome.attempts, 0);
+        assert_eq!(outcome.latency, Duration::ZERO);
+    }
+
+    #[test]
+    fn each_verdict_is_of_its_own_kind() {
+        assert_eq!(outcome(accepted(None)).kind(), OutcomeKind::Accepted);
+        assert_eq!(outcome(unregistered()).kind(), OutcomeKind::Rejected);
+        assert_eq!(
+            outcome(legacy(LegacyStatus::InvalidToken)).kind(),
+            OutcomeKind::Rejected
+        );
+        assert_eq!(outcome(silent_close()).kind(), OutcomeKind::Failed);
+        assert_eq!(outcome(Verdict::NotSent).kind(), OutcomeKind::NotSent);
+        assert_eq!(
+            outcome(Verdict::Unconfirmed).kind(),
+            OutcomeKind::Unconfirmed
+        );
+    }
+
+    #[test]
+    fn only_an_http2_refusal_has_a_status_a_reason_and_a_timestamp() {
+        let refused = outcome(unregistered());
+        assert_eq!(refused.http_status(), Some(410));
+        assert_eq!(refused.reason(), Some(&Reason::Unregistered));
+        assert_eq!(refused.unregistered_since_ms(), Some(1_700_000_000_123));
+        assert_eq!(refused.legacy_status(), None);
+        assert_eq!(refused.failure(), None);
+
+        let without_timestamp = outcome(Verdict::Rejected(Refusal::Http2 {
+            status: 429,
+            reason: Reason::TooManyRequests,
+            timestamp_ms: None,
+            apns_unique_id: None,
+        }));
+        assert_eq!(without_timestamp.http_status(), Some(429));
+        assert_eq!(without_timestamp.reason(), Some(&Reason::TooManyRequests));
+        assert_eq!(without_timestamp.unregistered_since_ms(), None);
+        assert_eq!(without_timestamp.apns_unique_id(), None);
+
+        for verdict in [
+            accepted(Some("unique")),
+            legacy(LegacyStatus::InvalidToken),
+            silent_close(),
+            Verdict::NotSent,
+            Verdict::Unconfirmed,
+        ] {
+            let other = outcome(verdict);
+            assert_eq!(other.http_status(), None, "{other:?}");
+            assert_eq!(other.reason(), None, "{other:?}");
+            assert_eq!(other.unregistered_since_ms(), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_legacy_refusal_has_a_legacy_status() {
+        assert_eq!(
+            outcome(legacy(LegacyStatus::MissingTopic)).legacy_status(),
+            Some(LegacyStatus::MissingTopic)
+        );
+        assert_eq!(
+            outcome(legacy(LegacyStatus::Unlisted(42))).legacy_status(),
+            Some(LegacyStatus::Unlisted(42))
+        );
+        for verdict in [
+            accepted(None),
+            unregistered(),
+            silent_close(),
+            Verdict::NotSent,
+            Verdict::Unconfirmed,
+        ] {
+            assert_eq!(outcome(verdict).legacy_status(), None);
+        }
+    }
+
+    #[test]
+    fn the_unique_id_comes_from_an_acceptance_or_an_http2_refusal() {
+        assert_eq!(
+            outcome(accepted(Some("unique-200"))).apns_unique_id(),
+            Some("unique-200")
+        );
+        assert_eq!(outcome(accepted(None)).apns_unique_id(), None);
+        assert_eq!(outcome(unregistered()).apns_unique_id(), Some("unique-410"));
+        for verdict in [
+            legacy(LegacyStatus::InvalidToken),
+            silent_close(),
+            Verdict::NotSent,
+            Verdict::Unconfirmed,
+        ] {
+            assert_eq!(outcome(verdict).apns_unique_id(), None);
+        }
+    }
+
+    #[test]
+    fn only_a_failure_has_a_failure_cause() {
+        let setup = FailureCause::Setup("no key".into());
+        assert_eq!(
+            outcome(Verdict::Failed(setup.clone())).failure(),
+            Some(&setup)
+        );
+        assert_eq!(
+            outcome(silent_close()).failure(),
+            Some(&FailureCause::Disconnected(DisconnectCause::SilentClose))
+        );
+        for verdict in [
+            accepted(Some("unique")),
+            unregistered(),
+            legacy(LegacyStatus::ProcessingError),
+            Verdict::NotSent,
+            Verdict::Unconfirmed,
+        ] {
+            assert_eq!(outcome(verdict).failure(), None);
+        }
+    }
+
+    #[test]
+    fn every_verdict_is_retried_or_not_as_it_may_change() {
+        let retried = [
+            Verdict::NotSent,
+            silent_close(),
+            Verdict::Failed(FailureCause::Setup("no key".into())),
+            legacy(LegacyStatus::ProcessingError),
+            legacy(LegacyStatus::Unknown),
+            legacy(LegacyStatus::Unlisted(42)),
+            Verdict::Rejected(Refusal::Http2 {
+                status: 503,
+                reason: Reason::ServiceUnavailable,
+                timestamp_ms: None,
+                apns_unique_id: None,
+            }),
+        ];
+        for verdict in retried {
+            assert!(outcome(verdict.clone()).needs_retry(), "{verdict:?}");
+        }
+        let kept = [
+            accepted(None),
+            accepted(Some("unique")),
+            Verdict::Unconfirmed,
+            unregistered(),
+            legacy(LegacyStatus::InvalidToken),
+            legacy(LegacyStatus::MissingTopic),
+            legacy(LegacyStatus::InvalidPayloadSize),
+            legacy(LegacyStatus::Shutdown),
+            legacy(LegacyStatus::NoErrors),
+        ];
+        for verdict in kept {
+            assert!(!outcome(verdict.clone()).needs_retry(), "{verdict:?}");
+        }
+    }
 }

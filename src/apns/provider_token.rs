@@ -455,6 +455,103 @@ mod tests {
     }
 
     #[test]
+    fn the_age_limits_are_inclusive() {
+        let mut issuer = issuer();
+        let public_key = issuer.public_key().to_vec();
+        let token = issuer.token(NOW).unwrap().as_str().to_owned();
+        assert!(verify_provider_token(&token, &public_key, NOW + 3600, 0).is_ok());
+        // Dated exactly the leeway ahead is forgiven; a second more is not.
+        assert!(verify_provider_token(&token, &public_key, NOW - 10, 10).is_ok());
+        assert_eq!(
+            verify_provider_token(&token, &public_key, NOW - 11, 10),
+            Err(ProviderTokenError::IssuedInFuture { ahead_secs: 11 })
+        );
+    }
+
+    #[test]
+    fn a_token_without_a_key_id_does_not_verify() {
+        let key = SigningKey::from_p8_pem(&p8()).unwrap();
+        let claims = Claims {
+            iss: "TEAM123456".into(),
+            iat: NOW,
+        };
+        let jwt = jsonwebtoken::encode(
+            &Header::new(Algorithm::ES256),
+            &claims,
+            &EncodingKey::from_ec_der(key.pkcs8_der()),
+        )
+        .unwrap();
+        assert_eq!(
+            verify_provider_token(&jwt, key.public_key(), NOW, 0),
+            Err(ProviderTokenError::Invalid("the header has no kid".into()))
+        );
+    }
+
+    #[test]
+    fn a_clock_a_minute_back_keeps_the_token_and_one_further_back_renews_it() {
+        let mut issuer = issuer();
+        assert!(issuer.current().is_none());
+        let first = issuer.token(NOW).unwrap().clone();
+        assert_eq!(issuer.current(), Some(&first));
+        assert_eq!(issuer.token(NOW - 60).unwrap(), &first);
+        assert_eq!(issuer.token(NOW - 61).unwrap().issued_at(), NOW - 61);
+    }
+
+    #[test]
+    fn renewal_refuses_a_token_of_now_but_not_one_dated_after_now() {
+        let mut issuer = issuer();
+        issuer.token(NOW).unwrap();
+        assert_eq!(
+            issuer.renew_after_expiry(NOW, NOW).unwrap_err(),
+            ProviderTokenError::TooSoonToRenew { age_secs: 0 }
+        );
+        // Rejected because this clock is behind the token's: a token of this clock's now.
+        let renewed = issuer.renew_after_expiry(NOW - 30, NOW).unwrap();
+        assert_eq!(renewed.issued_at(), NOW - 30);
+    }
+
+    #[test]
+    fn a_token_tells_its_age_and_never_prints_itself() {
+        let token = issuer().token(NOW).unwrap().clone();
+        assert_eq!(token.age(NOW + 5), 5);
+        assert_eq!(token.age(NOW - 5), 0);
+        let debug = format!("{token:?}");
+        assert_eq!(debug, format!("ProviderToken(issued_at: {NOW})"));
+        assert!(!debug.contains(token.as_str()));
+    }
+
+    #[test]
+    fn a_key_round_trips_through_its_keychain_form() {
+        let key = SigningKey::from_p8_pem(&p8()).unwrap();
+        let again = SigningKey::from_pkcs8_der(key.pkcs8_der().to_vec()).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
+        assert_eq!(key.public_key().len(), 65);
+        assert_eq!(
+            SigningKey::from_pkcs8_der(vec![0x30, 0x00]).unwrap_err(),
+            ProviderTokenError::NotP256
+        );
+    }
+
+    #[test]
+    fn issuers_of_one_key_and_ids_share_a_fingerprint() {
+        let pem = p8();
+        let make = |team: &str| {
+            TokenIssuer::new(
+                SigningKey::from_p8_pem(&pem).unwrap(),
+                "ABC123DEFG".parse().unwrap(),
+                team.parse().unwrap(),
+            )
+        };
+        let one = make("TEAM123456");
+        assert_eq!(one.key_id().as_str(), "ABC123DEFG");
+        assert_eq!(one.team_id().as_str(), "TEAM123456");
+        assert_eq!(one.fingerprint(), make("TEAM123456").fingerprint());
+        assert_ne!(one.fingerprint(), make("TEAM654321").fingerprint());
+        assert_ne!(one.fingerprint(), issuer().fingerprint());
+        assert_ne!(one.fingerprint(), [0; 32]);
+    }
+
+    #[test]
     fn rejects_keys_that_are_not_p8_p256() {
         assert_eq!(
             SigningKey::from_p8_pem("garbage").unwrap_err(),

@@ -234,18 +234,70 @@ mod tests {
     }
 
     #[test]
+    fn each_push_type_names_its_header_value_topic_suffix_and_auth() {
+        let expected = [
+            ("alert", None, false),
+            ("background", None, false),
+            ("location", Some(".location-query"), true),
+            ("voip", Some(".voip"), false),
+            ("complication", Some(".complication"), false),
+            ("fileprovider", Some(".pushkit.fileprovider"), false),
+            ("mdm", None, false),
+            ("liveactivity", Some(".push-type.liveactivity"), true),
+            ("pushtotalk", Some(".voip-ptt"), false),
+            ("widgets", Some(".push-type.widgets"), false),
+        ];
+        for (push_type, (value, suffix, token_only)) in PushType::ALL.iter().zip(expected) {
+            assert_eq!(push_type.as_str(), value);
+            assert_eq!(push_type.to_string(), value);
+            assert_eq!(push_type.topic_suffix(), suffix, "{value}");
+            assert_eq!(push_type.needs_token_auth(), token_only, "{value}");
+        }
+        let unknown = PushType::Unknown("hologram".into());
+        assert_eq!(unknown.to_string(), "hologram");
+        assert_eq!(unknown.topic_suffix(), None);
+        assert!(!unknown.needs_token_auth());
+    }
+
+    #[test]
     fn priorities_are_10_5_1() {
         assert_eq!("10".parse(), Ok(Priority::Immediate));
         assert_eq!("5".parse(), Ok(Priority::Normal));
         assert_eq!("1".parse(), Ok(Priority::Low));
-        assert!("7".parse::<Priority>().is_err());
-        assert!("high".parse::<Priority>().is_err());
+        assert_eq!(
+            "7".parse::<Priority>(),
+            Err(HeaderValueError::BadPriority("7".into()))
+        );
+        assert_eq!(
+            "high".parse::<Priority>().unwrap_err().to_string(),
+            "the priority \"high\" is not one APNs accepts; use 10 (immediate), 5 (normal) or 1 (low)"
+        );
+        for (priority, value) in [
+            (Priority::Immediate, 10),
+            (Priority::Normal, 5),
+            (Priority::Low, 1),
+        ] {
+            assert_eq!(priority.value(), value);
+            assert_eq!(priority.to_string(), value.to_string());
+            assert_eq!(Priority::try_from(value), Ok(priority));
+        }
     }
 
     #[test]
     fn expiration_zero_is_a_value_not_an_absence() {
         assert_eq!("0".parse(), Ok(Expiration::IMMEDIATELY));
         assert_eq!(Expiration::IMMEDIATELY.to_string(), "0");
-        assert!("-1".parse::<Expiration>().is_err());
+        assert_eq!(
+            "-1".parse::<Expiration>(),
+            Err(HeaderValueError::BadExpiration("-1".into()))
+        );
+        let later: Expiration = "1800000000".parse().unwrap();
+        assert_eq!(later.unix_seconds(), 1_800_000_000);
+        assert_eq!(later.to_string(), "1800000000");
+        assert!(
+            HeaderValueError::BadExpiration("x".into())
+                .to_string()
+                .contains("use 0 to deliver once without storing")
+        );
     }
 }

@@ -200,6 +200,32 @@ mod tests {
     }
 
     #[test]
+    fn reasons_carry_apples_status_and_say_what_to_do() {
+        for (reason, status) in [
+            (Reason::BadDeviceToken, 400),
+            (Reason::BadCertificate, 403),
+            (Reason::BadPath, 404),
+            (Reason::MethodNotAllowed, 405),
+            (Reason::Unregistered, 410),
+            (Reason::PayloadTooLarge, 413),
+            (Reason::TooManyRequests, 429),
+            (Reason::InternalServerError, 500),
+            (Reason::Shutdown, 503),
+        ] {
+            assert_eq!(reason.status(), Some(status), "{reason}");
+        }
+        assert_eq!(
+            Reason::PayloadTooLarge.explanation(),
+            "the payload is over the size limit; shorten it"
+        );
+        assert_eq!(Reason::BadTopic.to_string(), "BadTopic");
+        let unknown = Reason::from("SomethingNew");
+        assert!(unknown.explanation().contains("does not know"));
+        assert_eq!(unknown.to_string(), "SomethingNew");
+        assert_eq!(unknown.retry_advice(), RetryAdvice::Never);
+    }
+
+    #[test]
     fn retry_rules_follow_the_protocol() {
         for never in [
             Reason::BadDeviceToken,
@@ -223,10 +249,13 @@ mod tests {
             Reason::ServiceUnavailable.retry_advice(),
             RetryAdvice::WithBackoff
         );
+        assert_eq!(Reason::Shutdown.retry_advice(), RetryAdvice::WithBackoff);
         assert_eq!(
             Reason::ExpiredProviderToken.retry_advice(),
             RetryAdvice::RenewTokenOnce
         );
+        assert!(Reason::ExpiredProviderToken.is_retryable());
+        assert!(Reason::TooManyRequests.is_retryable());
     }
 
     #[test]

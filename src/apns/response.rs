@@ -169,9 +169,29 @@ mod tests {
                 ResponseError::MalformedBody { status: 400, .. }
             ));
         }
-        assert!(matches!(
+        assert_eq!(
             Response::parse(200, Some("nope"), None, b""),
-            Err(ResponseError::BadApnsId(_))
-        ));
+            Err(ResponseError::BadApnsId("nope".into()))
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_not_accepted_and_a_long_bad_body_is_cut_to_200_bytes() {
+        let refused = Response::parse(410, None, None, &error_body(&Reason::Unregistered, None));
+        assert!(!refused.unwrap().is_accepted());
+        let page = "x".repeat(300);
+        assert_eq!(
+            Response::parse(502, None, None, page.as_bytes()),
+            Err(ResponseError::MalformedBody {
+                status: 502,
+                excerpt: "x".repeat(200)
+            })
+        );
+        assert_eq!(
+            Response::parse(500, None, None, b"short")
+                .unwrap_err()
+                .to_string(),
+            "APNs answered 500 with a body that is not an APNs error: \"short\""
+        );
     }
 }
