@@ -223,6 +223,9 @@ mod tests {
         ] {
             assert_eq!(parse_topics_extension(value), None, "{value:02x?}");
         }
+        // 0x80 is never a short length of 128, even with 128 bytes after it.
+        let indefinite = [&[0x30, 0x80][..], &[0x0c, 126], &[b'x'; 126]].concat();
+        assert_eq!(parse_topics_extension(&indefinite), None);
         // Eight length bytes fit a usize; one length byte may announce an empty SEQUENCE.
         assert_eq!(
             parse_topics_extension(&[0x30, 0x88, 0, 0, 0, 0, 0, 0, 0, 3, 0x0c, 0x01, b'x'])

@@ -329,6 +329,42 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_notification_decodes_when_its_last_byte_arrives_and_not_before() {
+        for format in [
+            LegacyFormat::Simple,
+            LegacyFormat::Enhanced,
+            LegacyFormat::Frame,
+        ] {
+            let mut bytes = Vec::new();
+            encode(
+                format,
+                &LegacyNotification {
+                    token: &TOKEN,
+                    payload: br#"{"aps":{}}"#,
+                    identifier: 3,
+                    expiry: 0,
+                    priority: None,
+                },
+                &mut bytes,
+            )
+            .unwrap();
+            let (last, most) = bytes.split_last().unwrap();
+            let mut decoder = LegacyDecoder::default();
+            decoder.feed(most);
+            assert_eq!(decoder.next_notification(), Ok(None), "{format:?}");
+            decoder.feed(&[*last]);
+            let decoded = decoder.next_notification().unwrap().expect("decoded");
+            assert_eq!(decoded.format, format);
+            assert_eq!(decoded.payload, br#"{"aps":{}}"#);
+        }
+        // A frame item of exactly a header (an empty token) is read, then checked.
+        let mut decoder = LegacyDecoder::default();
+        decoder.feed(&[2, 0, 0, 0, 3, 1, 0, 0]);
+        let empty_token = decoder.next_notification().unwrap().expect("decoded");
+        assert_eq!(empty_token.check(), LegacyStatus::MissingDeviceToken);
+    }
+
+    #[test]
     fn bytes_left_in_the_buffer_are_kept_while_more_arrive() {
         let bytes = stream();
         let mut decoder = LegacyDecoder::default();
