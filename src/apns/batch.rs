@@ -312,6 +312,14 @@ mod tests {
         .collect()
     }
 
+    /// What every item made from `template()` shares: headers, body, expiry and priority.
+    fn assert_carries_the_template(item: &BatchItem) {
+        assert_eq!(*item.request.headers, template_headers());
+        assert_eq!(item.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
+        assert_eq!(item.expiry, 1_700_000_000);
+        assert_eq!(item.priority, Some(Priority::Normal));
+    }
+
     fn too_large() -> NotificationError {
         NotificationError::PayloadTooLarge {
             size: 4210,
@@ -369,10 +377,7 @@ mod tests {
         assert_eq!(item.apns_id, id);
         assert_eq!(item.request.apns_id.as_deref(), Some(TEMPLATE_ID));
         assert_eq!(item.request.token, token("ab"));
-        assert_eq!(*item.request.headers, template_headers());
-        assert_eq!(item.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
-        assert_eq!(item.expiry, 1_700_000_000);
-        assert_eq!(item.priority, Some(Priority::Normal));
+        assert_carries_the_template(item);
     }
 
     #[test]
@@ -388,10 +393,7 @@ mod tests {
         for (item, token) in batch.items().iter().zip(&tokens) {
             assert_eq!(&item.request.token, token);
             assert_eq!(item.request.apns_id, Some(item.apns_id.to_string()));
-            assert_eq!(*item.request.headers, template_headers());
-            assert_eq!(item.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
-            assert_eq!(item.expiry, 1_700_000_000);
-            assert_eq!(item.priority, Some(Priority::Normal));
+            assert_carries_the_template(item);
         }
     }
 
@@ -449,10 +451,7 @@ mod tests {
         assert_eq!(kept.apns_id, template_id);
         assert_eq!(kept.request.apns_id.as_deref(), Some(TEMPLATE_ID));
         assert_eq!(kept.request.token, token("00"));
-        assert_eq!(*kept.request.headers, template_headers());
-        assert_eq!(kept.request.body.to_vec(), br#"{"aps":{"alert":"Hi"}}"#);
-        assert_eq!(kept.expiry, 1_700_000_000);
-        assert_eq!(kept.priority, Some(Priority::Normal));
+        assert_carries_the_template(kept);
 
         assert_ne!(made.apns_id, template_id);
         assert_ne!(made.apns_id, ApnsId::from_uuid(uuid::Uuid::nil()));
