@@ -73,12 +73,11 @@ fn be_u32(bytes: &[u8]) -> u32 {
 }
 
 impl LegacyDecoder {
-    /// Adds bytes read from the connection.
+    /// Adds bytes read from the connection, first letting go of what was decoded once it
+    /// passes 64 KiB: the buffer stays bounded however long the connection lives, and most
+    /// reads move nothing.
     pub fn feed(&mut self, bytes: &[u8]) {
-        if self.start > 0 && self.start == self.buffer.len() {
-            self.buffer.clear();
-            self.start = 0;
-        } else if self.start > 64 * 1024 {
+        if self.start > 64 * 1024 {
             self.buffer.drain(..self.start);
             self.start = 0;
         }
@@ -326,6 +325,53 @@ mod tests {
         assert_eq!(decoded.len(), 3_000);
         assert!(decoded.chunks(3).all(|three| three == [0, 11, 12]));
         assert!(most_held <= 64 * 1024 + 2 * 1_000, "held {most_held} bytes");
+    }
+
+    #[test]
+    fn decoded_bytes_are_let_go_of_only_once_past_64_kib() {
+        // 256 simple notifications of 256 bytes each (37 of header and token, 219 of
+        // payload) are exactly 64 KiB.
+        let payload = [b' '; 219];
+        let mut one = Vec::new();
+        encode(
+            LegacyFormat::Simple,
+            &LegacyNotification {
+                token: &TOKEN,
+                payload: &payload,
+                identifier: 0,
+                expiry: 0,
+                priority: None,
+            },
+            &mut one,
+        )
+        .unwrap();
+        assert_eq!(one.len(), 256);
+        let mut decoder = LegacyDecoder::default();
+        for fed in 1..=256 {
+            decoder.feed(&one);
+            assert!(decoder.next_notification().unwrap().is_some());
+            // Below the threshold a read only appends: nothing is moved.
+            assert_eq!(decoder.buffer.len(), fed * 256);
+        }
+        decoder.feed(&one[..1]);
+        assert_eq!(
+            decoder.buffer.len(),
+            64 * 1024 + 1,
+            "64 KiB read is not yet past it"
+        );
+        decoder.feed(&one[1..]);
+        assert!(decoder.next_notification().unwrap().is_some());
+        decoder.feed(&one);
+        assert_eq!(
+            decoder.buffer.len(),
+            256,
+            "past 64 KiB, what was read is let go of"
+        );
+        assert_eq!(
+            decoder.next_notification().unwrap().unwrap().payload,
+            payload
+        );
+        assert_eq!(decoder.pending(), 0);
     }
 
     #[test]
