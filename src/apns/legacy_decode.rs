@@ -72,12 +72,15 @@ fn be_u32(bytes: &[u8]) -> u32 {
     u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
+/// Decoded bytes the buffer keeps before they are let go of: the buffer stays bounded however
+/// long the connection lives, and most reads move nothing.
+const KEEP_DECODED_BYTES: usize = 64 * 1024;
+
 impl LegacyDecoder {
     /// Adds bytes read from the connection, first letting go of what was decoded once it
-    /// passes 64 KiB: the buffer stays bounded however long the connection lives, and most
-    /// reads move nothing.
+    /// passes `KEEP_DECODED_BYTES`.
     pub fn feed(&mut self, bytes: &[u8]) {
-        if self.start > 64 * 1024 {
+        if self.start > KEEP_DECODED_BYTES {
             self.buffer.drain(..self.start);
             self.start = 0;
         }
@@ -324,7 +327,10 @@ mod tests {
         assert_eq!(decoder.pending(), 0);
         assert_eq!(decoded.len(), 3_000);
         assert!(decoded.chunks(3).all(|three| three == [0, 11, 12]));
-        assert!(most_held <= 64 * 1024 + 2 * 1_000, "held {most_held} bytes");
+        assert!(
+            most_held <= KEEP_DECODED_BYTES + 2 * 1_000,
+            "held {most_held} bytes"
+        );
     }
 
     #[test]
@@ -356,7 +362,7 @@ mod tests {
         decoder.feed(&one[..1]);
         assert_eq!(
             decoder.buffer.len(),
-            64 * 1024 + 1,
+            KEEP_DECODED_BYTES + 1,
             "64 KiB read is not yet past it"
         );
         decoder.feed(&one[1..]);
